@@ -1,0 +1,88 @@
+"""The ``egov`` command: one entry point for operators (demo, serve, worker, migrate, seed, check, audit, backup)."""
+import argparse
+import os
+import sys
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"egov: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _call(name: str, *args, **options) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    try:
+        call_command(name, *args, **options)
+    except CommandError as exc:
+        print(f"egov {name}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="egov", description="egov: an open-source e-Government platform.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="migrate, load reference and demo data, then serve on http://127.0.0.1:8000")
+    serve = sub.add_parser("serve", help="serve the web application with gunicorn (production WSGI server)")
+    for p in (demo, serve):
+        p.add_argument("--bind", default=os.environ.get("EGOV_BIND", "127.0.0.1:8000"), help="address:port")
+        p.add_argument("--workers", type=int, default=int(os.environ.get("EGOV_WEB_WORKERS", "2")))
+    sub.add_parser("worker", help="run the background task worker")
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="load reference data (administrative units, holidays) and, with --demo, demo data")
+    seed.add_argument("--demo", action="store_true", help="also load demo agencies and accounts")
+    sub.add_parser("check", help="check configuration and that no model change lacks a migration")
+    audit = sub.add_parser("audit", help="event ledger integrity")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_sub.add_parser("verify", help="verify every hash chain and signed checkpoint; name the first broken link")
+    audit_sub.add_parser("checkpoint", help="sign a checkpoint of every chain head now")
+    backup = sub.add_parser("backup", help="write a consistent copy of the database and files to an archive")
+    backup.add_argument("archive", help="path of the .tar.gz archive to write")
+    restore = sub.add_parser("restore", help="restore database and files from an archive made by `egov backup`")
+    restore.add_argument("archive", help="path of the archive to read")
+    restore.add_argument("--force", action="store_true", help="replace existing data in a non-empty database")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    _django()
+    if args.command == "migrate":
+        _call("migrate", interactive=False)
+    elif args.command == "seed":
+        _call("egov_seed", demo=args.demo)
+    elif args.command == "check":
+        _call("egov_check")
+    elif args.command == "audit":
+        _call("audit_" + args.audit_command)
+    elif args.command == "backup":
+        _call("egov_backup", args.archive)
+    elif args.command == "restore":
+        _call("egov_restore", args.archive, force=args.force)
+    elif args.command == "worker":
+        _call("db_worker")
+    elif args.command == "serve":
+        serve(args.bind, args.workers)
+    elif args.command == "demo":
+        _call("migrate", interactive=False, verbosity=0)
+        _call("egov_seed", demo=True)
+        serve(args.bind, args.workers)
+
+
+def serve(bind: str, workers: int) -> None:
+    from egov.kernel.server import run_gunicorn
+
+    run_gunicorn(bind=bind, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

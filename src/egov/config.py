@@ -1,0 +1,122 @@
+"""Reading ``EGOV_*`` settings, with errors that name the variable to fix."""
+import json
+import logging
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+DEMO_SECRET_KEY = "egov-demo-secret-key-do-not-use-in-production-0123456789"
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    return Path(raw).expanduser().resolve() if raw else default
+
+
+def data_dir() -> Path:
+    path = env_path("EGOV_DATA_DIR", Path.cwd() / "var")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database(data: Path) -> dict:
+    """``EGOV_DATABASE_URL`` (``postgres://…`` or ``sqlite:///path``) or the embedded SQLite database."""
+    url = os.environ.get("EGOV_DATABASE_URL", "").strip()
+    if not url:
+        return sqlite(data / "egov.sqlite3")
+    import dj_database_url
+
+    scheme = url.split(":", 1)[0].lower()
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"EGOV_DATABASE_URL has the scheme {scheme!r}; egov supports postgres://user:password@host:port/name "
+            "and sqlite:///absolute/path.db"
+        )
+    try:
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # the library raises several types for malformed URLs
+        raise ImproperlyConfigured(f"EGOV_DATABASE_URL could not be read: {exc}") from None
+    if parsed["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite(Path(parsed["NAME"]))
+    if not parsed.get("NAME"):
+        raise ImproperlyConfigured("EGOV_DATABASE_URL names no database: add /name at the end of the URL.")
+    parsed["TEST"] = {"NAME": os.environ.get("EGOV_TEST_DATABASE_NAME") or f"test_{parsed['NAME']}"}
+    return parsed
+
+
+def sqlite(path: Path) -> dict:
+    # WAL lets readers go on while one writer commits; IMMEDIATE transactions avoid upgrade deadlocks.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "CONN_MAX_AGE": 60,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        },
+    }
+
+
+def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str]) -> None:
+    problems = []
+    if secret_key == DEMO_SECRET_KEY or len(secret_key) < 40:
+        problems.append("EGOV_SECRET_KEY: set a secret key of your own, at least 40 random characters "
+                        "(the demo key is refused in production)")
+    if debug:
+        problems.append("EGOV_DEBUG: must be off (0) in production")
+    if not allowed_hosts:
+        problems.append("EGOV_ALLOWED_HOSTS: list the host names this server answers to, comma-separated")
+    if problems:
+        raise ImproperlyConfigured("egov refuses to start with EGOV_ENV=production:\n  - " + "\n  - ".join(problems))
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def logging_config(level: str) -> dict:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "egov.config.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "WARNING"}},
+    }

@@ -1,0 +1,125 @@
+"""Django settings for egov, read from ``EGOV_*`` environment variables.
+
+The defaults run the embedded demo (SQLite under ``EGOV_DATA_DIR``). With ``EGOV_ENV=production`` the platform refuses
+to start on the demo secret key, DEBUG on, or missing allowed hosts: see ``egov.config.production_problems``.
+"""
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from egov import config
+
+BASE_DIR = Path(__file__).resolve().parent
+ENV = config.env("EGOV_ENV", "development")
+DATA_DIR = config.data_dir()
+
+SECRET_KEY = config.env("EGOV_SECRET_KEY", config.DEMO_SECRET_KEY)
+DEBUG = config.env_bool("EGOV_DEBUG", ENV != "production")
+ALLOWED_HOSTS = config.env_list("EGOV_ALLOWED_HOSTS", "" if ENV == "production" else "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = config.env_list("EGOV_CSRF_TRUSTED_ORIGINS", "")
+
+if ENV == "production":
+    config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks_db",
+    "egov.kernel",
+    "egov.registries",
+    "egov.accounts",
+    "egov.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "egov.urls"
+WSGI_APPLICATION = "egov.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.database(DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = config.env_path("EGOV_MEDIA_ROOT", DATA_DIR / "media")
+
+EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = config.env("EGOV_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = config.env_int("EGOV_EMAIL_PORT", 1025)
+EMAIL_HOST_USER = config.env("EGOV_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = config.env("EGOV_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = config.env_bool("EGOV_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = config.env("EGOV_EMAIL_FROM", "egov <no-reply@egov.localhost>")
+
+TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# The ledger's checkpoint signing key lives outside the database (a file path or a PEM in the environment).
+LEDGER_CHECKPOINT_KEY_FILE = config.env_path("EGOV_LEDGER_KEY_FILE", DATA_DIR / "keys" / "ledger-checkpoint.pem")
+
+# Login throttling: failures per account and per client address within the window, kept in the database.
+LOGIN_THROTTLE_FAILURES = config.env_int("EGOV_LOGIN_THROTTLE_FAILURES", 5)
+LOGIN_THROTTLE_WINDOW_SECONDS = config.env_int("EGOV_LOGIN_THROTTLE_WINDOW", 900)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = ENV == "production"
+CSRF_COOKIE_SECURE = ENV == "production"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = config.logging_config(config.env("EGOV_LOG_LEVEL", "INFO"))
