@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (administrative units, holidays) and, with --demo, demo data")
     seed.add_argument("--demo", action="store_true", help="also load demo agencies and accounts")
+    totp = sub.add_parser("demo-totp", help="print the current TOTP code of a demo officer account (not in production)")
+    totp.add_argument("username")
     sub.add_parser("check", help="check configuration and that no model change lacks a migration")
     audit = sub.add_parser("audit", help="event ledger integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         _call("migrate", interactive=False)
     elif args.command == "seed":
         _call("egov_seed", demo=args.demo)
+    elif args.command == "demo-totp":
+        _call("demo_totp", args.username)
     elif args.command == "check":
         _call("egov_check")
     elif args.command == "audit":
