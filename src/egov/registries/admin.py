@@ -1,0 +1,107 @@
+"""Admin for reference data: administrative units (read-only) and agencies (edited through the service)."""
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from egov.kernel.text import fold
+from egov.registries import services
+from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Reference data loaded from the pinned package by `egov seed`: viewable and searchable, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AdministrativeUnit)
+class AdministrativeUnitAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind", "level", "parent", "generation"]
+    list_filter = ["generation", "level", "kind"]
+    list_per_page = 50
+    list_select_related = ["parent"]
+    show_full_result_count = False
+    # Needed by the agency form's autocomplete; the matching itself is done on the folded name below.
+    search_fields = ["folded_name"]
+    search_help_text = _("Search by name, with or without diacritics (e.g. “da nang”), or by code.")
+    ordering = ["generation", "code"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Fold the query like the stored names, so that "da nang" and "Đà Nẵng" both find Đà Nẵng."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            return queryset.filter(code=term), False
+        for word in fold(term).split():
+            queryset = queryset.filter(folded_name__contains=word)
+        return queryset, False
+
+
+@admin.register(LegacyUnitMapping)
+class LegacyUnitMappingAdmin(ReadOnlyAdmin):
+    list_display = ["legacy_unit", "new_commune", "new_province", "is_default"]
+    list_filter = ["is_default"]
+    list_per_page = 50
+    list_select_related = ["legacy_unit", "legacy_unit__parent", "new_commune", "new_province"]
+    show_full_result_count = False
+    search_fields = ["legacy_unit__folded_name"]
+    search_help_text = _("Search by the legacy unit's name, with or without diacritics, or by its code.")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            return queryset.filter(legacy_unit__code=term), False
+        for word in fold(term).split():
+            queryset = queryset.filter(legacy_unit__folded_name__contains=word)
+        return queryset, False
+
+
+class LevelOneFilter(admin.SimpleListFilter):
+    """Filter agencies by their level-1 unit (the ministry or province the code ends with)."""
+
+    title = _("ministry or province")
+    parameter_name = "level1"
+
+    def lookups(self, request, model_admin):
+        tops = Agency.objects.filter(code__startswith="000.00.00.").order_by("code")
+        return [(agency.code[-3:], agency.name) for agency in tops]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(code__endswith="." + self.value())
+        return queryset
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "administrative_unit", "is_active"]
+    list_filter = ["is_active", LevelOneFilter]
+    list_select_related = ["parent", "administrative_unit"]
+    list_per_page = 50
+    search_fields = ["code", "name", "name_en"]
+    autocomplete_fields = ["parent", "administrative_unit"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "name_en", "parent", "administrative_unit", "is_active"]}),
+        (_("Office hours"), {"fields": [("morning_opens", "morning_closes"), ("afternoon_opens", "afternoon_closes")]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the agency's identity: children's codes extend it, dossier codes and ledger partitions carry
+        # it. It is set once, at creation.
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        # Agencies are deactivated, never deleted: dossiers, accounts and ledger partitions refer to them.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.save_agency(obj, actor=request.user)
