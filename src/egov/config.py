@@ -81,6 +81,8 @@ def sqlite(path: Path) -> dict:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
         "CONN_MAX_AGE": 60,
+        # A file, not memory, so that server processes started by tests share the test database.
+        "TEST": {"NAME": str(path.with_name("test_" + path.name))},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -22,7 +22,7 @@ if ENV == "production":
     config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "egov.accounts.admin_site.EgovAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,13 +103,20 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = config.env_path("EGOV_MEDIA_ROOT", DATA_DIR / "media")
 
-EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = config.env("EGOV_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = config.env_int("EGOV_EMAIL_PORT", 1025)
-EMAIL_HOST_USER = config.env("EGOV_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = config.env("EGOV_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = config.env_bool("EGOV_EMAIL_TLS", False)
-EMAIL_TIMEOUT = 10
+_EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {
+            "host": config.env("EGOV_EMAIL_HOST", "127.0.0.1"),
+            "port": config.env_int("EGOV_EMAIL_PORT", 1025),
+            "username": config.env("EGOV_EMAIL_USER", ""),
+            "password": config.env("EGOV_EMAIL_PASSWORD", ""),
+            "use_tls": config.env_bool("EGOV_EMAIL_TLS", False),
+            "timeout": 10,
+        } if _EMAIL_BACKEND.endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = config.env("EGOV_EMAIL_FROM", "egov <no-reply@egov.localhost>")
 
 TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
@@ -120,6 +127,9 @@ LEDGER_CHECKPOINT_KEY_FILE = config.env_path("EGOV_LEDGER_KEY_FILE", DATA_DIR / 
 # Login throttling: failures per account and per client address within the window, kept in the database.
 LOGIN_THROTTLE_FAILURES = config.env_int("EGOV_LOGIN_THROTTLE_FAILURES", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = config.env_int("EGOV_LOGIN_THROTTLE_WINDOW", 900)
+# Wider per client address than per account: a commune office shares one NAT address.
+LOGIN_THROTTLE_ADDRESS_FAILURES = config.env_int("EGOV_LOGIN_THROTTLE_ADDRESS_FAILURES", 20)
+OTP_TOTP_ISSUER = "egov"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ENV == "production"

@@ -24,3 +24,43 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_officer(self) -> bool:
+        """Cán bộ: every role except citizen and business representative."""
+        from egov.accounts import rules
+
+        return rules.is_officer_role(self.role)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Officers and anyone with access to the Django admin sign in with a TOTP code as well."""
+        from egov.accounts import rules
+
+        return rules.requires_second_factor(self.role, is_staff=self.is_staff, is_superuser=self.is_superuser)
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, counted per normalised username and per client address.
+
+    Kept in the database (not a per-process cache) so the limit holds across every web process and machine.
+    Rows older than the throttle window are useless and are pruned as new failures arrive."""
+
+    class Kind(models.TextChoices):
+        USERNAME = "username", _("username")
+        ADDRESS = "address", _("client address")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=255)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        indexes = [models.Index(fields=["kind", "key", "at"], name="accounts_loginfailure_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,89 @@
+"""Pure rules for accounts and roles (no I/O): who may act for which agency, who needs a second factor, throttling.
+
+Agency scope (phạm vi cơ quan), decided here once for the whole platform:
+
+- Citizens and business representatives never act for an agency.
+- Officers (desk officer, specialist, head of unit, agency leader, agency admin) act only within their own agency:
+  the exact organisation code, not its parent and not its children. A department's specialist cannot process a
+  commune's dossiers.
+- Managing officers (creating, listing, disabling officer accounts) is the agency admin's job, for their own agency
+  AND the agencies below it in the hierarchy: in Vietnam the accounts of a province's departments and communes are
+  usually administered by one provincial unit, so a province-level admin must reach the whole subtree. It never
+  reaches upwards or sideways.
+- The platform admin may do both everywhere.
+"""
+import enum
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from egov.accounts.models import Role
+
+OFFICER_ROLES = frozenset({
+    Role.DESK_OFFICER, Role.SPECIALIST, Role.HEAD_OF_UNIT, Role.AGENCY_LEADER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN,
+})
+PUBLIC_ROLES = frozenset({Role.CITIZEN, Role.BUSINESS_REPRESENTATIVE})
+
+
+class Action(enum.StrEnum):
+    ACT = "act"                          # work on the agency's dossiers, documents, data
+    MANAGE_OFFICERS = "manage_officers"  # list, create and disable the agency's officer accounts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def is_officer_role(role: str) -> bool:
+    return role in OFFICER_ROLES
+
+
+def requires_second_factor(role: str, *, is_staff: bool = False, is_superuser: bool = False) -> bool:
+    """Officers and admins (and anyone who can open the Django admin) must confirm a TOTP code after the password."""
+    return is_officer_role(role) or is_staff or is_superuser
+
+
+def can_act_for_agency(user_role: str, user_agency_code: str | None, target_agency_code: str, *,
+                       target_ancestor_codes: tuple[str, ...] = (), action: Action = Action.ACT) -> Verdict:
+    """May a user with this role, belonging to ``user_agency_code``, do ``action`` for ``target_agency_code``?
+
+    ``target_ancestor_codes`` are the organisation codes above the target (parent first); they matter only for an
+    agency admin managing officers of a child agency."""
+    if user_role == Role.PLATFORM_ADMIN:
+        return Verdict(True)
+    if not is_officer_role(user_role):
+        return Verdict(False, _("Only agency officers can do this."))
+    if not user_agency_code:
+        return Verdict(False, _("Your account does not belong to any agency."))
+    if action == Action.MANAGE_OFFICERS:
+        if user_role != Role.AGENCY_ADMIN:
+            return Verdict(False, _("Only an agency administrator can manage officer accounts."))
+        if user_agency_code == target_agency_code or user_agency_code in target_ancestor_codes:
+            return Verdict(True)
+        return Verdict(False, _("You can manage officers only of your own agency and the agencies under it."))
+    if user_agency_code == target_agency_code:
+        return Verdict(True)
+    return Verdict(False, _("You can act only for your own agency."))
+
+
+def normalise_username(username: str) -> str:
+    """The key under which failed sign-ins are counted: ``Admin`` and ``admin `` count as one account."""
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()[:255]
+
+
+def throttle_retry_at(failure_times: list[datetime], *, limit: int, window: timedelta, now: datetime) -> datetime | None:
+    """When sign-in may be tried again, or None if it may be tried now.
+
+    Refused once ``limit`` failures lie within the last ``window``; allowed again when enough of them have aged out
+    of the window to leave fewer than ``limit``."""
+    recent = sorted(t for t in failure_times if now - t < window)
+    if limit <= 0 or len(recent) < limit:
+        return None
+    return recent[len(recent) - limit] + window

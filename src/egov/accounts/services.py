@@ -1,0 +1,263 @@
+"""Account actions: the only code that changes accounts, sign-in throttling rows and TOTP devices.
+
+Every action writes its event to the ledger in the same transaction. Payloads carry the user id, never a name,
+username, email or address."""
+import hashlib
+from base64 import b32encode
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from egov.accounts import rules
+from egov.accounts.models import LoginFailure, User
+from egov.accounts.rules import Action
+
+PLATFORM_PARTITION = "platform"
+
+
+class AgencyPermissionDenied(PermissionDenied):
+    """Raised when a user tries to act for an agency outside their scope; ``reason`` says why (shown to the user)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LoginThrottled(Exception):
+    def __init__(self, retry_at: datetime):
+        super().__init__(f"throttled until {retry_at.isoformat()}")
+        self.retry_at = retry_at
+
+
+class TOTPRefused(Exception):
+    """A TOTP code was wrong, or codes are refused for a while after several wrong ones (``retry_at`` is set)."""
+
+    def __init__(self, reason, retry_at: datetime | None = None):
+        super().__init__(str(reason))
+        self.reason = reason
+        self.retry_at = retry_at
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ledger
+
+
+def partition_for(user: User | None) -> str:
+    if user is not None and user.agency_id:
+        return user.agency.code
+    return PLATFORM_PARTITION
+
+
+def _event(event_type: str, *, user: User | None, actor: User | None = None, payload: dict | None = None) -> None:
+    from egov.kernel import ledger
+
+    ledger.append(event_type, partition=partition_for(user), actor=actor, subject=user, payload=payload or {})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Agency scope
+
+
+def agency_ancestor_codes(agency) -> tuple[str, ...]:
+    """Organisation codes above ``agency``, parent first. The hierarchy is a few levels deep; the guard against
+    cycles keeps a bad row from looping forever."""
+    codes: list[str] = []
+    seen = {agency.pk}
+    parent = agency.parent
+    while parent is not None and parent.pk not in seen:
+        codes.append(parent.code)
+        seen.add(parent.pk)
+        parent = parent.parent
+    return tuple(codes)
+
+
+def require_same_agency(user: User, agency, *, action: Action = Action.ACT) -> None:
+    """Server-side guard for every officer action: raises ``AgencyPermissionDenied`` with the reason."""
+    if not user.is_authenticated:
+        raise AgencyPermissionDenied(_("Sign in first."))
+    if not user.is_active:
+        raise AgencyPermissionDenied(_("This account is disabled."))
+    verdict = rules.can_act_for_agency(
+        user.role, user.agency.code if user.agency_id else None, agency.code,
+        target_ancestor_codes=agency_ancestor_codes(agency) if action == Action.MANAGE_OFFICERS else (),
+        action=action,
+    )
+    if not verdict:
+        raise AgencyPermissionDenied(verdict.reason)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sign-in with throttling held in the database
+
+
+def _throttle_settings() -> tuple[int, timedelta, int]:
+    limit = getattr(settings, "LOGIN_THROTTLE_FAILURES", 5)
+    window = timedelta(seconds=getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900))
+    # One office behind one NAT address shares it: the address limit is wider than the per-account one.
+    address_limit = getattr(settings, "LOGIN_THROTTLE_ADDRESS_FAILURES", limit * 4)
+    return limit, window, address_limit
+
+
+def _failure_times(kind: str, key: str, since: datetime) -> list[datetime]:
+    return list(LoginFailure.objects.filter(kind=kind, key=key, at__gt=since).values_list("at", flat=True))
+
+
+def login_retry_at(username: str, address: str | None, *, now: datetime | None = None) -> datetime | None:
+    """When sign-in for this username (or from this address) may be tried again; None when it may be tried now."""
+    now = now or timezone.now()
+    limit, window, address_limit = _throttle_settings()
+    waits = [rules.throttle_retry_at(_failure_times(LoginFailure.Kind.USERNAME, rules.normalise_username(username),
+                                                    now - window), limit=limit, window=window, now=now)]
+    if address:
+        waits.append(rules.throttle_retry_at(_failure_times(LoginFailure.Kind.ADDRESS, address, now - window),
+                                             limit=address_limit, window=window, now=now))
+    waits = [w for w in waits if w is not None]
+    return max(waits) if waits else None
+
+
+def sign_in(request, username: str, password: str) -> User | None:
+    """Check a username and password, refusing while throttled. Returns the user, or None for bad credentials.
+
+    Raises ``LoginThrottled``. Unknown usernames are counted exactly like known ones, so the answers never tell
+    whether an account exists. The password hash is checked outside any transaction: Argon2 is slow on purpose and
+    must not hold the database's write lock."""
+    now = timezone.now()
+    address = request.META.get("REMOTE_ADDR") or None
+    key = rules.normalise_username(username)
+    known = User.objects.filter(username=username).first()
+    retry_at = login_retry_at(username, address, now=now)
+    if retry_at is not None:
+        with transaction.atomic():
+            _event("account.login_throttled", user=known, payload={"known_account": known is not None})
+        raise LoginThrottled(retry_at)
+    user = authenticate(request, username=username, password=password)
+    with transaction.atomic():
+        if user is None:
+            _record_failure(key, address, now)
+            _event("account.login_failed", user=known, payload={"known_account": known is not None})
+            return None
+        LoginFailure.objects.filter(kind=LoginFailure.Kind.USERNAME, key=key).delete()
+        _event("account.login_succeeded", user=user, actor=user,
+               payload={"second_factor_required": user.needs_second_factor})
+    return user
+
+
+def _record_failure(key: str, address: str | None, now: datetime) -> None:
+    _, window, _ = _throttle_settings()
+    rows = [LoginFailure(kind=LoginFailure.Kind.USERNAME, key=key, at=now)]
+    if address:
+        rows.append(LoginFailure(kind=LoginFailure.Kind.ADDRESS, key=address, at=now))
+    LoginFailure.objects.bulk_create(rows)
+    # Prune what no longer counts, for these keys only (cheap, indexed).
+    for row in rows:
+        LoginFailure.objects.filter(kind=row.kind, key=row.key, at__lte=now - window).delete()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TOTP second factor
+
+
+def confirmed_totp_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+@transaction.atomic
+def start_totp_enrolment(user: User) -> TOTPDevice:
+    """Give an officer without a confirmed device a fresh unconfirmed one (reused on reload until confirmed)."""
+    if confirmed_totp_device(user) is not None:
+        raise TOTPRefused(_("This account already has an authenticator. Sign in with its code."))
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def _check_code(device: TOTPDevice, code: str) -> TOTPRefused | None:
+    """None when ``code`` is right; otherwise the refusal. A wrong code is counted on the device (django-otp's
+    exponential back-off, held in the database), so the caller must commit before raising the refusal."""
+    code = (code or "").strip().replace(" ", "")
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        locked_until = timezone.localtime((info or {}).get("locked_until") or timezone.now())
+        return TOTPRefused(_("Too many wrong codes. Wait until %(time)s, then enter the current code.")
+                           % {"time": locked_until.strftime("%H:%M:%S")}, retry_at=locked_until)
+    if not (code.isdigit() and len(code) == device.digits):
+        device.throttle_increment(commit=True)
+        return TOTPRefused(_("Enter the %(digits)s-digit code shown in your authenticator app.")
+                           % {"digits": device.digits})
+    if not device.verify_token(code):
+        return TOTPRefused(_("This code is not correct or has expired. Enter the current code from your "
+                             "authenticator app."))
+    return None
+
+
+def verify_totp(user: User, code: str) -> TOTPDevice:
+    """Check a TOTP code against the user's confirmed device. Raises ``TOTPRefused`` with a specific reason."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            refusal = TOTPRefused(_("This account has no authenticator yet."))
+        else:
+            refusal = _check_code(device, code)
+            if refusal is None:
+                _event("account.totp_verified", user=user, actor=user, payload={"device_id": device.pk})
+    if refusal is not None:
+        raise refusal
+    return device
+
+
+def confirm_totp_enrolment(user: User, device_id: int, code: str) -> TOTPDevice:
+    """Confirm a new device with its first code; from then on the officer signs in with it."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+        if device is None:
+            refusal = TOTPRefused(_("This enrolment has expired. Start again."))
+        else:
+            refusal = _check_code(device, code)
+            if refusal is None:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+                _event("account.totp_enrolled", user=user, actor=user, payload={"device_id": device.pk})
+    if refusal is not None:
+        raise refusal
+    return device
+
+
+def totp_secret_base32(device: TOTPDevice) -> str:
+    """The secret as people type it into an authenticator app (base32, no padding)."""
+    return b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed, per-account TOTP secret for demo officers (hex, 20 bytes), so the printed secret never changes."""
+    return hashlib.sha1(f"egov-demo-totp:{username}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Password reset
+
+
+@transaction.atomic
+def password_reset_requested(users: list[User]) -> None:
+    """Record the request; an unknown address is recorded too (without any trace of the address)."""
+    if not users:
+        _event("account.password_reset_requested", user=None, payload={"matched_accounts": 0})
+    for user in users:
+        _event("account.password_reset_requested", user=user, payload={"matched_accounts": 1})
+
+
+@transaction.atomic
+def complete_password_reset(user: User, new_password: str) -> User:
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    # A new password starts with a clean slate: the owner proved control of the mailbox.
+    LoginFailure.objects.filter(kind=LoginFailure.Kind.USERNAME, key=rules.normalise_username(user.username)).delete()
+    _event("account.password_reset_completed", user=user, actor=user, payload={})
+    return user
