@@ -1,8 +1,33 @@
+"""Root URL configuration.
+
+``EGOV_BENCH_BARE_VIEW=1`` adds ``/bench/bare``, a bare Django view returning a tiny response: the reference that
+``bench/bench_home.py`` measures the home page against, under the same server and settings. Never set it in production.
+"""
+import os
+
 from django.contrib import admin
 from django.urls import include, path
+
+from egov.api import api
+from egov.kernel import health, metrics
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
+    path("accounts/", include("egov.accounts.urls")),
     path("", include("egov.portal.urls")),
 ]
+
+if os.environ.get("EGOV_BENCH_BARE_VIEW") == "1":
+    from egov.portal.views import bench_bare
+
+    urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
+
+handler400 = "egov.portal.views.bad_request"
+handler403 = "egov.portal.views.permission_denied"
+handler404 = "egov.portal.views.page_not_found"
+handler500 = "egov.portal.views.server_error"

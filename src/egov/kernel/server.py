@@ -1,8 +1,8 @@
 """Serving the WSGI application with gunicorn, configured in code so `egov serve` needs no config file."""
 import os
+import shutil
 
 from django.conf import settings
-from django.contrib.staticfiles.management.commands import collectstatic  # noqa: F401  (ensures app loaded)
 
 
 def run_gunicorn(*, bind: str, workers: int) -> None:
@@ -10,6 +10,10 @@ def run_gunicorn(*, bind: str, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir:  # counts of a previous run's workers must not leak into this one
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.makedirs(metrics_dir, exist_ok=True)
 
     class EgovServer(BaseApplication):
         def load_config(self):
@@ -18,6 +22,10 @@ def run_gunicorn(*, bind: str, workers: int) -> None:
             self.cfg.set("threads", int(os.environ.get("EGOV_WEB_THREADS", "4")))
             self.cfg.set("accesslog", "-" if settings.DEBUG else None)
             self.cfg.set("timeout", 60)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                from prometheus_client import multiprocess
+
+                self.cfg.set("child_exit", lambda server, worker: multiprocess.mark_process_dead(worker.pid))
 
         def load(self):
             from egov.wsgi import application

@@ -1,0 +1,168 @@
+"""Home page requests/s under the production server, against a bare Django view under the same server and settings.
+
+Starts ``egov serve`` (gunicorn, the production WSGI server, with its default workers and threads, DEBUG off) on a
+free loopback port with ``EGOV_BENCH_BARE_VIEW=1``, which adds ``/bench/bare`` (a view returning a 2-byte response).
+Load: several client processes, each one keep-alive HTTP/1.1 connection (``http.client``) that keeps its cookies like
+a browser, for a bounded time and a bounded number of requests. The client runs on the same machine and takes CPU from the server; it costs the same per
+request for both URLs, so it flattens the ratio somewhat toward 1 (said in bench/README.md).
+
+Every answer other than 2xx, and every request that gets no answer, counts as a failure and is reported.
+"""
+import http.client
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+TARGET_RATIO = 0.5
+HOME = "/"
+BARE = "/bench/bare"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    env = dict(os.environ, EGOV_BENCH_BARE_VIEW="1", EGOV_DEBUG="0", EGOV_LOG_LEVEL="WARNING",
+               EGOV_WEB_WORKERS=str(workers))
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "egov.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+def wait_ready(server: subprocess.Popen, port: int, log_path: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server was not ready within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()  # gunicorn's arbiter stops its workers on SIGTERM
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def client(port: int, path: str, seconds: float, max_requests: int, results) -> None:
+    """One keep-alive connection sending GET requests until the time or the request budget runs out.
+
+    Like a browser, it returns the cookies it was given (the CSRF cookie of the language form): one client is one
+    visitor browsing, not a new visitor on every request."""
+    ok = failed = 0
+    cookies: dict[str, str] = {}
+    statuses: dict[int, int] = {}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while ok + failed < max_requests and time.perf_counter() < deadline:
+        try:
+            headers = {"Host": "127.0.0.1", "Accept-Language": "vi"}
+            if cookies:
+                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            for header in response.headers.get_all("Set-Cookie") or ():
+                name, _, value = header.split(";", 1)[0].partition("=")
+                cookies[name.strip()] = value.strip()
+            if 200 <= response.status < 300:
+                ok += 1
+            else:
+                failed += 1
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.will_close:
+                connection.close()
+        except (OSError, http.client.HTTPException):
+            failed += 1
+            statuses[0] = statuses.get(0, 0) + 1
+            connection.close()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    results.put((ok, failed, statuses, elapsed))
+
+
+def load(port: int, path: str, *, seconds: float, clients: int, max_requests: int) -> dict:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [context.Process(target=client, args=(port, path, seconds, max_requests // clients, results))
+                 for _ in range(clients)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=seconds + 60) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    ok = sum(o[0] for o in outcomes)
+    failed = sum(o[1] for o in outcomes)
+    statuses: dict[int, int] = {}
+    for outcome in outcomes:
+        for status, count in outcome[2].items():
+            statuses[status] = statuses.get(status, 0) + count
+    elapsed = max(o[3] for o in outcomes)
+    return {"ok": ok, "failed": failed, "statuses": statuses, "seconds": elapsed, "rps": ok / elapsed}
+
+
+def run(quick: bool) -> list[dict]:
+    seconds = 3.0 if quick else 10.0
+    warmup = 0.5 if quick else 2.0
+    rounds = 1 if quick else 3
+    workers = int(os.environ.get("EGOV_WEB_WORKERS", "2"))
+    clients = int(os.environ.get("EGOV_BENCH_CLIENTS", "4"))
+    max_requests = 200_000
+
+    data_dir = Path(os.environ["EGOV_DATA_DIR"])
+    log_path = data_dir / "bench_home_server.log"
+    port = free_port()
+    server = start_server(port, workers, log_path)
+    try:
+        wait_ready(server, port, log_path)
+        totals = {HOME: {"ok": 0, "failed": 0, "seconds": 0.0, "statuses": {}},
+                  BARE: {"ok": 0, "failed": 0, "seconds": 0.0, "statuses": {}}}
+        for path in (BARE, HOME):  # warm every worker's caches (templates, translations, connections)
+            load(port, path, seconds=warmup, clients=clients, max_requests=max_requests)
+        for _ in range(rounds):
+            for path in (BARE, HOME):  # interleaved so that drift in machine load hits both alike
+                outcome = load(port, path, seconds=seconds, clients=clients, max_requests=max_requests)
+                total = totals[path]
+                total["ok"] += outcome["ok"]
+                total["failed"] += outcome["failed"]
+                total["seconds"] += outcome["seconds"]
+                for status, count in outcome["statuses"].items():
+                    total["statuses"][status] = total["statuses"].get(status, 0) + count
+    finally:
+        stop_server(server)
+
+    home_rps = totals[HOME]["ok"] / totals[HOME]["seconds"]
+    bare_rps = totals[BARE]["ok"] / totals[BARE]["seconds"]
+    ratio = home_rps / bare_rps if bare_rps else 0.0
+    failures = totals[HOME]["failed"] + totals[BARE]["failed"]
+    detail = {path: totals[path]["statuses"] for path in totals if totals[path]["statuses"]}
+    if detail:
+        print(f"home: non-2xx or failed answers by status (0 = no answer): {detail}; server log: {log_path}")
+    return [{
+        "name": f"home page (gunicorn, {workers} workers, {clients} clients)",
+        "value": home_rps, "unit": "req/s",
+        "reference_name": "bare Django view", "reference_value": bare_rps,
+        "ratio": ratio, "target": f"ratio ≥ {TARGET_RATIO}", "ok": ratio >= TARGET_RATIO and failures == 0,
+        "failures": failures,
+    }]

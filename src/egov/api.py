@@ -1,0 +1,152 @@
+"""The HTTP API root (Django Ninja), mounted at ``/api/``: docs at ``/api/docs``, schema at ``/api/openapi.json``.
+
+Every error is ``application/problem+json`` (RFC 9457): ``type``, ``title``, ``status``, ``detail``, and for invalid
+input ``errors``, one entry per field (``field`` is the location, e.g. ``query.limit``).
+Components add their routers here: ``api.add_router("/v1/<component>/", router)``.
+"""
+import json
+from typing import ClassVar, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger, _csrf_needed
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str = "", **extra) -> JsonResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+class LocalSwagger(Swagger):
+    """Swagger UI from django-ninja's own static files (never a CDN), in a page with a language and landmarks."""
+
+    template = "api/swagger.html"
+    # Deep links put a link inside each operation's toggle button, which screen readers cannot use (axe:
+    # nested-interactive); without them the toggle is a plain button.
+    default_settings: ClassVar[dict] = {"layout": "BaseLayout", "deepLinking": False}
+
+    def render_page(self, request, api, **kwargs):
+        from django.shortcuts import render
+
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": json.dumps(self.settings, indent=1), "api": api, "add_csrf": _csrf_needed(api),
+                   "openapi_url": self.settings["url"]}
+        return render(request, self.template, context)
+
+
+api = NinjaAPI(title="egov API", version="1", urls_namespace="api", docs=LocalSwagger())
+
+
+def _field(loc) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [{"field": _field(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")}
+              for error in exc.errors]
+    return problem(422, "Invalid input", "One or more fields are invalid.", errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request, exc: AuthenticationError):
+    response = problem(401, "Authentication required", str(exc))
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def on_authorization_error(request, exc: AuthorizationError):
+    return problem(403, "Forbidden", str(exc))
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc: PermissionDenied):
+    return problem(403, "Forbidden", str(exc) or "You do not have the right to do this.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc: Http404):
+    return problem(404, "Not found", str(exc) or "No such resource.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return problem(exc.status_code, str(exc) or "Error", str(exc))
+
+
+class Health(Schema):
+    status: str
+
+
+@api.get("/v1/health", response=Health, tags=["platform"], summary="The API answers")
+def health(request):
+    return {"status": "ok"}
+
+
+# --- Base registries: administrative units -------------------------------------------------------------------------
+
+class AdministrativeUnitOut(Schema):
+    code: str
+    name: str
+    kind: str
+    level: Literal["province", "district", "commune"]
+    generation: Literal["2025", "legacy"]
+    parent_code: str | None
+
+
+class AdministrativeUnitPage(Schema):
+    items: list[AdministrativeUnitOut]
+    next_after: str | None = Field(None, description="Pass as `after` for the next page; null on the last page.")
+
+
+def _unit_out(unit) -> dict:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind, "level": unit.level,
+            "generation": unit.generation, "parent_code": unit.parent.code if unit.parent_id else None}
+
+
+def _units_after(generation: str, level: str | None, after: str | None, limit: int) -> list:
+    # Keyset page by code (never OFFSET): the cost stays flat however deep the client pages.
+    # TODO(registries): move into egov.registries.queries next to search_units.
+    from egov.registries.models import AdministrativeUnit
+
+    units = AdministrativeUnit.objects.filter(generation=generation).select_related("parent")
+    if level:
+        units = units.filter(level=level)
+    if after:
+        units = units.filter(code__gt=after)
+    return list(units.order_by("code")[:limit])
+
+
+@api.get("/v1/administrative-units", response=AdministrativeUnitPage, tags=["registries"],
+         summary="Administrative units (đơn vị hành chính)")
+def administrative_units(
+    request,
+    q: str = Query("", max_length=100, description="Words of the name; diacritics and đ are ignored ('da nang')."),
+    generation: Literal["2025", "legacy"] = Query("2025", description="2025: after 1 July 2025; legacy: before."),
+    level: Literal["province", "district", "commune"] | None = Query(None),
+    after: str | None = Query(None, pattern=r"^[0-9]{1,5}$", description="Code of the last unit of the previous page."),
+    limit: int = Query(20, ge=1, description="Page size; capped at 100."),
+):
+    """Without `q`: every unit in code order, a page at a time (keyset: `after` = the last code seen).
+    With `q`: the best matches first, one page only (at most `limit`)."""
+    limit = min(limit, 100)
+    if q.strip():
+        if after:
+            raise HttpError(400, "`after` pages the code-ordered list; a search (q) returns one ranked page.")
+        from egov.registries.queries import search_units
+
+        return {"items": [_unit_out(u) for u in search_units(q, generation=generation, limit=limit, level=level)],
+                "next_after": None}
+    units = _units_after(generation, level, after, limit + 1)
+    more = len(units) > limit
+    units = units[:limit]
+    return {"items": [_unit_out(u) for u in units], "next_after": units[-1].code if more and units else None}
