@@ -23,7 +23,26 @@ def _call(name: str, *args, **options) -> None:
     try:
         call_command(name, *args, **options)
     except CommandError as exc:
-        print(f"egov {name}: {exc}", file=sys.stderr)
+        shown = {"db_worker": "worker"}.get(name, name.removeprefix("egov_").replace("_", " "))
+        print(f"egov {shown}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _database_reachable() -> None:
+    """Fail with one line naming the setting to fix, rather than a driver traceback, when the database is not there."""
+    from django.db import OperationalError, connection
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        db = connection.settings_dict
+        if db["ENGINE"].endswith("sqlite3"):
+            where, variable = str(db["NAME"]), "EGOV_DATA_DIR or EGOV_DATABASE_URL"
+        else:
+            where = f"{db.get('HOST') or 'local socket'}:{db.get('PORT') or 5432}/{db['NAME']}"
+            variable = "EGOV_DATABASE_URL"
+        reason = " ".join(str(exc).split())  # the driver's message spans several lines
+        print(f"egov: cannot connect to the database at {where} ({variable}): {reason}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
@@ -58,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     _django()
+    _database_reachable()
     if args.command == "migrate":
         _call("migrate", interactive=False)
     elif args.command == "seed":

@@ -1,0 +1,5 @@
+from django.db import models
+
+
+class Unmigrated(models.Model):
+    name = models.CharField(max_length=20)

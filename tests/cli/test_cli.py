@@ -1,0 +1,99 @@
+"""The `egov` command as an operator meets it: wrong options and wrong configuration get one specific line naming
+what to fix (and the exit code says which kind of failure), never a traceback."""
+import pytest
+
+from tests.cli.conftest import egov
+
+DEMO_KEY = "egov-demo-secret-key-do-not-use-in-production-0123456789"
+OWN_KEY = "a-production-secret-key-of-our-own-0123456789-abcdefghij"
+
+
+def assert_clean_failure(result, code: int, *expected: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_unknown_option_is_an_argparse_error():
+    result = egov("backup", "x.tar.gz", "--compress-harder")
+    assert_clean_failure(result, 2, "usage: egov", "egov: error: unrecognized arguments: --compress-harder")
+
+
+def test_unknown_command_lists_the_commands():
+    result = egov("frobnicate")
+    assert_clean_failure(result, 2, "egov: error: argument COMMAND: invalid choice: 'frobnicate'", "'restore'")
+
+
+def test_missing_argument_is_named():
+    assert_clean_failure(egov("restore"), 2, "the following arguments are required: archive")
+
+
+def test_help_lists_every_command():
+    result = egov("--help")
+    assert result.returncode == 0
+    for command in ("demo", "serve", "worker", "migrate", "seed", "check", "audit", "backup", "restore"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://egov@db.example/egov", "EGOV_DATABASE_URL has the scheme 'mysql'; egov supports postgres://"),
+        ("postgres://egov@db.example:notaport/egov", "egov: configuration error: EGOV_DATABASE_URL could not be read"),
+        ("postgres://egov@db.example:5432", "egov: configuration error: EGOV_DATABASE_URL names no database"),
+        ("just some words", "egov: configuration error: EGOV_DATABASE_URL has the scheme 'just some words'"),
+    ],
+    ids=["mysql", "bad-port", "no-database-name", "not-a-url"],
+)
+def test_a_bad_database_url_is_a_configuration_error(url, message, tmp_path):
+    result = egov("check", env={"EGOV_DATABASE_URL": url, "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, message)
+
+
+def test_an_unreachable_postgresql_names_the_address_and_the_variable(tmp_path):
+    # Port 1 on loopback: nothing listens there, the connection is refused at once.
+    result = egov("migrate", env={"EGOV_DATABASE_URL": "postgres://egov:pw-s3cret@127.0.0.1:1/egov",
+                                  "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 1, "egov: cannot connect to the database at 127.0.0.1:1/egov (EGOV_DATABASE_URL):",
+                         "Connection refused")
+    assert "pw-s3cret" not in result.stderr
+
+
+def test_an_unopenable_sqlite_file_names_the_path(tmp_path):
+    result = egov("check", env={"EGOV_DATABASE_URL": "sqlite:////nonexistent-dir/egov.sqlite3",
+                                "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 1, "egov: cannot connect to the database at /nonexistent-dir/egov.sqlite3")
+
+
+def test_a_bad_boolean_names_the_variable(tmp_path):
+    result = egov("check", env={"EGOV_DEBUG": "maybe", "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "egov: configuration error: EGOV_DEBUG='maybe' is not a boolean")
+
+
+GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
+        "EGOV_DEBUG": None}
+
+
+@pytest.mark.parametrize(
+    ("change", "variable", "message"),
+    [
+        ({"EGOV_SECRET_KEY": None}, "EGOV_SECRET_KEY", "the demo key is refused in production"),
+        ({"EGOV_SECRET_KEY": DEMO_KEY}, "EGOV_SECRET_KEY", "the demo key is refused in production"),
+        ({"EGOV_SECRET_KEY": "short"}, "EGOV_SECRET_KEY", "at least 40 random characters"),
+        ({"EGOV_DEBUG": "1"}, "EGOV_DEBUG", "must be off (0) in production"),
+        ({"EGOV_ALLOWED_HOSTS": None}, "EGOV_ALLOWED_HOSTS", "list the host names this server answers to"),
+    ],
+    ids=["no-secret-key", "demo-secret-key", "short-secret-key", "debug-on", "no-allowed-hosts"],
+)
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_production_refuses_unsafe_settings_naming_the_variable(command, change, variable, message, tmp_path):
+    result = egov(command, env={**GOOD, **change, "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "egov refuses to start with EGOV_ENV=production", f"- {variable}: ", message)
+    assert OWN_KEY not in result.stderr
+
+
+def test_production_lists_every_unsafe_setting_at_once(tmp_path):
+    result = egov("check", env={"EGOV_ENV": "production", "EGOV_SECRET_KEY": None, "EGOV_DEBUG": "1",
+                                "EGOV_ALLOWED_HOSTS": None, "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "- EGOV_SECRET_KEY: ", "- EGOV_DEBUG: ", "- EGOV_ALLOWED_HOSTS: ")
