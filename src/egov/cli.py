@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="event ledger integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="verify every hash chain and signed checkpoint; name the first broken link")
-    audit_sub.add_parser("checkpoint", help="sign a checkpoint of every chain head now")
+    checkpoint = audit_sub.add_parser("checkpoint", help="sign a checkpoint of every chain head now")
+    checkpoint.add_argument("--create-key", action="store_true",
+                            help="create the signing key (EGOV_LEDGER_KEY_FILE) if it does not exist yet")
     backup = sub.add_parser("backup", help="write a consistent copy of the database and files to an archive")
     backup.add_argument("archive", help="path of the .tar.gz archive to write")
     restore = sub.add_parser("restore", help="restore database and files from an archive made by `egov backup`")
@@ -87,7 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "check":
         _call("egov_check")
     elif args.command == "audit":
-        _call("audit_" + args.audit_command)
+        if args.audit_command == "checkpoint":
+            _call("audit_checkpoint", create_key=args.create_key)
+        else:
+            _call("audit_verify")
     elif args.command == "backup":
         _call("egov_backup", args.archive)
     elif args.command == "restore":

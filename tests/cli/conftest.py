@@ -15,6 +15,7 @@ def egov(*args: str, env: dict | None = None, settings_module: str | None = None
     """Run ``egov ARGS…`` in a new process. ``env`` replaces the given variables (None removes one)."""
     environment = dict(os.environ)
     environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     environment["PYTHONPATH"] = str(ROOT)
     if settings_module:
         environment["DJANGO_SETTINGS_MODULE"] = settings_module

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run where an event loop runs unless
-# told that this is safe, which it is here: the loop only drives the browser, never Django code.
+# told that this is safe, which it is here: the loop only drives the browser, never Django code. (Processes that other
+# tests start drop it: see tests/cli/conftest.py.)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,6 +33,8 @@ def pytest_collection_modifyitems(config, items):
     for item in e2e_items:
         item.add_marker(pytest.mark.e2e)
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"{CHROMIUM} is missing: CI must run the browser tests (.ci/run installs chromium)")
         skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
         for item in e2e_items:
             item.add_marker(skip)

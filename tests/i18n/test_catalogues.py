@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import egov
+import egov.settings
 
-SOURCE = Path(egov.__file__).resolve().parent
+SOURCE = Path(egov.settings.__file__).resolve().parent
 
 
 def _parse_po(path: Path) -> dict[str, tuple[str, bool]]:

@@ -1,5 +1,6 @@
 """Fixtures of the base-registry tests."""
 import pytest
+from django.conf import settings
 
 from egov.registries import services
 
@@ -28,5 +29,5 @@ def admin_client_en(client, superuser):
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the visitor's chosen language; Vietnamese otherwise
     return client
