@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         _call("migrate", interactive=False, verbosity=0)
         _call("egov_seed", demo=True)
+        print(f"\negov demo: open http://{args.bind}/ (stop with Ctrl+C)\n", flush=True)
         serve(args.bind, args.workers)
 
 

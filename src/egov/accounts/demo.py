@@ -82,6 +82,6 @@ def load_demo_accounts() -> list[str]:
                 defaults={"key": services.demo_totp_key(user.username), "confirmed": True,
                           "throttling_failure_count": 0, "throttling_failure_timestamp": None})
             line += f"\n{'':<20} TOTP secret {services.totp_secret_base32(device)}  ({device.config_url})"
-            line += f"\n{'':<20} current code: uv run django-admin demo_totp {user.username} --settings=egov.settings"
+            line += f"\n{'':<20} current code: uv run egov demo-totp {user.username}"
         lines.append(line)
     return lines

@@ -1,0 +1,97 @@
+"""`egov demo` as a new user meets it: one command sets up an empty installation, prints the demo accounts and serves
+the Vietnamese home page; the printed officer signs in with password and TOTP over real HTTP."""
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.cli.conftest import ROOT, egov
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "EGOV_DATABASE_URL",
+                                "EGOV_TASKS_BACKEND"}}
+    environment.update(EGOV_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT))
+    log = (tmp_path / "demo.log").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "egov.cli", "demo", "--bind", f"127.0.0.1:{port}"],
+                               cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail("egov demo did not start:\n" + log.read()[-3000:])
+                time.sleep(0.5)
+        log.seek(0)
+        yield base, log.read(), environment
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_with_totp(demo):
+    base, printed, environment = demo
+    home = urllib.request.urlopen(base + "/").read().decode()
+    assert '<html lang="vi"' in home
+
+    officer = re.search(r"^(demo\.desk)\s+password (\S+)", printed, re.MULTILINE)
+    assert officer, "egov demo printed no desk officer:\n" + printed
+    username, password = officer.groups()
+    assert re.search(r"TOTP secret [A-Z2-7]{32}", printed)
+
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+
+    def post(path: str, fields: dict) -> tuple[int, str]:
+        form = browser.open(base + path).read().decode()
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf_token(form), **fields}).encode()
+        request = urllib.request.Request(base + path, data=data, headers={"Referer": base + path})
+        try:
+            answer = browser.open(request)
+            return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as redirect:
+            return redirect.code, redirect.headers.get("Location", "")
+
+    status, location = post("/accounts/login/", {"username": username, "password": password})
+    assert status == 302 and "/accounts/login/totp/" in location
+
+    code = egov("demo-totp", username, env={"EGOV_DATA_DIR": environment["EGOV_DATA_DIR"], "EGOV_DATABASE_URL": None})
+    assert code.returncode == 0, code.stderr
+    status, location = post("/accounts/login/totp/", {"code": code.stdout.strip().splitlines()[-1]})
+    assert status == 302, location
+
+    signed_in_home = browser.open(base + "/").read().decode()
+    assert "Đăng xuất" in signed_in_home  # "Sign out": the officer is signed in, second factor passed
