@@ -113,19 +113,6 @@ def _unit_out(unit) -> dict:
             "generation": unit.generation, "parent_code": unit.parent.code if unit.parent_id else None}
 
 
-def _units_after(generation: str, level: str | None, after: str | None, limit: int) -> list:
-    # Keyset page by code (never OFFSET): the cost stays flat however deep the client pages.
-    # TODO(registries): move into egov.registries.queries next to search_units.
-    from egov.registries.models import AdministrativeUnit
-
-    units = AdministrativeUnit.objects.filter(generation=generation).select_related("parent")
-    if level:
-        units = units.filter(level=level)
-    if after:
-        units = units.filter(code__gt=after)
-    return list(units.order_by("code")[:limit])
-
-
 @api.get("/v1/administrative-units", response=AdministrativeUnitPage, tags=["registries"],
          summary="Administrative units (đơn vị hành chính)")
 def administrative_units(
@@ -138,15 +125,15 @@ def administrative_units(
 ):
     """Without `q`: every unit in code order, a page at a time (keyset: `after` = the last code seen).
     With `q`: the best matches first, one page only (at most `limit`)."""
+    from egov.registries import queries  # imported late: the API module loads before the apps are ready
+
     limit = min(limit, 100)
     if q.strip():
         if after:
             raise HttpError(400, "`after` pages the code-ordered list; a search (q) returns one ranked page.")
-        from egov.registries.queries import search_units
-
-        return {"items": [_unit_out(u) for u in search_units(q, generation=generation, limit=limit, level=level)],
+        return {"items": [_unit_out(u) for u in queries.search_units(q, generation=generation, limit=limit, level=level)],
                 "next_after": None}
-    units = _units_after(generation, level, after, limit + 1)
+    units = queries.list_units(generation=generation, level=level, after=after, limit=limit + 1)
     more = len(units) > limit
     units = units[:limit]
     return {"items": [_unit_out(u) for u in units], "next_after": units[-1].code if more and units else None}

@@ -31,3 +31,12 @@ def admin_client_en(client, superuser):
     session.save()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the visitor's chosen language; Vietnamese otherwise
     return client
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """These tests read the English source messages; the Vietnamese ones are checked by tests/i18n."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

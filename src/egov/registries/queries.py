@@ -87,3 +87,15 @@ def current_unit(code: str, level: str | None = None) -> AdministrativeUnit | No
     if level:
         units = units.filter(level=level)
     return units.first()
+
+
+def list_units(*, generation: str = CURRENT, level: str | None = None, after: str | None = None,
+               limit: int = 100) -> list[AdministrativeUnit]:
+    """Units in code order, one page after ``after``: keyset pagination, never OFFSET, so deep pages stay as cheap as
+    the first (the unique (generation, code) index serves it)."""
+    units = AdministrativeUnit.objects.filter(generation=generation).select_related("parent")
+    if level:
+        units = units.filter(level=level)
+    if after:
+        units = units.filter(code__gt=after)
+    return list(units.order_by("code")[:limit])
