@@ -3,8 +3,9 @@
 Starts ``egov serve`` (gunicorn, the production WSGI server, with its default workers and threads, DEBUG off) on a
 free loopback port with ``EGOV_BENCH_BARE_VIEW=1``, which adds ``/bench/bare`` (a view returning a 2-byte response).
 Load: several client processes, each one keep-alive HTTP/1.1 connection (``http.client``) that keeps its cookies like
-a browser, for a bounded time and a bounded number of requests. The client runs on the same machine and takes CPU from the server; it costs the same per
-request for both URLs, so it flattens the ratio somewhat toward 1 (said in bench/README.md).
+a browser, for a bounded time and a bounded number of requests. The client runs on the same machine and takes CPU
+from the server; it costs the same per request for both URLs, so it flattens the ratio somewhat
+toward 1 (said in bench/README.md).
 
 Every answer other than 2xx, and every request that gets no answer, counts as a failure and is reported.
 """

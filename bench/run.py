@@ -115,7 +115,7 @@ def print_table(rows: list[dict]) -> None:
     lines = [[r["name"], number(r["value"]), r.get("unit", ""), r.get("reference_name") or "-",
               number(r.get("reference_value")), number(r.get("ratio")), r.get("target") or "-",
               "ok" if r.get("ok") else "MISSED", number(r.get("failures", 0))] for r in rows]
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *lines)]
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *lines, strict=True)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     print(fmt.format(*headers))
     print(fmt.format(*("-" * w for w in widths)))

@@ -65,7 +65,7 @@ def database(data: Path) -> dict:
         )
     try:
         parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-    except Exception as exc:  # the library raises several types for malformed URLs
+    except Exception as exc:  # noqa: BLE001  (the library raises several types for malformed URLs)
         raise ImproperlyConfigured(f"EGOV_DATABASE_URL could not be read: {exc}") from None
     if parsed["ENGINE"] == "django.db.backends.sqlite3":
         return sqlite(Path(parsed["NAME"]))

@@ -120,7 +120,7 @@ def server_processes(transactional_db, tmp_path):
                  "--workers", "1", "--threads", "2"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
             urls.append(f"http://127.0.0.1:{port}")
-        for url, process in zip(urls, started[-count:]):
+        for url, process in zip(urls, started[-count:], strict=True):
             wait_until_serving(url, process, tmp_path)
         return urls
 

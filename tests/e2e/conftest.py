@@ -2,7 +2,8 @@
 
 Fixtures:
 - ``page``: a fresh browser context and page (Vietnamese browser locale, like most visitors).
-- ``visit(page, path, status=200, wait_for=None)``: navigate, wait for a selector if given, check the HTTP status, run axe (WCAG 2.2 A/AA tags, no rule disabled)
+- ``visit(page, path, status=200, wait_for=None)``: navigate, wait for a selector if given, check the HTTP status,
+  run axe (WCAG 2.2 A/AA tags, no rule disabled)
   and record the route, for the route coverage test in ``test_zz_route_coverage.py``.
 - ``check_page(page)``: run axe on the page as it is now (after a form post or a click) and record its route.
 """

@@ -526,7 +526,7 @@ def _load_table(connection, model, handle, expected: str, name: str) -> int:
         for line in handle:
             digest.update(line)
             values = json.loads(line)
-            batch.append([_prepare(f, value, connection) for f, value in zip(fields, values)])
+            batch.append([_prepare(f, value, connection) for f, value in zip(fields, values, strict=True)])
             if len(batch) >= BATCH:
                 cursor.executemany(sql, batch)
                 count += len(batch)
