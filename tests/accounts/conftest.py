@@ -1,7 +1,6 @@
 """Accounts fixtures: a small agency tree, users of every role, TOTP codes, and real server processes."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.accounts.models import Role, User
 from egov.registries.models import Agency
+from tests.http_client import free_port
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -78,12 +78,6 @@ def enrolled(db):
         return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
     return enrol
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url_for_servers() -> str:

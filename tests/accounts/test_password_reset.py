@@ -8,7 +8,7 @@ from aiosmtpd.controller import Controller
 
 from egov.accounts.models import LoginFailure
 from egov.kernel.ledger_models import Event
-from tests.accounts.conftest import free_port
+from tests.http_client import free_port
 
 NEW_PASSWORD = "a-brand-new-passphrase-77"
 

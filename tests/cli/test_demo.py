@@ -1,31 +1,17 @@
 """`egov demo` as a new user meets it: one command sets up an empty installation, prints the demo accounts and serves
 the Vietnamese home page; the printed officer signs in with password and TOTP over real HTTP."""
-import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
 
 from tests.cli.conftest import ROOT, egov
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+from tests.http_client import Browser, free_port
 
 
 @pytest.fixture
@@ -59,13 +45,9 @@ def demo(tmp_path):
         log.close()
 
 
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
 def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_with_totp(demo):
     base, printed, environment = demo
-    home = urllib.request.urlopen(base + "/").read().decode()
+    home = Browser(base).get("/")
     assert '<html lang="vi"' in home
 
     officer = re.search(r"^(demo\.desk)\s+password (\S+)", printed, re.MULTILINE)
@@ -73,25 +55,14 @@ def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_w
     username, password = officer.groups()
     assert re.search(r"TOTP secret [A-Z2-7]{32}", printed)
 
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-
-    def post(path: str, fields: dict) -> tuple[int, str]:
-        form = browser.open(base + path).read().decode()
-        data = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf_token(form), **fields}).encode()
-        request = urllib.request.Request(base + path, data=data, headers={"Referer": base + path})
-        try:
-            answer = browser.open(request)
-            return answer.status, answer.read().decode()
-        except urllib.error.HTTPError as redirect:
-            return redirect.code, redirect.headers.get("Location", "")
-
-    status, location = post("/accounts/login/", {"username": username, "password": password})
+    browser = Browser(base)
+    status, location = browser.post_form("/accounts/login/", {"username": username, "password": password})
     assert status == 302 and "/accounts/login/totp/" in location
 
     code = egov("demo-totp", username, env={"EGOV_DATA_DIR": environment["EGOV_DATA_DIR"], "EGOV_DATABASE_URL": None})
     assert code.returncode == 0, code.stderr
-    status, location = post("/accounts/login/totp/", {"code": code.stdout.strip().splitlines()[-1]})
+    status, location = browser.post_form("/accounts/login/totp/", {"code": code.stdout.strip().splitlines()[-1]})
     assert status == 302, location
 
-    signed_in_home = browser.open(base + "/").read().decode()
+    signed_in_home = browser.get("/")
     assert "Đăng xuất" in signed_in_home  # "Sign out": the officer is signed in, second factor passed
