@@ -15,9 +15,10 @@ import egov.settings
 SOURCE = Path(egov.settings.__file__).resolve().parent
 
 
-def _parse_po(path: Path) -> dict[str, tuple[str, bool]]:
-    """msgid -> (msgstr, fuzzy). Plural forms count as translated when every msgstr[n] is filled."""
-    entries: dict[str, tuple[str, bool]] = {}
+def _parse_po(path: Path) -> dict[str, tuple[str, bool, str]]:
+    """msgctxt\x04msgid -> (msgstr, fuzzy, msgid_plural). Plural forms count as translated when every msgstr[n] is
+    filled; msgstr is then msgstr[0]."""
+    entries: dict[str, tuple[str, bool, str]] = {}
     block: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if line.strip():
@@ -48,7 +49,7 @@ def _add_entry(block: list[str], entries: dict) -> None:
     if fields.get("msgid", "") == "":
         return  # header
     translations = [v for k, v in fields.items() if k.startswith("msgstr")]
-    entries[msgid] = ("" if any(not t for t in translations) else translations[0], fuzzy)
+    entries[msgid] = ("" if any(not t for t in translations) else translations[0], fuzzy, fields.get("msgid_plural", ""))
 
 
 def _unquote(text: str) -> str:
@@ -71,7 +72,7 @@ def fresh_catalogue(tmp_path_factory) -> Path:
 def test_every_message_has_a_vietnamese_translation(fresh_catalogue):
     entries = _parse_po(fresh_catalogue)
     assert len(entries) > 50, "the extraction found suspiciously few messages"
-    untranslated = sorted(msgid.split("\x04", 1)[1] for msgid, (text, fuzzy) in entries.items() if not text or fuzzy)
+    untranslated = sorted(msgid.split("\x04", 1)[1] for msgid, (text, fuzzy, _plural) in entries.items() if not text or fuzzy)
     assert not untranslated, "messages without a Vietnamese translation:\n  " + "\n  ".join(untranslated)
 
 
@@ -83,11 +84,14 @@ def test_compiled_catalogue_matches_the_source_catalogue():
     with po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = []
-    for key, (text, fuzzy) in _parse_po(po).items():
+    for key, (text, fuzzy, plural) in _parse_po(po).items():
         context, msgid = key.split("\x04", 1)
         if not text or fuzzy:
             continue
-        got = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
+        if plural:
+            got = compiled.npgettext(context, msgid, plural, 1) if context else compiled.ngettext(msgid, plural, 1)
+        else:
+            got = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
         if got != text:
             stale.append(msgid)
     assert not stale, "django.mo is out of date for:\n  " + "\n  ".join(stale[:20])
