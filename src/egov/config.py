@@ -91,7 +91,13 @@ def sqlite(path: Path) -> dict:
     }
 
 
-def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str]) -> None:
+def demo_data_keys() -> str:
+    from egov.kernel import crypto
+
+    return crypto.demo_keys_spec()
+
+
+def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "") -> None:
     problems = []
     if secret_key == DEMO_SECRET_KEY or len(secret_key) < 40:
         problems.append("EGOV_SECRET_KEY: set a secret key of your own, at least 40 random characters "
@@ -100,6 +106,11 @@ def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[s
         problems.append("EGOV_DEBUG: must be off (0) in production")
     if not allowed_hosts:
         problems.append("EGOV_ALLOWED_HOSTS: list the host names this server answers to, comma-separated")
+    from egov.kernel import crypto
+
+    if not data_keys or crypto.uses_demo_key(data_keys):
+        problems.append("EGOV_DATA_KEYS: set personal-data keys of your own (`egov keys new ID`); the demo key "
+                        "is refused in production")
     if problems:
         raise ImproperlyConfigured("egov refuses to start with EGOV_ENV=production:\n  - " + "\n  - ".join(problems))
 

@@ -18,8 +18,13 @@ DEBUG = config.env_bool("EGOV_DEBUG", ENV != "production")
 ALLOWED_HOSTS = config.env_list("EGOV_ALLOWED_HOSTS", "" if ENV == "production" else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = config.env_list("EGOV_CSRF_TRUSTED_ORIGINS", "")
 
+# Personal data at rest: master keys for envelope encryption and blind indexes (egov.kernel.crypto). First = active.
+PERSONAL_DATA_KEYS = config.env("EGOV_DATA_KEYS", "" if ENV == "production" else config.demo_data_keys())
+# Sources trusted to pass the calling system's identity in the Information-Mediator-Client header (IP or CIDR).
+TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
+
 if ENV == "production":
-    config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS)
+    config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS)
 
 INSTALLED_APPS = [
     "egov.accounts.admin_site.EgovAdminConfig",
@@ -35,6 +40,7 @@ INSTALLED_APPS = [
     "egov.kernel",
     "egov.registries",
     "egov.accounts",
+    "egov.exchange.apps.ExchangeConfig",
     "egov.portal",
 ]
 

@@ -9,6 +9,7 @@ GOOD_PRODUCTION = {
     "EGOV_ENV": "production",
     "EGOV_SECRET_KEY": "a-production-secret-key-of-our-own-0123456789-abcdefghij",
     "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
+    "EGOV_DATA_KEYS": "prod2026:cHJvZHVjdGlvbi1wZXJzb25hbC1kYXRhLWtleS0zMmI=",
     "EGOV_DEBUG": None,
 }
 

@@ -6,6 +6,9 @@ from tests.cli.conftest import egov
 
 DEMO_KEY = "egov-demo-secret-key-do-not-use-in-production-0123456789"
 OWN_KEY = "a-production-secret-key-of-our-own-0123456789-abcdefghij"
+OWN_DATA_KEYS = "prod2026:cHJvZHVjdGlvbi1wZXJzb25hbC1kYXRhLWtleS0zMmI="
+DEMO_DATA_KEYS = "demo2026:" + __import__("base64").urlsafe_b64encode(__import__("hashlib").sha256(
+    b"egov demo personal-data master key - never use in production").digest()).decode()
 
 
 def assert_clean_failure(result, code: int, *expected: str) -> None:
@@ -72,7 +75,7 @@ def test_a_bad_boolean_names_the_variable(tmp_path):
 
 
 GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
-        "EGOV_DEBUG": None}
+        "EGOV_DATA_KEYS": OWN_DATA_KEYS, "EGOV_DEBUG": None}
 
 
 @pytest.mark.parametrize(
@@ -83,8 +86,11 @@ GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOST
         ({"EGOV_SECRET_KEY": "short"}, "EGOV_SECRET_KEY", "at least 40 random characters"),
         ({"EGOV_DEBUG": "1"}, "EGOV_DEBUG", "must be off (0) in production"),
         ({"EGOV_ALLOWED_HOSTS": None}, "EGOV_ALLOWED_HOSTS", "list the host names this server answers to"),
+        ({"EGOV_DATA_KEYS": None}, "EGOV_DATA_KEYS", "the demo key is refused in production"),
+        ({"EGOV_DATA_KEYS": DEMO_DATA_KEYS}, "EGOV_DATA_KEYS", "the demo key is refused in production"),
     ],
-    ids=["no-secret-key", "demo-secret-key", "short-secret-key", "debug-on", "no-allowed-hosts"],
+    ids=["no-secret-key", "demo-secret-key", "short-secret-key", "debug-on", "no-allowed-hosts", "no-data-keys",
+         "demo-data-keys"],
 )
 @pytest.mark.parametrize("command", ["check", "serve"])
 def test_production_refuses_unsafe_settings_naming_the_variable(command, change, variable, message, tmp_path):

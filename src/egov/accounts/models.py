@@ -20,6 +20,9 @@ class User(AbstractUser):
     agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="officers", verbose_name=_("agency"))
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The citizen's own record in the population registry (verified identity): their data and its access log.
+    person = models.OneToOneField("registries.Person", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="account", verbose_name=_("person in the population registry"))
 
     class Meta:
         verbose_name = _("user")

@@ -261,3 +261,28 @@ def complete_password_reset(user: User, new_password: str) -> User:
     LoginFailure.objects.filter(kind=LoginFailure.Kind.USERNAME, key=rules.normalise_username(user.username)).delete()
     _event("account.password_reset_completed", user=user, actor=user, payload={})
     return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The caller a signed-in user acts as, and reactions to the population registry
+
+
+def caller_for_user(user: User):
+    """The ``Caller`` that services check: officers with their agency and role's rights, citizens with their own
+    population record."""
+    from egov.kernel.access import Caller
+
+    if user.is_officer:
+        agency_code = user.agency.code if user.agency_id else None
+        return Caller(kind="officer", actor=user, agency_code=agency_code, role=user.role,
+                      rights=rules.rights_of(user.role), label=user.get_role_display())
+    return Caller(kind="citizen", actor=user, role=user.role, person_id=user.person_id, label="")
+
+
+def disable_accounts_of_deceased(sender, person, caller, **kwargs) -> None:
+    """Receiver of ``registries.signals.person_deceased``: runs inside the death registration's transaction."""
+    for user in User.objects.select_for_update().filter(person=person, is_active=True):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        _event("account.disabled", user=user, actor=caller.actor,
+               payload={"reason": "death_registered"})

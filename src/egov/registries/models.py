@@ -1,10 +1,13 @@
 """Base registries: administrative units (đơn vị hành chính) and agencies (cơ quan) with organisation codes."""
-from datetime import time
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from egov.kernel import crypto
 from egov.kernel.text import fold
 from egov.registries import rules
 
@@ -155,3 +158,217 @@ class Agency(models.Model):
                 errors.setdefault(exc.field, exc.message)
         if errors:
             raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Population registry (cơ sở dữ liệu quốc gia về dân cư): personal fields sealed, exact lookups by blind index.
+
+@dataclass
+class PersonalData:
+    """The personal fields of a person, in clear: only ever in memory, sealed in ``Person.sealed`` at rest."""
+
+    personal_id_number: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    nationality: str = "VN"
+    ethnicity: str = ""
+    birth_registration_place: str = ""
+    permanent_residence_unit: str = ""   # commune code (from 2025), see AdministrativeUnit
+    permanent_address: str = ""          # house number, street, hamlet
+    current_residence_unit: str = ""
+    current_address: str = ""
+    phone: str = ""
+    email: str = ""
+    date_of_death: date | None = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["date_of_birth"] = self.date_of_birth.isoformat()
+        data["date_of_death"] = self.date_of_death.isoformat() if self.date_of_death else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PersonalData":
+        data = dict(data)
+        data["date_of_birth"] = date.fromisoformat(data["date_of_birth"])
+        data["date_of_death"] = date.fromisoformat(data["date_of_death"]) if data.get("date_of_death") else None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# The blind-indexed fields of a person. "pin" is also the field name of a digital-registry record's link to a person,
+# so a record's person_index equals the person's pin_index.
+PIN_FIELD = "pin"
+
+
+def name_dob_key(full_name: str, date_of_birth: date) -> str:
+    return f"{full_name}|{date_of_birth.isoformat()}"
+
+
+class Household(models.Model):
+    """Hộ gia đình: persons registered at one permanent residence, with a head (chủ hộ). No personal data here."""
+
+    uid = models.UUIDField(_("reference"), unique=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("household number"), max_length=20, unique=True)
+    head = models.ForeignKey("Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("head of household"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Person(models.Model):
+    """Công dân: one person of the population registry, keyed by the personal identification number.
+
+    Every personal field is in ``sealed`` (AES-256-GCM, envelope keys from settings, bound to ``uid``); exact lookups
+    go through keyed blind indexes. A person is never deleted: death is a status. Change it only through
+    ``egov.registries.services`` (each life event is a ledger event)."""
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("Living")
+        DECEASED = "deceased", _("Deceased")
+
+    uid = models.UUIDField(_("reference"), unique=True, default=uuid.uuid4, editable=False)
+    sealed = models.TextField(_("personal data (encrypted)"), editable=False)
+    key_id = models.CharField(_("key id"), max_length=32, editable=False)
+    pin_index = models.CharField(_("personal ID blind index"), max_length=40, unique=True, editable=False)
+    name_dob_index = models.CharField(_("name and birth date blind index"), max_length=40, editable=False)
+    phone_index = models.CharField(_("phone blind index"), max_length=40, blank=True, editable=False)
+    email_index = models.CharField(_("email blind index"), max_length=40, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LIVING)
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members",
+                                  verbose_name=_("household"))
+    father = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("father"))
+    mother = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("mother"))
+    spouse = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("spouse"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [
+            models.Index(fields=["name_dob_index"], name="registries_person_name_dob"),
+            models.Index(fields=["phone_index"], name="registries_person_phone"),
+            models.Index(fields=["email_index"], name="registries_person_email"),
+            models.Index(fields=["key_id", "id"], name="registries_person_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('person')} {self.uid}"
+
+    @property
+    def aad(self) -> bytes:
+        return f"registries.person:{self.uid}".encode()
+
+    def personal(self) -> PersonalData:
+        """Decrypt. Callers are services that log the read (``services.read_person``), never templates directly."""
+        return PersonalData.from_json(crypto.open_json(self.sealed, self.aad))
+
+    def seal(self, data: PersonalData, *, key: "crypto.MasterKey | None" = None) -> None:
+        key = key or crypto.keyring().active
+        self.sealed = crypto.seal_json(data.to_json(), self.aad, key=key)
+        self.key_id = key.key_id
+        self.pin_index = crypto.blind_index(PIN_FIELD, data.personal_id_number, key=key)
+        self.name_dob_index = crypto.blind_index("name_dob", name_dob_key(data.full_name, data.date_of_birth), key=key)
+        self.phone_index = crypto.blind_index("phone", data.phone, key=key) if data.phone else ""
+        self.email_index = crypto.blind_index("email", data.email, key=key) if data.email else ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Digital registries (GovStack Digital Registries BB): agency-defined registries of sector data.
+
+class Registry(models.Model):
+    """Cơ sở dữ liệu chuyên ngành: a registry an agency defines, with a JSON Schema for its records.
+
+    ``kind`` population is the national population registry, served from ``Person`` (protected: no delete, reads
+    logged, lookups only on blind-indexed fields). Every other registry keeps ``RegistryRecord`` rows, sealed like
+    persons, with blind indexes on the searchable fields. Who may read and write is granted per client system
+    (``egov.exchange``); officers of the owning agency may read and write their own registries."""
+
+    class Kind(models.TextChoices):
+        RECORDS = "records", _("Records")
+        POPULATION = "population", _("Population registry")
+
+    code = models.CharField(_("code"), max_length=50, help_text=_("e.g. ho-kinh-doanh; used in the API address"))
+    version = models.CharField(_("version"), max_length=20, default="1.0")
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="registries", verbose_name=_("agency"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.RECORDS)
+    schema = models.JSONField(_("record schema (JSON Schema)"), default=dict)
+    searchable_fields = models.JSONField(_("searchable fields"), default=list, blank=True)
+    person_field = models.CharField(_("field holding a person's ID number"), max_length=64, blank=True,
+                                    help_text=_("Reads of records are then shown to that person in their access log."))
+    protected = models.BooleanField(_("protected"), default=False,
+                                    help_text=_("Records cannot be deleted; every read is logged."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("digital registry")
+        verbose_name_plural = _("digital registries")
+        ordering = ["code", "version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="registries_registry_code_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code} {self.version})"
+
+
+class RegistryRecord(models.Model):
+    """One record of a digital registry: its content sealed, its searchable fields blind-indexed (RecordIndex)."""
+
+    uid = models.UUIDField(_("reference"), unique=True, default=uuid.uuid4, editable=False)
+    registry = models.ForeignKey(Registry, on_delete=models.PROTECT, related_name="records",
+                                 verbose_name=_("registry"))
+    sealed = models.TextField(_("content (encrypted)"), editable=False)
+    key_id = models.CharField(_("key id"), max_length=32, editable=False)
+    person_index = models.CharField(_("person blind index"), max_length=40, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("registry record")
+        verbose_name_plural = _("registry records")
+        indexes = [
+            models.Index(fields=["registry", "id"], name="registries_record_reg_id"),
+            models.Index(fields=["person_index"], name="registries_record_person"),
+            models.Index(fields=["key_id", "id"], name="registries_record_key"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.uid)
+
+    @property
+    def aad(self) -> bytes:
+        return f"registries.record:{self.uid}".encode()
+
+    def content(self) -> dict:
+        return crypto.open_json(self.sealed, self.aad)
+
+
+class RecordIndex(models.Model):
+    """A blind index of one searchable field of one record (exact lookups without the value in clear)."""
+
+    record = models.ForeignKey(RegistryRecord, on_delete=models.CASCADE, related_name="indexes")
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=64)
+    value_index = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = _("record index")
+        verbose_name_plural = _("record indexes")
+        indexes = [models.Index(fields=["registry", "field", "value_index"], name="registries_recidx_lookup")]
+        constraints = [models.UniqueConstraint(fields=["record", "field"], name="registries_recidx_record_field")]

@@ -5,9 +5,11 @@ left. ``XNN`` is the level-1 unit (``G`` + 2 digits for ministries and central a
 ``BB`` the level-2 unit inside it, ``CC`` level 3, ``DDD`` level 4; zeros mean "no unit at this level". So
 ``000.00.00.H29`` is Ho Chi Minh City itself (level 1) and ``000.00.18.G12`` a level-2 unit of the Ministry of Finance.
 """
+import re
 from dataclasses import dataclass
 from datetime import time
 
+from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 EXAMPLE_CODE = "000.00.18.G12"
@@ -136,3 +138,157 @@ def check_office_hours(morning_opens: time, morning_closes: time, afternoon_open
                                  "afternoon_opens")
     if not afternoon_opens < afternoon_closes:
         raise InvalidOfficeHours(_("The afternoon session must close after it opens."), "afternoon_closes")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Personal identification number (số định danh cá nhân, Decree 137/2015 and Circular 59/2021): 12 digits, no check
+# digit. Digits 1-3: province code of birth registration; digit 4: century and sex; digits 5-6: the last two digits of
+# the year of birth; digits 7-12: random.
+
+# The 63 pre-2025 province codes (001-096). The 34 provinces of Decision 19/2025 kept codes from this list, and
+# numbers issued before 2025 keep their old prefix for life, so every one of these stays valid.
+PIN_PROVINCE_CODES = frozenset({
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020", "022", "024", "025",
+    "026", "027", "030", "031", "033", "034", "035", "036", "037", "038", "040", "042", "044", "045", "046", "048",
+    "049", "051", "052", "054", "056", "058", "060", "062", "064", "066", "067", "068", "070", "072", "074", "075",
+    "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+})
+PIN_EXAMPLE = "001099012345"
+
+
+class Sex(TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class InvalidPersonalId(ValueError):
+    """A personal identification number breaks a rule; ``rule`` names it, ``message`` explains (translatable)."""
+
+    def __init__(self, rule: str, message):
+        super().__init__(str(message))
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PersonalId:
+    number: str
+    province_code: str
+    sex: str
+    century_start: int
+    year_of_birth_2: str   # the last two digits of the year of birth
+
+    def fits_year(self, year: int) -> bool:
+        return self.century_start <= year < self.century_start + 100 and year % 100 == int(self.year_of_birth_2)
+
+
+def century_sex_digit(year: int, sex: str) -> str:
+    """Digit 4: 0/1 for 1900-1999 (male/female), 2/3 for 2000-2099, 4/5 for 2100-2199, 6/7, 8/9 after."""
+    century_index = year // 100 - 19
+    if not 0 <= century_index <= 4:
+        raise InvalidPersonalId("century", _("Years of birth from 1900 to 2399 can be encoded; got %(year)d.")
+                                % {"year": year})
+    return str(century_index * 2 + (1 if sex == Sex.FEMALE else 0))
+
+
+def parse_personal_id(raw: str) -> PersonalId:
+    """Check the form of a number and read what it encodes; raise InvalidPersonalId naming the rule broken."""
+    number = (raw or "").strip().replace(" ", "")
+    if not number:
+        raise InvalidPersonalId("required", _("Enter the 12-digit personal identification number, e.g. %(example)s.")
+                                % {"example": PIN_EXAMPLE})
+    if not (number.isascii() and number.isdigit()):
+        raise InvalidPersonalId("digits", _("A personal identification number has digits only; “%(number)s” has "
+                                            "other characters.") % {"number": number})
+    if len(number) != 12:
+        raise InvalidPersonalId("length", _("A personal identification number has exactly 12 digits; “%(number)s” "
+                                            "has %(count)d.") % {"number": number, "count": len(number)})
+    province = number[:3]
+    if province not in PIN_PROVINCE_CODES:
+        raise InvalidPersonalId("province", _("Digits 1-3 must be the code of the province where the birth was "
+                                              "registered (001-096); %(code)s is not a province code.")
+                                % {"code": province})
+    digit = int(number[3])
+    return PersonalId(number=number, province_code=province, sex=Sex.FEMALE if digit % 2 else Sex.MALE,
+                      century_start=1900 + (digit // 2) * 100, year_of_birth_2=number[4:6])
+
+
+def check_personal_id(raw: str, *, date_of_birth=None, sex: str | None = None) -> PersonalId:
+    """Parse the number and check it against the person's date of birth and sex when given."""
+    pid = parse_personal_id(raw)
+    if date_of_birth is not None:
+        year = date_of_birth.year
+        if not pid.century_start <= year < pid.century_start + 100:
+            raise InvalidPersonalId("century", _("Digit 4 (%(digit)s) encodes a birth in %(start)d-%(end)d, but the "
+                                                 "date of birth is in %(year)d.")
+                                    % {"digit": pid.number[3], "start": pid.century_start,
+                                       "end": pid.century_start + 99, "year": year})
+        if year % 100 != int(pid.year_of_birth_2):
+            raise InvalidPersonalId("birth_year", _("Digits 5-6 (%(digits)s) must be the last two digits of the year "
+                                                    "of birth (%(year)d).")
+                                    % {"digits": pid.year_of_birth_2, "year": year})
+    if sex is not None and sex != pid.sex:
+        raise InvalidPersonalId("sex", _("Digit 4 (%(digit)s) encodes a %(encoded)s person, but the sex given is "
+                                         "%(given)s.") % {"digit": pid.number[3], "encoded": Sex(pid.sex).label,
+                                                          "given": Sex(sex).label if sex in Sex.values else sex})
+    return pid
+
+
+def compose_personal_id(province_code: str, date_of_birth, sex: str, random_part: int) -> str:
+    """The number a birth registration allocates: province, century/sex, year, and six random digits."""
+    if province_code not in PIN_PROVINCE_CODES:
+        raise InvalidPersonalId("province", _("%(code)s is not a province code for birth registration.")
+                                % {"code": province_code})
+    if not 0 <= random_part <= 999_999:
+        raise ValueError("random_part must have at most six digits")
+    number = f"{province_code}{century_sex_digit(date_of_birth.year, sex)}{date_of_birth.year % 100:02d}" \
+             f"{random_part:06d}"
+    return check_personal_id(number, date_of_birth=date_of_birth, sex=sex).number
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Digital registries (cơ sở dữ liệu chuyên ngành): a registry's code and definition.
+
+REGISTRY_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$"
+REGISTRY_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+){0,2}$"
+POPULATION_REGISTRY = "population"
+
+
+def registry_right(code: str, action: str) -> str:
+    """The right a client system needs: ``registry.<code>.read`` or ``registry.<code>.write``."""
+    return f"registry.{code}.{action}"
+
+
+class InvalidDefinition(ValueError):
+    def __init__(self, field: str, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def check_registry_definition(code: str, version: str, schema: dict, searchable_fields: list[str],
+                              person_field: str = "") -> None:
+    """A registry definition that records can be validated against: raise InvalidDefinition naming the field."""
+    if not re.match(REGISTRY_CODE_PATTERN, code or ""):
+        raise InvalidDefinition("code", _("A registry code is 3-50 lower-case letters, digits and hyphens, starting "
+                                          "with a letter, e.g. ho-kinh-doanh."))
+    if code == POPULATION_REGISTRY:
+        raise InvalidDefinition("code", _("“population” is the national population registry's code."))
+    if not re.match(REGISTRY_VERSION_PATTERN, version or ""):
+        raise InvalidDefinition("version", _("A version is numbers separated by dots, e.g. 1.0."))
+    if not isinstance(schema, dict) or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict) \
+            or not schema["properties"]:
+        raise InvalidDefinition("schema", _("The schema must describe an object: {\"type\": \"object\", "
+                                            "\"properties\": {…}} with at least one property."))
+    properties = schema["properties"]
+    for name in searchable_fields:
+        if name not in properties:
+            raise InvalidDefinition("searchable_fields", _("Searchable field “%(name)s” is not a property of the "
+                                                           "schema.") % {"name": name})
+        if properties[name].get("type") not in ("string", "integer", "number", "boolean"):
+            raise InvalidDefinition("searchable_fields", _("Searchable field “%(name)s” must be a string, number or "
+                                                           "boolean: objects and lists cannot be looked up exactly.")
+                                    % {"name": name})
+    if person_field and person_field not in properties:
+        raise InvalidDefinition("person_field", _("The field holding the person's identification number "
+                                                  "(“%(name)s”) is not a property of the schema.") % {"name": person_field})

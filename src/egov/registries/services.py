@@ -5,11 +5,21 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+import secrets
 
-from egov.kernel import ledger
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from egov.kernel import crypto, ledger, ratelimit
+from egov.kernel.access import Caller, Denied
 from egov.kernel.text import fold
-from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping
+from egov.registries import rules
+from egov.registries.models import (
+    PIN_FIELD, AdministrativeUnit, Agency, Household, LegacyUnitMapping, PersonalData, Person, RecordIndex, Registry,
+    RegistryRecord, name_dob_key,
+)
+from egov.registries.signals import person_deceased
 
 Unit = AdministrativeUnit
 CURRENT, LEGACY = Unit.Generation.CURRENT, Unit.Generation.LEGACY
@@ -216,3 +226,757 @@ def save_agency(agency: Agency, *, actor=None) -> Agency:
                       payload={"changed_fields": changed,
                                "values": {k: after[k] for k in changed if k in _AGENCY_FACTS}})
     return agency
+
+
+# ===============================================================================================================
+# Population registry: life events and logged reads. Every function takes the Caller who acts and checks its rights
+# here, server-side; every change and every read of a person's data is a ledger event (with its purpose, for reads).
+
+class RegistryError(Exception):
+    """A business refusal; ``status`` maps it to HTTP (400 bad input, 403 denied, 404, 409 conflict, 429 limited)."""
+
+    status = 400
+
+    def __init__(self, message, *, field: str = "", rule: str = ""):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+
+class InvalidInput(RegistryError):
+    status = 422
+
+
+class NotFound(RegistryError):
+    status = 404
+
+
+class Conflict(RegistryError):
+    status = 409
+
+
+class RateLimited(RegistryError):
+    status = 429
+
+    def __init__(self, message, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _deny(reason) -> None:
+    raise Denied(reason)
+
+
+def _require(caller: Caller, right: str, reason) -> None:
+    if not caller.may(right):
+        _deny(reason)
+
+
+def _unit_exists(code: str) -> bool:
+    return AdministrativeUnit.objects.filter(generation=CURRENT, level=COMMUNE, code=code).exists()
+
+
+def validate_personal_data(data: PersonalData) -> None:
+    """Every rule of the population registry, each failure naming its field and rule."""
+    if not (data.full_name or "").strip():
+        raise InvalidInput(_("Enter the full name."), field="full_name", rule="required")
+    if len(data.full_name) > 150:
+        raise InvalidInput(_("A full name has at most 150 characters."), field="full_name", rule="length")
+    if data.sex not in rules.Sex.values:
+        raise InvalidInput(_("Sex must be male or female."), field="sex", rule="sex")
+    if data.date_of_birth > timezone.localdate():
+        raise InvalidInput(_("The date of birth cannot be in the future."), field="date_of_birth", rule="future")
+    try:
+        rules.check_personal_id(data.personal_id_number, date_of_birth=data.date_of_birth, sex=data.sex)
+    except rules.InvalidPersonalId as exc:
+        raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+    for field in ("permanent_residence_unit", "current_residence_unit"):
+        code = getattr(data, field)
+        if code and not _unit_exists(code):
+            raise InvalidInput(_("%(code)s is not a current commune code (5 digits, from 1 July 2025).")
+                               % {"code": code}, field=field, rule="unit")
+    if data.email and not rules_email(data.email):
+        raise InvalidInput(_("Enter a valid email address."), field="email", rule="email")
+    if data.phone and not (data.phone.lstrip("+").isdigit() and 9 <= len(data.phone.lstrip("+")) <= 15):
+        raise InvalidInput(_("Enter a phone number of 9 to 15 digits."), field="phone", rule="phone")
+    if data.date_of_death and data.date_of_death < data.date_of_birth:
+        raise InvalidInput(_("The date of death cannot be before the date of birth."), field="date_of_death",
+                           rule="order")
+
+
+def rules_email(value: str) -> bool:
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def _person_event(event_type: str, person: Person, caller: Caller, payload: dict | None = None) -> None:
+    ledger.append(event_type, partition=caller.partition, actor=caller.actor, subject=person,
+                  payload={"registry": rules.POPULATION_REGISTRY, **(payload or {})})
+
+
+def _require_registrar(caller: Caller) -> None:
+    _require(caller, "population.register", _("Only civil-status and residence officers may change the population "
+                                              "registry."))
+
+
+def _pin_taken(number: str) -> bool:
+    return Person.objects.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, number)).exists()
+
+
+@transaction.atomic
+def register_person(data: PersonalData, *, caller: Caller, household: Household | None = None,
+                    father: Person | None = None, mother: Person | None = None) -> Person:
+    """Enter an existing person (first load, migration from an older registry): number already issued."""
+    _require_registrar(caller)
+    validate_personal_data(data)
+    if _pin_taken(data.personal_id_number):
+        raise Conflict(_("A person with this identification number is already registered."),
+                       field="personal_id_number", rule="unique")
+    person = Person(household=household, father=father, mother=mother)
+    person.seal(data)
+    person.save()
+    _person_event("person.registered", person, caller)
+    return person
+
+
+def _random_pin(province_code: str, date_of_birth, sex: str) -> str:
+    return rules.compose_personal_id(province_code, date_of_birth, sex, secrets.randbelow(1_000_000))
+
+
+@transaction.atomic
+def register_birth(*, caller: Caller, full_name: str, date_of_birth, sex: str, birth_province_code: str,
+                   birth_registration_place: str = "", father: Person | None = None, mother: Person | None = None,
+                   household: Household | None = None, residence_unit: str = "", address: str = "",
+                   nationality: str = "VN", ethnicity: str = "") -> Person:
+    """Đăng ký khai sinh: a new person with a newly allocated, unique, valid identification number."""
+    _require_registrar(caller)
+    data = PersonalData(personal_id_number="", full_name=full_name, date_of_birth=date_of_birth, sex=sex,
+                        nationality=nationality, ethnicity=ethnicity, birth_registration_place=birth_registration_place,
+                        permanent_residence_unit=residence_unit, permanent_address=address,
+                        current_residence_unit=residence_unit, current_address=address)
+    try:
+        rules.compose_personal_id(birth_province_code, date_of_birth, sex, 0)
+    except rules.InvalidPersonalId as exc:
+        raise InvalidInput(exc.message, field="birth_province_code", rule=exc.rule) from None
+    for _attempt in range(20):  # 10^6 numbers per province, sex and year: a collision is rare, twenty in a row absurd
+        number = _random_pin(birth_province_code, date_of_birth, sex)
+        if _pin_taken(number):
+            continue
+        data.personal_id_number = number
+        validate_personal_data(data)
+        person = Person(household=household, father=father, mother=mother)
+        person.seal(data)
+        try:
+            with transaction.atomic():
+                person.save()
+        except IntegrityError:
+            continue  # allocated concurrently by another registration: draw again
+        _person_event("person.birth_registered", person, caller)
+        return person
+    raise Conflict(_("No free identification number could be allocated; try again."), rule="allocation")
+
+
+def _locked(person_uid) -> Person:
+    person = Person.objects.select_for_update().filter(uid=person_uid).first()
+    if person is None:
+        raise NotFound(_("No such person in the population registry."))
+    return person
+
+
+def _reseal(person: Person, data: PersonalData) -> None:
+    validate_personal_data(data)
+    person.seal(data)
+    person.version += 1
+    person.save()
+
+
+@transaction.atomic
+def register_death(person_uid, *, caller: Caller, date_of_death) -> Person:
+    """Đăng ký khai tử: the person's status becomes deceased and their accounts are disabled (same transaction)."""
+    _require_registrar(caller)
+    person = _locked(person_uid)
+    if person.status == Person.Status.DECEASED:
+        raise Conflict(_("This person's death is already registered."), rule="deceased")
+    data = person.personal()
+    if date_of_death > timezone.localdate():
+        raise InvalidInput(_("The date of death cannot be in the future."), field="date_of_death", rule="future")
+    data.date_of_death = date_of_death
+    person.status = Person.Status.DECEASED
+    _reseal(person, data)
+    _person_event("person.death_registered", person, caller)
+    person_deceased.send(sender=Person, person=person, caller=caller)
+    return person
+
+
+@transaction.atomic
+def change_residence(person_uid, *, caller: Caller, residence_unit: str, address: str, permanent: bool = False) -> Person:
+    """Đăng ký thường trú / tạm trú: a new current (or permanent) residence."""
+    _require_registrar(caller)
+    person = _locked(person_uid)
+    if person.status == Person.Status.DECEASED:
+        raise Conflict(_("A deceased person's residence cannot change."), rule="deceased")
+    data = person.personal()
+    if not (residence_unit or "").strip():
+        raise InvalidInput(_("Choose the commune of the new residence."), field="residence_unit", rule="required")
+    data.current_residence_unit, data.current_address = residence_unit.strip(), address.strip()
+    if permanent:
+        data.permanent_residence_unit, data.permanent_address = residence_unit.strip(), address.strip()
+    _reseal(person, data)
+    _person_event("person.residence_changed", person, caller, {"permanent": permanent})
+    return person
+
+
+CORRECTABLE_FIELDS = ("full_name", "date_of_birth", "sex", "nationality", "ethnicity", "birth_registration_place",
+                      "permanent_address", "current_address", "phone", "email")
+
+
+@transaction.atomic
+def correct(person_uid, *, caller: Caller, changes: dict, reason_code: str) -> Person:
+    """Cải chính: correct recorded fields (the identification number itself is never reissued here)."""
+    _require_registrar(caller)
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(_("These fields cannot be corrected here: %(fields)s.") % {"fields": ", ".join(unknown)},
+                           field=unknown[0], rule="field")
+    if not changes:
+        raise InvalidInput(_("Say what to correct."), rule="required")
+    if not (reason_code or "").strip() or len(reason_code) > 100:
+        raise InvalidInput(_("Give the reason of the correction (the decision's number)."), field="reason_code",
+                           rule="required")
+    person = _locked(person_uid)
+    data = person.personal()
+    for name, value in changes.items():
+        setattr(data, name, value)
+    _reseal(person, data)
+    _person_event("person.corrected", person, caller, {"fields": sorted(changes), "reason_code": reason_code.strip()})
+    return person
+
+
+# --- Reads ---------------------------------------------------------------------------------------------------
+
+def _check_purpose(purpose: str) -> str:
+    purpose = " ".join((purpose or "").split())
+    if not purpose:
+        raise InvalidInput(_("Say why you need this person's data (the purpose is shown to the person)."),
+                           field="purpose", rule="required")
+    if len(purpose) > 200:
+        raise InvalidInput(_("Keep the purpose under 200 characters."), field="purpose", rule="length")
+    try:
+        ledger.check_payload({"purpose": purpose})
+    except ledger.PersonalDataError:
+        raise InvalidInput(_("The purpose must not contain personal data such as an email address."),
+                           field="purpose", rule="personal") from None
+    return purpose
+
+
+def _may_read_person(caller: Caller, person: Person) -> None:
+    if caller.kind == "citizen":
+        if caller.person_id != person.pk:
+            _deny(_("You can read only your own record."))
+        return
+    if caller.kind == "client":
+        _require(caller, rules.registry_right(rules.POPULATION_REGISTRY, "read"),
+                 _("This client system has no right to read the population registry."))
+        return
+    _require(caller, "population.lookup", _("Only agency officers may look persons up."))
+
+
+def read_person(person: Person, *, caller: Caller, purpose: str, via: str = "web") -> PersonalData:
+    """The person's data for ``caller``, logged with its purpose (the person sees it in their access log)."""
+    _may_read_person(caller, person)
+    if caller.kind == "citizen":
+        purpose = purpose or "own record"
+    purpose = _check_purpose(purpose)
+    data = person.personal()
+    with transaction.atomic():
+        _person_event("person.read", person, caller, {"purpose": purpose, "via": via, **reader_facts(caller)})
+    return data
+
+
+def reader_facts(caller: Caller) -> dict:
+    """Who read, as non-personal facts kept in the event: agency code, role or client system identifier."""
+    facts = {"reader_kind": caller.kind}
+    if caller.agency_code:
+        facts["reader_agency"] = caller.agency_code
+    if caller.role:
+        facts["reader_role"] = caller.role
+    if caller.kind == "client" and caller.label:
+        facts["reader_system"] = caller.label
+    return facts
+
+
+def find_person(*, caller: Caller, purpose: str, personal_id_number: str = "", full_name: str = "",
+                date_of_birth=None, phone: str = "", email: str = "", via: str = "web") -> tuple[Person, PersonalData]:
+    """Look one person up by an exact blind-indexed key, and read them (logged). Raises NotFound."""
+    if caller.kind != "citizen":
+        _require(caller, "population.lookup" if caller.kind == "officer"
+                 else rules.registry_right(rules.POPULATION_REGISTRY, "read"),
+                 _("You have no right to look persons up in the population registry."))
+    purpose = _check_purpose(purpose) if caller.kind != "citizen" else purpose
+    persons = Person.objects.all()
+    if personal_id_number:
+        try:
+            rules.parse_personal_id(personal_id_number)
+        except rules.InvalidPersonalId as exc:
+            raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+        persons = persons.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, personal_id_number.strip()))
+    elif full_name and date_of_birth:
+        persons = persons.filter(name_dob_index__in=crypto.blind_indexes("name_dob", name_dob_key(full_name,
+                                                                                                  date_of_birth)))
+    elif phone:
+        persons = persons.filter(phone_index__in=crypto.blind_indexes("phone", phone))
+    elif email:
+        persons = persons.filter(email_index__in=crypto.blind_indexes("email", email))
+    else:
+        raise InvalidInput(_("Give an identification number, or a full name with the date of birth, or a phone "
+                             "number, or an email address."), rule="required")
+    found = list(persons[:2])
+    if not found:
+        raise NotFound(_("No person matches."))
+    if len(found) > 1:
+        raise Conflict(_("More than one person matches: search by identification number."), rule="ambiguous")
+    person = found[0]
+    return person, read_person(person, caller=caller, purpose=purpose, via=via)
+
+
+# --- Verification and data release ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verification:
+    match: bool
+    deceased: bool | None  # said only when identification number, name and date of birth all match
+
+
+def _rate_limit(caller: Caller, what: str, limit: int) -> None:
+    decision = ratelimit.hit(f"{what}:{caller.kind}:{getattr(caller.actor, 'pk', '-')}", limit=limit,
+                             window_seconds=60)
+    if not decision.allowed:
+        raise RateLimited(_("Too many requests: at most %(limit)d a minute. Try again in %(seconds)d s.")
+                          % {"limit": limit, "seconds": decision.retry_after}, decision.retry_after)
+
+
+def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, date_of_birth) -> Verification:
+    """Xác thực: yes or no, never the data. Rate-limited per client in the shared store; every call logged."""
+    _require(caller, "population.verify", _("This client system has no right to verify identities."))
+    _rate_limit(caller, "verify", getattr(caller.actor, "verify_limit_per_minute", 600))
+    try:
+        rules.parse_personal_id(personal_id_number)
+    except rules.InvalidPersonalId as exc:
+        raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+    person = Person.objects.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, personal_id_number.strip())).first()
+    match, deceased = False, None
+    if person is not None:
+        data = person.personal()
+        match = (crypto.normalise(data.full_name) == crypto.normalise(full_name)
+                 and data.date_of_birth == date_of_birth)
+        if match:
+            deceased = person.status == Person.Status.DECEASED
+    with transaction.atomic():
+        ledger.append("person.verified", partition=caller.partition, actor=caller.actor,
+                      subject=person, payload={"registry": rules.POPULATION_REGISTRY, "match": match,
+                                               "known_number": person is not None, **reader_facts(caller)})
+    return Verification(match=match, deceased=deceased)
+
+
+RELEASABLE_FIELDS = ("personal_id_number", "full_name", "date_of_birth", "sex", "nationality", "ethnicity",
+                     "permanent_residence_unit", "permanent_address", "current_residence_unit", "current_address",
+                     "phone", "email", "status")
+
+
+def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
+                   fields_wanted: list[str] | None = None) -> dict:
+    """eKYC: release a person's data to an authorised client system for a declared purpose its grant allows."""
+    _require(caller, "population.release", _("This client system has no right to receive personal data."))
+    purpose = _check_purpose(purpose)
+    allowed = caller_purposes(caller, "population.release")
+    if purpose not in allowed:
+        _deny(_("The purpose “%(purpose)s” is not one this client system is authorised for.") % {"purpose": purpose})
+    wanted = list(fields_wanted or RELEASABLE_FIELDS)
+    unknown = [f for f in wanted if f not in RELEASABLE_FIELDS]
+    if unknown:
+        raise InvalidInput(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}, field="fields",
+                           rule="field")
+    try:
+        rules.parse_personal_id(personal_id_number)
+    except rules.InvalidPersonalId as exc:
+        raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+    person = Person.objects.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, personal_id_number.strip())).first()
+    if person is None:
+        raise NotFound(_("No person with this identification number."))
+    data = person.personal().to_json()
+    data["status"] = person.status
+    with transaction.atomic():
+        _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted),
+                                                          **reader_facts(caller)})
+    return {name: data.get(name) for name in wanted}
+
+
+def caller_purposes(caller: Caller, service: str) -> frozenset[str]:
+    """Purposes granted with ``service`` (carried in the caller's rights as ``service#purpose``)."""
+    prefix = f"{service}#"
+    return frozenset(right[len(prefix):] for right in caller.rights if right.startswith(prefix))
+
+
+# ===============================================================================================================
+# Digital registries: definitions by agency admins, records validated against their JSON Schema.
+
+POPULATION_SCHEMA = {
+    "type": "object",
+    "title": "Population registry (Cơ sở dữ liệu quốc gia về dân cư)",
+    "properties": {
+        "personal_id_number": {"type": "string", "pattern": "^[0-9]{12}$"},
+        "full_name": {"type": "string"},
+        "date_of_birth": {"type": "string", "format": "date"},
+        "sex": {"type": "string", "enum": ["male", "female"]},
+        "nationality": {"type": "string"},
+        "ethnicity": {"type": "string"},
+        "birth_registration_place": {"type": "string"},
+        "permanent_residence_unit": {"type": "string"},
+        "permanent_address": {"type": "string"},
+        "current_residence_unit": {"type": "string"},
+        "current_address": {"type": "string"},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+        "date_of_death": {"type": ["string", "null"], "format": "date"},
+        "status": {"type": "string", "enum": ["living", "deceased"]},
+    },
+    "required": ["personal_id_number", "full_name", "date_of_birth", "sex"],
+}
+POPULATION_SEARCHABLE = ["personal_id_number", "phone", "email"]
+RESERVED_FIELDS = frozenset({"uuid"})
+
+
+def ensure_population_registry(agency: Agency | None = None) -> Registry:
+    """The population registry as a digital registry (protected), owned by the platform's root agency."""
+    registry = Registry.objects.filter(code=rules.POPULATION_REGISTRY).order_by("-id").first()
+    if registry is not None:
+        return registry
+    agency = agency or Agency.objects.filter(parent__isnull=True).order_by("code").first()
+    if agency is None:
+        raise NotFound(_("Load the agencies first: the population registry belongs to an agency."))
+    return Registry.objects.create(
+        code=rules.POPULATION_REGISTRY, version="1.0", name="Cơ sở dữ liệu quốc gia về dân cư", agency=agency,
+        kind=Registry.Kind.POPULATION, schema=POPULATION_SCHEMA, searchable_fields=POPULATION_SEARCHABLE,
+        person_field="personal_id_number", protected=True)
+
+
+def get_registry(code: str, version: str) -> Registry:
+    registry = Registry.objects.select_related("agency").filter(code=code, version=version, is_active=True).first()
+    if registry is None:
+        raise NotFound(_("No registry %(code)s version %(version)s.") % {"code": code, "version": version})
+    return registry
+
+
+def require_registry_admin(caller: Caller, agency: Agency) -> None:
+    if caller.kind == "system" or caller.role == "platform_admin":
+        return
+    if caller.kind != "officer" or caller.role != "agency_admin":
+        _deny(_("Only an agency administrator may define registries."))
+    if caller.agency_code != agency.code:
+        _deny(_("You can define registries only for your own agency."))
+
+
+def _check_schema(schema) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        raise InvalidInput(_("The schema is not valid JSON Schema at %(where)s: %(message)s")
+                           % {"where": where, "message": exc.message}, field="schema", rule="schema") from None
+    reserved = RESERVED_FIELDS & set(schema.get("properties", {}))
+    if reserved:
+        raise InvalidInput(_("“%(name)s” is reserved for the record's reference; rename that property.")
+                           % {"name": sorted(reserved)[0]}, field="schema", rule="reserved")
+
+
+@transaction.atomic
+def define_registry(*, caller: Caller, agency: Agency, code: str, version: str, name: str, schema: dict,
+                    searchable_fields: list[str], person_field: str = "", description: str = "",
+                    protected: bool = False) -> Registry:
+    """Định nghĩa cơ sở dữ liệu: an agency admin defines a registry of their agency."""
+    require_registry_admin(caller, agency)
+    code, version, name = (code or "").strip(), (version or "").strip(), (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Enter the registry's name."), field="name", rule="required")
+    try:
+        rules.check_registry_definition(code, version, schema, searchable_fields, person_field)
+    except rules.InvalidDefinition as exc:
+        raise InvalidInput(exc.message, field=exc.field, rule="definition") from None
+    _check_schema(schema)
+    if Registry.objects.filter(code=code, version=version).exists():
+        raise Conflict(_("Registry %(code)s version %(version)s exists already: define a new version.")
+                       % {"code": code, "version": version}, field="version", rule="unique")
+    registry = Registry.objects.create(code=code, version=version, name=name, description=description.strip(),
+                                       agency=agency, schema=schema, searchable_fields=list(searchable_fields),
+                                       person_field=person_field, protected=protected)
+    ledger.append("registry.defined", partition=agency.code, actor=caller.actor, subject=registry,
+                  payload={"code": code, "version": version, "searchable_fields": list(searchable_fields),
+                           "protected": protected})
+    return registry
+
+
+def _may(caller: Caller, registry: Registry, action: str) -> None:
+    """Rights on a registry's records: a client system by grant; officers of the owning agency; citizens never
+    (except their own population record, checked by the population functions)."""
+    if caller.kind == "system":
+        return
+    if caller.kind == "client":
+        if not caller.may(rules.registry_right(registry.code, action)):
+            _deny(_("This client system has no right to %(action)s registry %(code)s.")
+                  % {"action": action, "code": registry.code})
+        return
+    if caller.kind == "officer" and (caller.role == "platform_admin" or caller.agency_code == registry.agency.code):
+        return
+    _deny(_("You have no right to %(action)s registry %(code)s.") % {"action": action, "code": registry.code})
+
+
+def _validate_content(registry: Registry, content: dict) -> dict:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    if not isinstance(content, dict):
+        raise InvalidInput(_("A record is a JSON object."), rule="type")
+    content = {k: v for k, v in content.items() if k not in RESERVED_FIELDS}
+    errors = sorted(Draft202012Validator(registry.schema, format_checker=FormatChecker()).iter_errors(content),
+                    key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.path) or "(record)"
+        raise InvalidInput(_("%(where)s: %(message)s") % {"where": where, "message": first.message},
+                           field=where, rule="schema")
+    if registry.person_field and content.get(registry.person_field):
+        try:
+            rules.parse_personal_id(str(content[registry.person_field]))
+        except rules.InvalidPersonalId as exc:
+            raise InvalidInput(exc.message, field=registry.person_field, rule=exc.rule) from None
+    return content
+
+
+def _seal_record(record: RegistryRecord, content: dict) -> None:
+    key = crypto.keyring().active
+    record.sealed = crypto.seal_json(content, record.aad, key=key)
+    record.key_id = key.key_id
+    registry = record.registry
+    person_value = content.get(registry.person_field) if registry.person_field else None
+    record.person_index = crypto.blind_index(PIN_FIELD, person_value, key=key) if person_value else ""
+
+
+def _index_record(record: RegistryRecord, content: dict, key: crypto.MasterKey | None = None) -> None:
+    registry = record.registry
+    RecordIndex.objects.filter(record=record).delete()
+    RecordIndex.objects.bulk_create([
+        RecordIndex(record=record, registry=registry, field=name,
+                    value_index=crypto.blind_index(f"{registry.code}.{name}", content[name], key=key))
+        for name in registry.searchable_fields if content.get(name) not in (None, "")
+    ])
+
+
+def _record_event(event_type: str, record: RegistryRecord, caller: Caller, payload: dict | None = None) -> None:
+    """A record event; when the record names a person, that person is the subject, so they see it in their log."""
+    person = None
+    if record.person_index:
+        person = Person.objects.filter(pin_index=record.person_index).only("pk").first()
+    payload = {"registry": record.registry.code, "record": str(record.uid), **(payload or {})}
+    ledger.append(event_type, partition=caller.partition, actor=caller.actor,
+                  subject=person if person is not None else record, payload=payload)
+
+
+def _refuse_population_write(registry: Registry) -> None:
+    if registry.kind == Registry.Kind.POPULATION:
+        _deny(_("The population registry changes only through life events (birth, death, residence, correction) "
+                "recorded by civil-status officers."))
+
+
+@transaction.atomic
+def create_record(registry: Registry, content: dict, *, caller: Caller) -> tuple[RegistryRecord, dict]:
+    _refuse_population_write(registry)
+    _may(caller, registry, "write")
+    content = _validate_content(registry, content)
+    record = RegistryRecord(registry=registry)
+    _seal_record(record, content)
+    record.save()
+    _index_record(record, content)
+    _record_event("registry.record_created", record, caller)
+    return record, content
+
+
+def _query_records(registry: Registry, query: dict):
+    if not isinstance(query, dict) or not query:
+        raise InvalidInput(_("Give at least one searchable field to match."), field="query", rule="required")
+    records = RegistryRecord.objects.filter(registry=registry)
+    for name, value in query.items():
+        if name == "uuid":
+            records = records.filter(uid=_uuid(value))
+            continue
+        if name not in registry.searchable_fields:
+            raise InvalidInput(_("“%(name)s” is not a searchable field of this registry (searchable: %(fields)s).")
+                               % {"name": name, "fields": ", ".join(registry.searchable_fields) or "-"},
+                               field=f"query.{name}", rule="searchable")
+        records = records.filter(pk__in=RecordIndex.objects.filter(
+            registry=registry, field=name,
+            value_index__in=crypto.blind_indexes(f"{registry.code}.{name}", value)).values("record_id"))
+    return records.order_by("id")
+
+
+def _uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput(_("“%(value)s” is not a record reference (uuid).") % {"value": value},
+                           field="uuid", rule="uuid") from None
+
+
+def _out(record: RegistryRecord, content: dict) -> dict:
+    return {**content, "uuid": str(record.uid)}
+
+
+def _population_query(query: dict) -> dict:
+    allowed = {"personal_id_number", "phone", "email", "uuid"}
+    unknown = sorted(set(query) - allowed)
+    if unknown or not query:
+        raise InvalidInput(_("The population registry is searched only by personal_id_number, phone, email or "
+                           "uuid."), field="query", rule="searchable")
+    return query
+
+
+def _population_read(registry: Registry, query: dict, caller: Caller, purpose: str) -> dict | None:
+    query = _population_query(query)
+    persons = Person.objects.all()
+    if "uuid" in query:
+        persons = persons.filter(uid=_uuid(query["uuid"]))
+    if "personal_id_number" in query:
+        persons = persons.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, str(query["personal_id_number"])))
+    if "phone" in query:
+        persons = persons.filter(phone_index__in=crypto.blind_indexes("phone", str(query["phone"])))
+    if "email" in query:
+        persons = persons.filter(email_index__in=crypto.blind_indexes("email", str(query["email"])))
+    person = persons.first()
+    if person is None:
+        return None
+    data = read_person(person, caller=caller, purpose=purpose, via="govstack").to_json()
+    data["status"] = person.status
+    return {**data, "uuid": str(person.uid)}
+
+
+def read_record(registry: Registry, query: dict, *, caller: Caller, purpose: str = "") -> dict | None:
+    """GovStack read: the first record matching ``query`` (exact, on searchable fields), logged; None if none."""
+    if registry.kind == Registry.Kind.POPULATION:
+        if caller.kind != "citizen":
+            _may(caller, registry, "read")
+        return _population_read(registry, query, caller, purpose or "govstack read")
+    _may(caller, registry, "read")
+    record = _query_records(registry, query).first()
+    if record is None:
+        return None
+    content = record.content()
+    with transaction.atomic():
+        _record_event("registry.record_read", record, caller, {"purpose": _check_purpose(purpose or "govstack read"),
+                                                               **reader_facts(caller)})
+    return _out(record, content)
+
+
+def record_exists(registry: Registry, query: dict, *, caller: Caller) -> bool:
+    if registry.kind == Registry.Kind.POPULATION:
+        _may(caller, registry, "read")
+        return _population_read(registry, query, caller, "govstack exists") is not None
+    _may(caller, registry, "read")
+    return _query_records(registry, query).exists()
+
+
+MAX_PAGE_SIZE = 100
+
+
+def list_records(registry: Registry, query: dict, *, caller: Caller, page: int = 1, page_size: int = 20,
+                 descending: bool = False) -> tuple[int, list[dict]]:
+    """GovStack list: records matching ``query`` (may be empty: every record), offset-paged with a capped size."""
+    if registry.kind == Registry.Kind.POPULATION:
+        _may(caller, registry, "read")
+        if not query:
+            raise InvalidInput(_("The population registry is never listed whole: give query.personal_id_number, "
+                                 "query.phone or query.email."), field="query", rule="required")
+        found = _population_read(registry, query, caller, "govstack list")
+        return (1, [found]) if found else (0, [])
+    _may(caller, registry, "read")
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    records = _query_records(registry, query) if query else RegistryRecord.objects.filter(registry=registry)
+    records = records.order_by("-id" if descending else "id")
+    count = records.count()
+    rows = list(records[(page - 1) * page_size: page * page_size])
+    results = [_out(r, r.content()) for r in rows]
+    if rows:
+        with transaction.atomic():
+            for record in rows:
+                if record.person_index or registry.protected:
+                    _record_event("registry.record_read", record, caller, {"purpose": "govstack list",
+                                                                           **reader_facts(caller)})
+    return count, results
+
+
+@transaction.atomic
+def update_records(registry: Registry, query: dict, write: dict, *, caller: Caller, many: bool) -> int:
+    """GovStack update (one) / updateEntries (many): merge ``write`` into the matching records."""
+    _refuse_population_write(registry)
+    _may(caller, registry, "write")
+    records = list(_query_records(registry, query).select_for_update())
+    if not records:
+        raise NotFound(_("No record matches."))
+    if not many:
+        records = records[:1]
+    for record in records:
+        content = _validate_content(registry, {**record.content(), **(write or {})})
+        _seal_record(record, content)
+        record.version += 1
+        record.save()
+        _index_record(record, content)
+        _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
+    return len(records)
+
+
+@transaction.atomic
+def update_or_create_record(registry: Registry, query: dict, write: dict, *, caller: Caller) -> dict:
+    _refuse_population_write(registry)
+    _may(caller, registry, "write")
+    record = _query_records(registry, query).select_for_update().first() if query else None
+    if record is None:
+        record, content = create_record(registry, {**(query or {}), **(write or {})}, caller=caller)
+        return _out(record, content)
+    content = _validate_content(registry, {**record.content(), **(write or {})})
+    _seal_record(record, content)
+    record.version += 1
+    record.save()
+    _index_record(record, content)
+    _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
+    return _out(record, content)
+
+
+@transaction.atomic
+def delete_record(registry: Registry, record_uid, *, caller: Caller) -> None:
+    if registry.protected or registry.kind == Registry.Kind.POPULATION:
+        _deny(_("Registry %(code)s is protected: its records are never deleted.") % {"code": registry.code})
+    _may(caller, registry, "write")
+    record = RegistryRecord.objects.select_for_update().filter(registry=registry, uid=_uuid(record_uid)).first()
+    if record is None:
+        raise NotFound(_("No such record."))
+    _record_event("registry.record_deleted", record, caller)
+    record.delete()
+
+
+def read_value(registry: Registry, record_uid, field: str, *, caller: Caller, purpose: str = "") -> object:
+    if field not in registry.schema.get("properties", {}) and field != "uuid":
+        raise NotFound(_("Registry %(code)s has no field “%(field)s”.") % {"code": registry.code, "field": field})
+    content = read_record(registry, {"uuid": str(record_uid)}, caller=caller, purpose=purpose or "govstack readValue")
+    if content is None:
+        raise NotFound(_("No such record."))
+    return content.get(field)

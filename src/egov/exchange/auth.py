@@ -1,0 +1,77 @@
+"""Who is calling an API (ARCHITECTURE.md, "Who calls an API").
+
+* Through a trusted Information Mediator (its source address is in ``EGOV_TRUSTED_MEDIATORS``): the mediator has
+  authenticated the calling system and names it in ``Information-Mediator-Client``; that header is trusted.
+* Directly: the client system authenticates with its API key (``Authorization: Bearer egk_…``, or ``ApiKey egk_…``,
+  or the bare key as GovStack's apiKey scheme sends it). A ``Information-Mediator-Client`` header from an untrusted
+  source must name the same system as the key, or the call is refused: a forged header never names the caller.
+* A signed-in person (browser session): citizens and officers, for the API calls their pages make. Unsafe methods
+  then need the CSRF token like any form.
+
+Everything else is 401. What a caller may do is decided by the services (403).
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from egov.exchange import services
+from egov.exchange.models import ClientSystem
+from egov.kernel.access import Caller
+
+MEDIATOR_HEADER = "HTTP_INFORMATION_MEDIATOR_CLIENT"
+
+
+class Unauthenticated(Exception):
+    """401: the message says what to send."""
+
+
+@lru_cache(maxsize=16)
+def _networks(spec: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
+def from_trusted_mediator(request) -> bool:
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_MEDIATORS)))
+
+
+def _bearer(request) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "").strip()
+    for scheme in ("Bearer ", "ApiKey ", "Api-Key "):
+        if header[: len(scheme)].lower() == scheme.lower():
+            return header[len(scheme):].strip()
+    return header
+
+
+def _client(**lookup) -> ClientSystem | None:
+    return ClientSystem.objects.select_related("agency").filter(is_active=True, **lookup).first()
+
+
+def client_caller(request) -> Caller | None:
+    """The calling client system, or None when the request carries no client credentials at all."""
+    named = request.META.get(MEDIATOR_HEADER, "").strip()
+    if named and from_trusted_mediator(request):
+        client = _client(identifier=services.normalise_identifier(named))
+        if client is None:
+            raise Unauthenticated(_("The mediator named an unknown or disabled client system."))
+        return services.caller_for_client(client)
+    key = _bearer(request)
+    if not key:
+        if named:
+            raise Unauthenticated(_("Information-Mediator-Client is accepted only from a trusted mediator; "
+                                    "authenticate with your API key."))
+        return None
+    client = _client(key_digest=services.key_digest(key))
+    if client is None:
+        raise Unauthenticated(_("The API key is not valid, or its client system is disabled."))
+    if named and services.normalise_identifier(named) != client.identifier:
+        raise Unauthenticated(_("Information-Mediator-Client names another system than the API key's: refused."))
+    return services.caller_for_client(client)
