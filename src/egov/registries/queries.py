@@ -1,9 +1,12 @@
 """Reads of the base registries."""
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.functions import Length
 
 from egov.kernel.text import fold
-from egov.registries.models import AdministrativeUnit, LegacyUnitMapping
+from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping
 
 Unit = AdministrativeUnit
 CURRENT = Unit.Generation.CURRENT
@@ -99,3 +102,46 @@ def list_units(*, generation: str = CURRENT, level: str | None = None, after: st
     if after:
         units = units.filter(code__gt=after)
     return list(units.order_by("code")[:limit])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A person's access log (nhật ký truy cập dữ liệu cá nhân): who read or changed their data, when and why.
+
+@dataclass(frozen=True)
+class AccessEntry:
+    id: int                    # the ledger event id (for keyset paging: pass as before_id)
+    at: datetime
+    event_type: str            # person.read, person.verified, person.released, registry.record_read, person.corrected …
+    purpose: str
+    via: str                   # web, api, govstack
+    reader_kind: str           # officer, client, citizen, system
+    reader_agency_code: str
+    reader_agency_name: str
+    reader_role: str           # officer role (accounts.Role value), empty for systems
+    reader_system: str         # client system identifier (VN:GOV:…), empty for persons
+    registry: str
+    match: bool | None         # for verifications
+
+
+def access_log(person, *, before_id: int | None = None, limit: int = 50) -> list[AccessEntry]:
+    """Newest first, a page at a time (keyset on the event id). One query for the events, one for agency names."""
+    from egov.kernel.models import Event
+
+    limit = max(1, min(limit, 200))
+    events = Event.objects.filter(subject_type="registries.person", subject_id=str(person.pk))
+    if before_id is not None:
+        events = events.filter(id__lt=before_id)
+    rows = list(events.order_by("-id")[:limit])
+    codes = {e.payload.get("reader_agency") or e.partition for e in rows}
+    names = dict(Agency.objects.filter(code__in=codes).values_list("code", "name"))
+    entries = []
+    for event in rows:
+        payload = event.payload or {}
+        code = payload.get("reader_agency") or (event.partition if event.partition != "platform" else "")
+        entries.append(AccessEntry(
+            id=event.id, at=event.occurred_at, event_type=event.event_type, purpose=payload.get("purpose", ""),
+            via=payload.get("via", ""), reader_kind=payload.get("reader_kind", event.actor_kind),
+            reader_agency_code=code, reader_agency_name=names.get(code, ""), reader_role=payload.get("reader_role", ""),
+            reader_system=payload.get("reader_system", ""), registry=payload.get("registry", ""),
+            match=payload.get("match")))
+    return entries

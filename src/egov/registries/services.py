@@ -980,3 +980,26 @@ def read_value(registry: Registry, record_uid, field: str, *, caller: Caller, pu
     if content is None:
         raise NotFound(_("No such record."))
     return content.get(field)
+
+
+@transaction.atomic
+def import_persons(rows: list[tuple[PersonalData, dict]], *, caller: Caller, batch_label: str = "") -> list[Person]:
+    """Bulk first load (migration from an older registry, demo data): each row is validated, sealed and inserted;
+    one ledger event for the batch (the persons' own events start with their first life event or read).
+    ``rows`` pairs the data with model fields such as ``household``, ``father``, ``mother``, ``spouse``, ``status``."""
+    _require_registrar(caller)
+    persons = []
+    for data, extra in rows:
+        validate_personal_data(data)
+        person = Person(**extra)
+        person.seal(data)
+        persons.append(person)
+    try:
+        with transaction.atomic():
+            Person.objects.bulk_create(persons, batch_size=1000)
+    except IntegrityError:
+        raise Conflict(_("The batch holds an identification number that is already registered."),
+                       field="personal_id_number", rule="unique") from None
+    ledger.append("population.imported", partition=caller.partition, actor=caller.actor,
+                  payload={"registry": rules.POPULATION_REGISTRY, "count": len(persons), "batch": batch_label[:64]})
+    return persons
