@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint = audit_sub.add_parser("checkpoint", help="sign a checkpoint of every chain head now")
     checkpoint.add_argument("--create-key", action="store_true",
                             help="create the signing key (EGOV_LEDGER_KEY_FILE) if it does not exist yet")
+    keys = sub.add_parser("keys", help="personal-data keys: new, status, rotate")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys_new = keys_sub.add_parser("new", help="print a new random key for EGOV_DATA_KEYS")
+    keys_new.add_argument("key_id", help="a name for the key, e.g. 2027-01")
+    keys_sub.add_parser("status", help="how many persons and records each key seals")
+    keys_rotate = keys_sub.add_parser("rotate", help="re-encrypt under the active key and rebuild blind indexes")
+    keys_rotate.add_argument("--batch", type=int, default=500, help="records per transaction")
+    keys_rotate.add_argument("--pause", type=float, default=0.0, help="seconds between batches (gentler on a busy server)")
     backup = sub.add_parser("backup", help="write a consistent copy of the database and files to an archive")
     backup.add_argument("archive", help="path of the .tar.gz archive to write")
     restore = sub.add_parser("restore", help="restore database and files from an archive made by `egov backup`")
@@ -93,6 +101,13 @@ def main(argv: list[str] | None = None) -> None:
             _call("audit_checkpoint", create_key=args.create_key)
         else:
             _call("audit_verify")
+    elif args.command == "keys":
+        if args.keys_command == "new":
+            _call("egov_keys", "new", args.key_id)
+        elif args.keys_command == "status":
+            _call("egov_keys", "status")
+        else:
+            _call("egov_keys", "rotate", "--batch", str(args.batch), "--pause", str(args.pause))
     elif args.command == "backup":
         _call("egov_backup", args.archive)
     elif args.command == "restore":

@@ -40,3 +40,57 @@ def english_messages():
 
     with translation.override("en"):
         yield
+
+
+# --- Population registry ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def justice_department(db):
+    from egov.registries.models import Agency
+
+    province = Agency.objects.create(code="000.00.00.H29", name="UBND Thành phố Hồ Chí Minh")
+    return Agency.objects.create(code="000.00.12.H29", name="Sở Tư pháp Thành phố Hồ Chí Minh", parent=province)
+
+
+@pytest.fixture
+def make_user(db, justice_department):
+    from egov.accounts.models import Role, User
+
+    def make(username: str, role: str = Role.DESK_OFFICER, agency=justice_department, person=None):
+        user = User(username=username, role=role, agency=agency if role not in (Role.CITIZEN,) else None,
+                    person=person)
+        user.set_unusable_password()
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def desk_officer(make_user):
+    from egov.accounts.services import caller_for_user
+
+    return caller_for_user(make_user("can-bo-mot-cua"))
+
+
+@pytest.fixture
+def person_data():
+    from datetime import date
+
+    from egov.registries.models import PersonalData
+
+    def make(number="079303001234", name="Đỗ Thị Hà", born=date(2003, 5, 17), sex="female", **more):
+        return PersonalData(personal_id_number=number, full_name=name, date_of_birth=born, sex=sex, **more)
+
+    return make
+
+
+@pytest.fixture
+def registered(db, person_data):
+    from egov.kernel.access import SYSTEM
+    from egov.registries import services
+
+    def register(**fields):
+        return services.register_person(person_data(**fields), caller=SYSTEM)
+
+    return register

@@ -223,6 +223,15 @@ class Household(models.Model):
         return self.code
 
 
+class PersonDeletionRefused(Exception):
+    """A person is never deleted from the population registry: death is a status."""
+
+
+class PersonQuerySet(models.QuerySet):
+    def delete(self):
+        raise PersonDeletionRefused("persons are never deleted from the population registry")
+
+
 class Person(models.Model):
     """Công dân: one person of the population registry, keyed by the personal identification number.
 
@@ -254,6 +263,8 @@ class Person(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     version = models.PositiveIntegerField(_("version"), default=1)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
@@ -266,6 +277,9 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"{_('person')} {self.uid}"
+
+    def delete(self, *args, **kwargs):
+        raise PersonDeletionRefused("persons are never deleted from the population registry")
 
     @property
     def aad(self) -> bytes:

@@ -898,16 +898,18 @@ MAX_PAGE_SIZE = 100
 
 
 def list_records(registry: Registry, query: dict, *, caller: Caller, page: int = 1, page_size: int = 20,
-                 descending: bool = False) -> tuple[int, list[dict]]:
-    """GovStack list: records matching ``query`` (may be empty: every record), offset-paged with a capped size."""
+                 descending: bool = False, purpose: str = "") -> tuple[int, list[dict]]:
+    """GovStack list: records matching ``query`` (may be empty: every record), offset-paged with a capped size.
+    ``purpose`` is logged with each read of personal data (shown to the person)."""
     if registry.kind == Registry.Kind.POPULATION:
         _may(caller, registry, "read")
         if not query:
             raise InvalidInput(_("The population registry is never listed whole: give query.personal_id_number, "
                                  "query.phone or query.email."), field="query", rule="required")
-        found = _population_read(registry, query, caller, "govstack list")
+        found = _population_read(registry, query, caller, purpose or "govstack list")
         return (1, [found]) if found else (0, [])
     _may(caller, registry, "read")
+    purpose = _check_purpose(purpose or "govstack list")
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     records = _query_records(registry, query) if query else RegistryRecord.objects.filter(registry=registry)
@@ -919,8 +921,8 @@ def list_records(registry: Registry, query: dict, *, caller: Caller, page: int =
         with transaction.atomic():
             for record in rows:
                 if record.person_index or registry.protected:
-                    _record_event("registry.record_read", record, caller, {"purpose": "govstack list",
-                                                                           **reader_facts(caller)})
+                    _record_event("registry.record_read", record, caller,
+                                  {"purpose": purpose, **reader_facts(caller)})
     return count, results
 
 
@@ -1003,3 +1005,83 @@ def import_persons(rows: list[tuple[PersonalData, dict]], *, caller: Caller, bat
     ledger.append("population.imported", partition=caller.partition, actor=caller.actor,
                   payload={"registry": rules.POPULATION_REGISTRY, "count": len(persons), "batch": batch_label[:64]})
     return persons
+
+
+# ===============================================================================================================
+# Key rotation: re-encrypt under the active key and rebuild blind indexes, in small batches, while serving.
+
+@dataclass
+class RotationReport:
+    persons: int = 0
+    records: int = 0
+    batches: int = 0
+
+    def line(self) -> str:
+        return f"re-encrypted {self.persons} persons and {self.records} registry records in {self.batches} batches"
+
+
+def key_usage() -> dict[str, dict[str, int]]:
+    """How many persons and records are sealed under each key id (``egov keys status``)."""
+    from django.db.models import Count
+
+    usage: dict[str, dict[str, int]] = {}
+    for model, label in ((Person, "persons"), (RegistryRecord, "records")):
+        for row in model.objects.values("key_id").annotate(n=Count("id")).order_by("key_id"):
+            usage.setdefault(row["key_id"], {"persons": 0, "records": 0})[label] = row["n"]
+    return usage
+
+
+def _rotate_person_batch(old_ids: list[str], active: crypto.MasterKey, batch_size: int) -> int:
+    with transaction.atomic():
+        # Locked like every life event locks its person, so a concurrent change waits instead of being overwritten.
+        persons = list(Person.objects.select_for_update().filter(key_id__in=old_ids).order_by("id")[:batch_size])
+        for person in persons:
+            person.seal(person.personal(), key=active)
+        Person.objects.bulk_update(persons, ["sealed", "key_id", "pin_index", "name_dob_index", "phone_index",
+                                             "email_index"])
+        if persons:
+            ledger.append("population.keys_rotated", partition="platform",
+                          payload={"registry": rules.POPULATION_REGISTRY, "count": len(persons), "key": active.key_id})
+    return len(persons)
+
+
+def _rotate_record_batch(old_ids: list[str], active: crypto.MasterKey, batch_size: int) -> int:
+    with transaction.atomic():
+        records = list(RegistryRecord.objects.select_for_update().select_related("registry")
+                       .filter(key_id__in=old_ids).order_by("id")[:batch_size])
+        for record in records:
+            content = record.content()
+            _seal_record(record, content)
+            _index_record(record, content, key=active)
+        RegistryRecord.objects.bulk_update(records, ["sealed", "key_id", "person_index"])
+        if records:
+            ledger.append("registry.keys_rotated", partition="platform",
+                          payload={"count": len(records), "key": active.key_id})
+    return len(records)
+
+
+def rotate_keys(*, batch_size: int = 500, pause_seconds: float = 0.0, progress=None) -> RotationReport:
+    """Re-encrypt every person and record sealed under an older configured key with the active key (the first in
+    ``EGOV_DATA_KEYS``), and rebuild their blind indexes. Each batch is its own short transaction, so the platform
+    keeps serving: lookups match the blind index under every configured key until the rotation ends. Idempotent and
+    resumable: run it again after an interruption. Remove the old key only when ``key_usage()`` shows none left."""
+    import time
+
+    ring = crypto.keyring()
+    active = ring.active
+    old_ids = [key_id for key_id in ring.ids if key_id != active.key_id]
+    report = RotationReport()
+    if not old_ids:
+        return report
+    for rotate_batch, counter in ((_rotate_person_batch, "persons"), (_rotate_record_batch, "records")):
+        while True:
+            done = rotate_batch(old_ids, active, batch_size)
+            if not done:
+                break
+            setattr(report, counter, getattr(report, counter) + done)
+            report.batches += 1
+            if progress:
+                progress(report)
+            if pause_seconds:
+                time.sleep(pause_seconds)
+    return report
