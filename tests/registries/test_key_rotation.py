@@ -98,3 +98,12 @@ def test_a_new_key_is_printed_in_the_settings_notation():
     assert crypto.parse_keys(out.getvalue().splitlines()[0])[0][0] == "2027-01"
     with pytest.raises(CommandError):
         call_command("egov_keys", "new", "bad id!")
+
+
+def test_egov_check_names_a_key_that_sealed_rows_but_is_no_longer_configured(settings, population):
+    from egov.kernel.management.commands.egov_check import unreadable_personal_data
+
+    assert unreadable_personal_data() == []
+    settings.PERSONAL_DATA_KEYS = NEW
+    [problem] = unreadable_personal_data()
+    assert "25 persons and 5 registry records are sealed under key 'old2026'" in problem

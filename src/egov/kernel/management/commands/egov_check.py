@@ -38,7 +38,16 @@ def configuration_summary() -> list[tuple[str, str]]:
         ("files (EGOV_MEDIA_ROOT)", str(settings.MEDIA_ROOT)),
         ("background tasks (EGOV_TASKS_BACKEND)", settings.TASKS["default"]["BACKEND"]),
         ("ledger checkpoint key (EGOV_LEDGER_KEY_FILE)", str(getattr(settings, "LEDGER_CHECKPOINT_KEY_FILE", ""))),
+        ("personal-data keys (EGOV_DATA_KEYS)", _key_ids()),
     ]
+
+
+def _key_ids() -> str:
+    """The key ids only (never the keys): active first."""
+    from egov.kernel import crypto
+
+    ids = crypto.keyring().ids
+    return f"active {ids[0]}" + (f", older {', '.join(ids[1:])}" if len(ids) > 1 else "")
 
 
 def missing_migrations() -> dict[str, list[str]]:
@@ -70,6 +79,17 @@ def unapplied_migrations(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     executor = MigrationExecutor(connection)
     targets = executor.loader.graph.leaf_nodes()
     return [f"{migration.app_label}.{migration.name}" for migration, _ in executor.migration_plan(targets)]
+
+
+def unreadable_personal_data() -> list[str]:
+    """Rows sealed under a key that EGOV_DATA_KEYS no longer lists cannot be read: a problem, named with the key."""
+    from egov.kernel import crypto
+    from egov.registries.services import key_usage
+
+    configured = set(crypto.keyring().ids)
+    return [f"{counts['persons']} persons and {counts['records']} registry records are sealed under key {key_id!r}, "
+            "which EGOV_DATA_KEYS does not list: add it back (after the active key) and run `egov keys rotate`"
+            for key_id, counts in key_usage().items() if key_id not in configured]
 
 
 class Command(BaseCommand):
@@ -111,6 +131,8 @@ class Command(BaseCommand):
                 problems.append(
                     f"the database is missing {len(pending)} migration(s), first {pending[0]}: run `egov migrate`"
                 )
+            else:
+                problems.extend(unreadable_personal_data())
 
         if problems:
             for problem in problems:
