@@ -13,6 +13,10 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger, _csrf_needed
 
+from egov.exchange.auth import Unauthenticated
+from egov.exchange.services import InvalidClient
+from egov.registries.services import RateLimited, RegistryError
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -80,7 +84,42 @@ def on_not_found(request, exc: Http404):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # ninja could not parse the body (not JSON, not UTF-8): invalid input like any other, never a bare 400/500.
+        return problem(422, "Invalid input", "The request body is not valid JSON.",
+                       errors=[{"field": "body", "message": "The request body is not valid JSON.", "type": "json_invalid"}])
     return problem(exc.status_code, str(exc) or "Error", str(exc))
+
+
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input",
+           429: "Too many requests"}
+
+
+@api.exception_handler(RegistryError)
+def on_registry_error(request, exc: RegistryError):
+    """A business refusal from the registries' services: its status, message, and the field and rule it names."""
+    message = str(exc.message)
+    extra = {"field": exc.field, "rule": exc.rule} if exc.field or exc.rule else {}
+    if exc.status == 422:
+        extra["errors"] = [{"field": exc.field, "message": message, "type": exc.rule}]
+    response = problem(exc.status, _TITLES.get(exc.status, "Error"), message, **extra)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(max(1, int(exc.retry_after)))
+    return response
+
+
+@api.exception_handler(Unauthenticated)
+def on_unauthenticated(request, exc: Unauthenticated):
+    response = problem(401, "Authentication required", str(exc))
+    response["WWW-Authenticate"] = 'Bearer realm="egov", ApiKey realm="egov"'
+    return response
+
+
+@api.exception_handler(InvalidClient)
+def on_invalid_client(request, exc: InvalidClient):
+    message = str(exc.message)
+    return problem(422, "Invalid input", message, field=exc.field,
+                   errors=[{"field": exc.field, "message": message, "type": "client"}])
 
 
 class Health(Schema):
@@ -137,3 +176,16 @@ def administrative_units(
     more = len(units) > limit
     units = units[:limit]
     return {"items": [_unit_out(u) for u in units], "next_after": units[-1].code if more and units else None}
+
+
+# --- Routers of the components ---------------------------------------------------------------------------------------
+
+def _add_routers() -> None:
+    from egov.govstack.digital_registries import router as digital_registries
+    from egov.registries.api import router as population
+
+    api.add_router("/v1/population/", population)
+    api.add_router("/govstack/digital-registries/", digital_registries)
+
+
+_add_routers()
