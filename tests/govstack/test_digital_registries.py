@@ -326,6 +326,9 @@ def test_a_citizen_reads_their_own_record_and_no_one_elses(api, client, populati
     assert own.status_code == 200 and own.json()["content"]["full_name"] == "Nguyễn Văn An"
     other = api.post(f"{POPULATION}/read", {"query": {"content": {"personal_id_number": "001150012345"}}})
     assert "only your own record" in is_problem(other, 403)["detail"]
+    # A number nobody has is refused the same way: the answer never tells which numbers exist.
+    nobody = api.post(f"{POPULATION}/read", {"query": {"content": {"personal_id_number": "001150099999"}}})
+    assert "only your own record" in is_problem(nobody, 403)["detail"]
 
 
 def test_a_citizen_cannot_write_registries(api, client, shops, citizen_an):

@@ -853,6 +853,10 @@ def _population_query(query: dict) -> dict:
 def _population_read(registry: Registry, query: dict, caller: Caller, purpose: str) -> dict | None:
     query = _population_query(query)
     persons = Person.objects.all()
+    if caller.kind == "citizen":
+        # A citizen's query runs over their own record only, and a miss is refused like a hit on someone else's, so
+        # the answer never tells whether another identification number exists.
+        persons = persons.filter(pk=caller.person_id)
     if "uuid" in query:
         persons = persons.filter(uid=_uuid(query["uuid"]))
     if "personal_id_number" in query:
@@ -863,6 +867,8 @@ def _population_read(registry: Registry, query: dict, caller: Caller, purpose: s
         persons = persons.filter(email_index__in=crypto.blind_indexes("email", str(query["email"])))
     person = persons.first()
     if person is None:
+        if caller.kind == "citizen":
+            _deny(_("You can read only your own record."))
         return None
     data = read_person(person, caller=caller, purpose=purpose, via="govstack").to_json()
     data["status"] = person.status
