@@ -19,6 +19,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("egov.accounts.urls")),
+    path("registries/", include("egov.registries.urls")),
     path("", include("egov.portal.urls")),
 ]
 

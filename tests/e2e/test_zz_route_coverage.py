@@ -23,6 +23,7 @@ EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).
 PARAMETERISED: dict[str, str] = {
     "accounts:agency_officers": "/accounts/agency/<code>/officers/ (test_accounts_journeys.py)",
+    "registries:detail": "/registries/<code>/<version>/ (test_registries_journeys.py)",
 }
 
 

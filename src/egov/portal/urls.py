@@ -3,4 +3,7 @@ from django.urls import path
 from egov.portal import views
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("my/data-access/", views.data_access, name="data_access"),
+]

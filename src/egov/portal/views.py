@@ -1,16 +1,106 @@
 """Public portal pages (cổng dịch vụ công) and the site-wide error pages. Views stay thin: read, then render."""
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from egov.accounts.models import Role
 from egov.portal import queries
+from egov.registries import queries as registry_queries
 
 
 def home(request):
     return render(request, "portal/home.html", {"figures": queries.home_figures()})
+
+
+# --- Who accessed my data (nhật ký truy cập dữ liệu cá nhân) ---------------------------------------------------------
+
+ACCESS_LOG_PAGE = 50
+
+# What happened, as the person reads it. Unknown event types are shown as they are stored.
+EVENT_LABELS = {
+    "person.read": gettext_lazy("Read your data"),
+    "person.verified": gettext_lazy("Verified your identity"),
+    "person.released": gettext_lazy("Received a copy of your data"),
+    "registry.record_read": gettext_lazy("Read a record about you"),
+    "registry.record_created": gettext_lazy("Created a record about you"),
+    "registry.record_updated": gettext_lazy("Changed a record about you"),
+    "registry.record_deleted": gettext_lazy("Deleted a record about you"),
+    "person.registered": gettext_lazy("Entered you in the population registry"),
+    "person.birth_registered": gettext_lazy("Registered your birth"),
+    "person.death_registered": gettext_lazy("Registered a death"),
+    "person.residence_changed": gettext_lazy("Changed your residence"),
+    "person.corrected": gettext_lazy("Corrected your data"),
+}
+VIA_LABELS = {
+    "web": gettext_lazy("egov web pages"),
+    "api": gettext_lazy("egov API"),
+    "govstack": gettext_lazy("Data sharing platform"),
+}
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    id: int
+    at: object
+    who: str
+    what: str
+    why: str
+    via: str
+
+
+def _who(entry) -> str:
+    if entry.reader_kind == "citizen":
+        return _("You")
+    agency = entry.reader_agency_name or entry.reader_agency_code
+    if entry.reader_system:
+        return _("Information system %(system)s of %(agency)s") % {"system": entry.reader_system, "agency": agency} \
+            if agency else _("Information system %(system)s") % {"system": entry.reader_system}
+    role = Role(entry.reader_role).label if entry.reader_role in Role.values else ""
+    if agency and role:
+        return f"{agency} ({role})"
+    return agency or str(role) or _("egov (automatic processing)")
+
+
+def _what(entry) -> str:
+    label = str(EVENT_LABELS.get(entry.event_type, entry.event_type))
+    if entry.event_type == "person.verified" and entry.match is not None:
+        return _("%(what)s: the details matched") % {"what": label} if entry.match \
+            else _("%(what)s: the details did not match") % {"what": label}
+    if entry.event_type.startswith("registry.") and entry.registry:
+        return _("%(what)s, registry %(registry)s") % {"what": label, "registry": entry.registry}
+    return label
+
+
+def _row(entry) -> AccessRow:
+    return AccessRow(id=entry.id, at=entry.at, who=_who(entry), what=_what(entry), why=entry.purpose,
+                     via=str(VIA_LABELS.get(entry.via, entry.via)))
+
+
+@never_cache
+@login_required
+def data_access(request):
+    """Ai đã truy cập dữ liệu của tôi: who read, verified, released or changed the signed-in person's data, when and
+    why, newest first, a page at a time (``?before=<entry id>``). Only ever the signed-in account's own person."""
+    person = request.user.person
+    context = {"person": person, "rows": [], "older": None, "paged": False, "bad_link": False}
+    if person is None:
+        return render(request, "portal/data_access.html", context)
+    raw_before = request.GET.get("before", "")
+    before = int(raw_before) if raw_before.isdigit() else None
+    context["bad_link"] = bool(raw_before) and before is None
+    entries = registry_queries.access_log(person, before_id=before, limit=ACCESS_LOG_PAGE + 1)
+    page = entries[:ACCESS_LOG_PAGE]
+    context.update(rows=[_row(entry) for entry in page], paged=before is not None,
+                   older=page[-1].id if len(entries) > ACCESS_LOG_PAGE else None)
+    return render(request, "portal/data_access.html", context, status=400 if context["bad_link"] else 200)
 
 
 def bench_bare(request):

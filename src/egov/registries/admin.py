@@ -1,10 +1,12 @@
-"""Admin for reference data: administrative units (read-only) and agencies (edited through the service)."""
+"""Admin for reference data: administrative units (read-only) and agencies (edited through the service); digital
+registries and persons, shown read-only and never with personal data (persons are sealed; their data is read only
+through the logged services)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from egov.kernel.text import fold
 from egov.registries import services
-from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping
+from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping, Person, Registry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -105,3 +107,30 @@ class AgencyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_agency(obj, actor=request.user)
+
+
+@admin.register(Registry)
+class RegistryAdmin(ReadOnlyAdmin):
+    """Registries are defined by agency administrators on their registry pages (``services.define_registry``), which
+    check the schema and record the event; here they are only looked at."""
+
+    list_display = ["code", "version", "name", "agency", "kind", "protected", "is_active", "created_at"]
+    list_filter = ["kind", "protected", "is_active"]
+    list_select_related = ["agency"]
+    search_fields = ["code", "name"]
+    list_per_page = 50
+    fields = ["code", "version", "name", "description", "agency", "kind", "schema", "searchable_fields",
+              "person_field", "protected", "is_active", "created_at", "updated_at"]
+
+
+@admin.register(Person)
+class PersonAdmin(ReadOnlyAdmin):
+    """Persons by reference and status only. Never the sealed data, never a search on personal fields (a search
+    would be a read that nobody logged), never a delete: death is a status."""
+
+    list_display = ["uid", "status", "created_at"]
+    list_filter = ["status"]
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ["-id"]
+    fields = ["uid", "status", "version", "key_id", "created_at", "updated_at"]
