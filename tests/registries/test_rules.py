@@ -112,3 +112,23 @@ def test_office_hours_out_of_order(hours, field):
     with pytest.raises(rules.InvalidOfficeHours) as caught:
         rules.check_office_hours(*hours)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("property_schema", [True, 3, {"type": "object"}, {"type": "array"}, {}])
+def test_a_searchable_field_must_be_a_plain_value(property_schema):
+    from egov.registries.rules import InvalidDefinition, check_registry_definition
+
+    with pytest.raises(InvalidDefinition) as refused:
+        check_registry_definition("ho-kinh-doanh", "1.0", {"type": "object", "properties": {"x": property_schema}}, ["x"])
+    assert refused.value.field == "searchable_fields"
+
+
+@pytest.mark.parametrize(("code", "version", "field"), [
+    ("Ho Kinh Doanh", "1.0", "code"), ("population", "1.0", "code"), ("ho-kinh-doanh", "v1", "version"),
+])
+def test_a_registry_definition_names_the_field_it_gets_wrong(code, version, field):
+    from egov.registries.rules import InvalidDefinition, check_registry_definition
+
+    with pytest.raises(InvalidDefinition) as refused:
+        check_registry_definition(code, version, {"type": "object", "properties": {"x": {"type": "string"}}}, [])
+    assert refused.value.field == field

@@ -285,7 +285,8 @@ def check_registry_definition(code: str, version: str, schema: dict, searchable_
         if name not in properties:
             raise InvalidDefinition("searchable_fields", _("Searchable field “%(name)s” is not a property of the "
                                                            "schema.") % {"name": name})
-        if properties[name].get("type") not in ("string", "integer", "number", "boolean"):
+        if not isinstance(properties[name], dict) or properties[name].get("type") not in ("string", "integer", "number",
+                                                                                         "boolean"):
             raise InvalidDefinition("searchable_fields", _("Searchable field “%(name)s” must be a string, number or "
                                                            "boolean: objects and lists cannot be looked up exactly.")
                                     % {"name": name})
