@@ -125,7 +125,6 @@ class RegistryAdmin(ReadOnlyAdmin):
               "person_field", "protected", "is_active", "created_at", "updated_at"]
 
 
-@admin.register(Person)
 class CappedCountPaginator(Paginator):
     """Counts at most ``CAP`` rows (``SELECT COUNT(*) FROM (… LIMIT CAP)``): a full count of a national population
     takes seconds on every page view, and nobody pages to row 10,001 by hand."""
@@ -137,6 +136,7 @@ class CappedCountPaginator(Paginator):
         return self.object_list[: self.CAP].count()
 
 
+@admin.register(Person)
 class PersonAdmin(ReadOnlyAdmin):
     """Persons by reference and status only. Never the sealed data, never a search on personal fields (a search
     would be a read that nobody logged), never a delete: death is a status."""
