@@ -145,3 +145,16 @@ def access_log(person, *, before_id: int | None = None, limit: int = 50) -> list
             reader_system=payload.get("reader_system", ""), registry=payload.get("registry", ""),
             match=payload.get("match")))
     return entries
+
+
+def registries_visible_to(agency_id: int | None, *, every_agency: bool) -> list:
+    """The active registries an administrator manages (their agency's, or every agency's), with the national
+    population registry, which everyone sees."""
+    from django.db.models import Q
+
+    from egov.registries.models import Registry
+
+    registries = Registry.objects.select_related("agency").filter(is_active=True)
+    if not every_agency:
+        registries = registries.filter(Q(agency_id=agency_id) | Q(kind=Registry.Kind.POPULATION))
+    return list(registries.order_by("code", "version"))

@@ -10,7 +10,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +19,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from egov.accounts.models import Role
 from egov.accounts.services import caller_for_user
 from egov.accounts.views import denied, officer_required
+from egov.exchange import queries as exchange_queries
 from egov.exchange import services as exchange_services
-from egov.exchange.models import ClientSystem
 from egov.kernel.access import Denied
 from egov.registries import queries, rules, services
 from egov.registries.forms import SCHEMA_EXAMPLE, PersonLookupForm, RegistryForm, RegistryGrantsForm
@@ -124,10 +123,7 @@ def registry_list(request):
     """Cơ sở dữ liệu của cơ quan: the admin's agency's registries (all of them for the platform admin), and the
     national population registry, which is shown but never changed here."""
     user = request.user
-    registries = Registry.objects.select_related("agency").filter(is_active=True)
-    if not _manages_all(user):
-        registries = registries.filter(Q(agency_id=user.agency_id) | Q(kind=Registry.Kind.POPULATION))
-    registries = list(registries.order_by("code", "version"))
+    registries = queries.registries_visible_to(user.agency_id, every_agency=_manages_all(user))
     context = {
         "own": [r for r in registries if r.kind != Registry.Kind.POPULATION],
         "national": [r for r in registries if r.kind == Registry.Kind.POPULATION],
@@ -163,10 +159,6 @@ def registry_new(request):
     return render(request, "registries/registry_new.html", context, status=400 if form.errors else 200)
 
 
-def _clients_granted(service: str) -> list[ClientSystem]:
-    return list(ClientSystem.objects.filter(grants__service=service).select_related("agency").order_by("identifier"))
-
-
 @registry_admin_required
 def registry_detail(request, code: str, version: str):
     """One registry: its definition, how many records it holds, who may read and write it (changeable by its
@@ -180,8 +172,8 @@ def registry_detail(request, code: str, version: str):
     if not (population or _manages_all(user) or registry.agency_id == user.agency_id):
         return denied(request, _("This registry belongs to another agency: only its administrators manage it."))
     editable = not population
-    readers = _clients_granted(rules.registry_right(registry.code, "read"))
-    writers = _clients_granted(rules.registry_right(registry.code, "write"))
+    readers = exchange_queries.clients_granted(rules.registry_right(registry.code, "read"))
+    writers = exchange_queries.clients_granted(rules.registry_right(registry.code, "write"))
     form = RegistryGrantsForm(request.POST or None, initial={"readers": readers, "writers": writers})
     if request.method == "POST":
         if not editable:
@@ -199,8 +191,8 @@ def registry_detail(request, code: str, version: str):
     context = {
         "registry": registry, "form": form if editable else None, "readers": readers, "writers": writers,
         "record_count": None if population else registry.records.count(),
-        "verifiers": _clients_granted("population.verify") if population else [],
-        "releases": _clients_granted("population.release") if population else [],
+        "verifiers": exchange_queries.clients_granted("population.verify") if population else [],
+        "releases": exchange_queries.clients_granted("population.release") if population else [],
         "schema_text": _pretty(registry.schema),
     }
     return render(request, "registries/registry_detail.html", context, status=400 if form.errors else 200)
