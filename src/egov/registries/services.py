@@ -943,13 +943,19 @@ def update_records(registry: Registry, query: dict, write: dict, *, caller: Call
     if not many:
         records = records[:1]
     for record in records:
-        content = _validate_content(registry, {**record.content(), **(write or {})})
-        _seal_record(record, content)
-        record.version += 1
-        record.save()
-        _index_record(record, content)
-        _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
+        _merge_into(record, write, caller)
     return len(records)
+
+
+def _merge_into(record: RegistryRecord, write: dict | None, caller: Caller) -> dict:
+    """Merge ``write`` into a locked record, validate the whole, re-seal, re-index, log. Returns the new content."""
+    content = _validate_content(record.registry, {**record.content(), **(write or {})})
+    _seal_record(record, content)
+    record.version += 1
+    record.save()
+    _index_record(record, content)
+    _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
+    return content
 
 
 @transaction.atomic
@@ -960,13 +966,7 @@ def update_or_create_record(registry: Registry, query: dict, write: dict, *, cal
     if record is None:
         record, content = create_record(registry, {**(query or {}), **(write or {})}, caller=caller)
         return _out(record, content)
-    content = _validate_content(registry, {**record.content(), **(write or {})})
-    _seal_record(record, content)
-    record.version += 1
-    record.save()
-    _index_record(record, content)
-    _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
-    return _out(record, content)
+    return _out(record, _merge_into(record, write, caller))
 
 
 @transaction.atomic
