@@ -2,6 +2,8 @@
 
 ``EGOV_BENCH_BARE_VIEW=1`` adds ``/bench/bare``, a bare Django view returning a tiny response: the reference that
 ``bench/bench_home.py`` measures the home page against, under the same server and settings. Never set it in production.
+It also adds ``/bench/verify-reference`` (one indexed SELECT and one INSERT), the reference of
+``bench/bench_population.py``.
 """
 import os
 
@@ -24,9 +26,10 @@ urlpatterns = [
 ]
 
 if os.environ.get("EGOV_BENCH_BARE_VIEW") == "1":
-    from egov.portal.views import bench_bare
+    from egov.portal.views import bench_bare, bench_verify_reference
 
     urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
+    urlpatterns.append(path("bench/verify-reference", bench_verify_reference, name="bench-verify-reference"))
 
 handler400 = "egov.portal.views.bad_request"
 handler403 = "egov.portal.views.permission_denied"

@@ -17,7 +17,7 @@ INCLUDED_IN_EXCLUDED = {"api:openapi-view"}
 EXCLUDED_ROUTES = {
     "set_language",  # POST only (the language switch form)
     "healthz", "readyz", "metrics",  # JSON / Prometheus text, visited by test_health_and_readiness_answer_json
-    "bench-bare",  # benchmark-only view, present with EGOV_BENCH_BARE_VIEW=1
+    "bench-bare", "bench-verify-reference",  # benchmark-only views, present with EGOV_BENCH_BARE_VIEW=1
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).

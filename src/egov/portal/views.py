@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
 from egov.accounts.models import Role
 from egov.portal import queries
@@ -106,6 +106,41 @@ def data_access(request):
 def bench_bare(request):
     """The benchmark's reference: the cheapest Django view (mounted only with EGOV_BENCH_BARE_VIEW=1)."""
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+BENCH_VERIFY_TABLE = "bench_verify_reference_log"
+
+
+def ensure_bench_verify_table(connection) -> None:
+    """The reference's own log table (benchmark only; created by bench/bench_population.py before the server starts)."""
+    key = "serial PRIMARY KEY" if connection.vendor == "postgresql" else "integer PRIMARY KEY"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {BENCH_VERIFY_TABLE} (id {key}, person_id bigint, at double precision)")
+
+
+@csrf_exempt
+def bench_verify_reference(request):
+    """The reference of the verification benchmark (bench/bench_population.py; mounted only with
+    EGOV_BENCH_BARE_VIEW=1): the least a verification must do. Parse the JSON body, one SELECT of a person by an
+    indexed column (the blind index of the number), one INSERT (a log row); no authentication, no decryption, no
+    ledger."""
+    import json
+    import time
+
+    from django.db import connection
+    from django.http import JsonResponse
+
+    from egov.kernel import crypto
+    from egov.registries.models import PIN_FIELD, Person
+
+    number = str(json.loads(request.body)["personal_id_number"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, status FROM {Person._meta.db_table} WHERE pin_index = %s",
+                       [crypto.blind_index(PIN_FIELD, number)])
+        row = cursor.fetchone()
+        cursor.execute(f"INSERT INTO {BENCH_VERIFY_TABLE} (person_id, at) VALUES (%s, %s)",
+                       [row[0] if row else None, time.time()])
+    return JsonResponse({"match": row is not None, "deceased": None})
 
 
 def _api_problem(request, status: int, title: str):

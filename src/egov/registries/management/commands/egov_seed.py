@@ -8,14 +8,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from egov.registries import demo as demo_data
+from egov.registries import demo_population
 from egov.registries import services
 
 
 class Command(BaseCommand):
-    help = "Load reference data (administrative units, working-day calendar); with --demo also demo agencies and accounts."
+    help = ("Load reference data (administrative units, working-day calendar); with --demo also demo agencies, "
+            "the demo population, a demo client system and demo accounts.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--demo", action="store_true", help="also load demo agencies and demo accounts")
+        parser.add_argument("--demo", action="store_true",
+                            help="also load demo agencies, population, client system and accounts")
         parser.add_argument("--force-units", action="store_true",
                             help="reload administrative units even when the counts already match the package")
 
@@ -46,6 +49,22 @@ class Command(BaseCommand):
             created = self._demo_agencies()
             self.stdout.write(f"Demo agencies: {created} created, {len(demo_data.DEMO_AGENCIES) - created} "
                               "already present.")
+            population_started = time.perf_counter()
+            try:
+                population = demo_population.load_demo_population()
+                client, _ = demo_population.ensure_demo_client()
+            except demo_population.UnitsMissing as exc:
+                raise CommandError(str(exc)) from None
+            registry = services.ensure_population_registry()
+            counts = (f"{population.persons} persons in {population.households} households, {population.deceased} "
+                      "deceased")
+            self.stdout.write(
+                "Demo population: " + (f"{counts} loaded in {time.perf_counter() - population_started:.1f} s"
+                                        if population.loaded else f"already present (the registry holds {counts})")
+                + f"; registry {registry.code} {registry.version}; demo person {demo_population.DEMO_CITIZEN_PIN} "
+                "(Đỗ Thị Hà).")
+            self.stdout.write(f"Demo client system {client.identifier}: API key {demo_population.DEMO_CLIENT_KEY} "
+                              f"(grants {', '.join(sorted(demo_population.DEMO_CLIENT_GRANTS))}).")
             try:
                 from egov.accounts.demo import load_demo_accounts
             except ImportError as exc:
@@ -54,6 +73,9 @@ class Command(BaseCommand):
             lines = load_demo_accounts()
             for line in lines or []:
                 self.stdout.write(str(line))
+            if demo_population.link_demo_citizen():
+                self.stdout.write(f"{demo_population.DEMO_CITIZEN_USERNAME} is linked to the demo person "
+                                  f"{demo_population.DEMO_CITIZEN_PIN}.")
         self.stdout.write(f"Seed done in {time.perf_counter() - started:.1f} s.")
 
     def _demo_agencies(self) -> int:
