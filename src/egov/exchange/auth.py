@@ -18,8 +18,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from egov.exchange import services
-from egov.exchange.models import ClientSystem
+from egov.exchange import queries, services
 from egov.kernel.access import Caller
 
 MEDIATOR_HEADER = "HTTP_INFORMATION_MEDIATOR_CLIENT"
@@ -51,27 +50,28 @@ def _bearer(request) -> str:
     return header
 
 
-def _client(**lookup) -> ClientSystem | None:
-    return ClientSystem.objects.select_related("agency").filter(is_active=True, **lookup).first()
+def _caller(found) -> Caller:
+    client, agency_code, grants = found
+    return services.caller_for_client(client, agency_code=agency_code, grants=grants)
 
 
 def client_caller(request) -> Caller | None:
     """The calling client system, or None when the request carries no client credentials at all."""
     named = request.META.get(MEDIATOR_HEADER, "").strip()
     if named and from_trusted_mediator(request):
-        client = _client(identifier=services.normalise_identifier(named))
-        if client is None:
+        found = queries.active_client(identifier=services.normalise_identifier(named))
+        if found is None:
             raise Unauthenticated(_("The mediator named an unknown or disabled client system."))
-        return services.caller_for_client(client)
+        return _caller(found)
     key = _bearer(request)
     if not key:
         if named:
             raise Unauthenticated(_("Information-Mediator-Client is accepted only from a trusted mediator; "
                                     "authenticate with your API key."))
         return None
-    client = _client(key_digest=services.key_digest(key))
-    if client is None:
+    found = queries.active_client(key_digest=services.key_digest(key))
+    if found is None:
         raise Unauthenticated(_("The API key is not valid, or its client system is disabled."))
-    if named and services.normalise_identifier(named) != client.identifier:
+    if named and services.normalise_identifier(named) != found[0].identifier:
         raise Unauthenticated(_("Information-Mediator-Client names another system than the API key's: refused."))
-    return services.caller_for_client(client)
+    return _caller(found)

@@ -96,10 +96,15 @@ def set_registry_grants(registry, *, caller: Caller, readers: list[ClientSystem]
                   subject=registry, payload={"readers": [c.pk for c in readers], "writers": [c.pk for c in writers]})
 
 
-def caller_for_client(client: ClientSystem) -> Caller:
+def caller_for_client(client: ClientSystem, *, agency_code: str | None = None,
+                      grants: list[tuple[str, list[str]]] | None = None) -> Caller:
+    """The Caller of a client system: its grants as rights (``service`` and ``service#purpose``). ``agency_code`` and
+    ``grants`` may come already read (``queries.active_client``); otherwise they are read here."""
+    if grants is None:
+        grants = list(client.grants.values_list("service", "purposes"))
     rights = set()
-    for service, purposes in client.grants.values_list("service", "purposes"):
+    for service, purposes in grants:
         rights.add(service)
         rights.update(f"{service}#{purpose}" for purpose in purposes or [])
-    return Caller(kind="client", actor=client, agency_code=client.agency.code, rights=frozenset(rights),
+    return Caller(kind="client", actor=client, agency_code=agency_code or client.agency.code, rights=frozenset(rights),
                   label=client.identifier)

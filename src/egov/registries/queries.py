@@ -158,3 +158,38 @@ def registries_visible_to(agency_id: int | None, *, every_agency: bool) -> list:
     if not every_agency:
         registries = registries.filter(Q(agency_id=agency_id) | Q(kind=Registry.Kind.POPULATION))
     return list(registries.order_by("code", "version"))
+
+
+_PERSON_SQL: dict[str, str] = {}
+
+
+def person_by_pin(personal_id_number: str):
+    """The person with this identification number (matched by its blind index under every configured key), or None.
+
+    Raw SQL: verification and GovStack reads run it on every call, and the ORM's query compilation cost more than
+    the indexed lookup itself (measured with bench/bench_population.py). The instance carries the columns that
+    reading needs (id, uid, sealed, key id, status)."""
+    from django.db import connections, router
+
+    from egov.kernel import crypto
+    from egov.registries.models import PIN_FIELD, Person
+
+    digests = crypto.blind_indexes(PIN_FIELD, personal_id_number.strip())
+    alias = router.db_for_read(Person)
+    connection = connections[alias]
+    key = f"{connection.vendor}:{len(digests)}"
+    if key not in _PERSON_SQL:
+        q = connection.ops.quote_name
+        marks = ", ".join(["%s"] * len(digests))
+        _PERSON_SQL[key] = (f"SELECT {q('id')}, {q('uid')}, {q('sealed')}, {q('key_id')}, {q('status')} "
+                            f"FROM {q(Person._meta.db_table)} WHERE {q('pin_index')} IN ({marks})")
+    with connection.cursor() as cursor:
+        cursor.execute(_PERSON_SQL[key], digests)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, uid, sealed, key_id, status = row
+    person = Person(id=pk, uid=Person._meta.get_field("uid").to_python(uid), sealed=sealed, key_id=key_id,
+                    status=status)
+    person._state.adding, person._state.db = False, alias
+    return person
