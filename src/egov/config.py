@@ -72,13 +72,15 @@ def database(data: Path) -> dict:
     if not parsed.get("NAME"):
         raise ImproperlyConfigured("EGOV_DATABASE_URL names no database: add /name at the end of the URL.")
     parsed["TEST"] = {"NAME": os.environ.get("EGOV_TEST_DATABASE_NAME") or f"test_{parsed['NAME']}"}
+    if env_bool("EGOV_DATABASE_PREPARE", False):
+        parsed.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
     return parsed
 
 
 def sqlite(path: Path) -> dict:
     # WAL lets readers go on while one writer commits; IMMEDIATE transactions avoid upgrade deadlocks.
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "egov.kernel.sqlite3",  # Django's backend with a writer queue (see its docstring)
         "NAME": path,
         "CONN_MAX_AGE": 60,
         # A file, not memory, so that server processes started by tests share the test database.
@@ -86,7 +88,8 @@ def sqlite(path: Path) -> dict:
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                            "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
         },
     }
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from egov.kernel import crypto, ledger, ratelimit
+from egov.kernel.db import write_group
 from egov.kernel.access import Caller, Denied
 from egov.kernel.text import fold
 from egov.registries import queries, rules
@@ -495,8 +496,7 @@ def read_person(person: Person, *, caller: Caller, purpose: str, via: str = "web
         purpose = purpose or "own record"
     purpose = _check_purpose(purpose)
     data = person.personal()
-    with transaction.atomic():
-        _person_event("person.read", person, caller, {"purpose": purpose, "via": via, **reader_facts(caller)})
+    _person_event("person.read", person, caller, {"purpose": purpose, "via": via, **reader_facts(caller)})
     return data
 
 
@@ -554,38 +554,41 @@ class Verification:
     deceased: bool | None  # said only when identification number, name and date of birth all match
 
 
-def _rate_limit(caller: Caller, what: str, limit: int) -> None:
-    decision = ratelimit.hit(f"{what}:{caller.kind}:{getattr(caller.actor, 'pk', '-')}", limit=limit,
-                             window_seconds=60)
+def _count_call(caller: Caller, what: str, limit: int) -> ratelimit.Decision:
+    return ratelimit.hit(f"{what}:{caller.kind}:{getattr(caller.actor, 'pk', '-')}", limit=limit, window_seconds=60)
+
+
+def _refuse_if_limited(decision: ratelimit.Decision) -> None:
     if not decision.allowed:
         raise RateLimited(_("Too many requests: at most %(limit)d a minute. Try again in %(seconds)d s.")
-                          % {"limit": limit, "seconds": decision.retry_after}, decision.retry_after)
+                          % {"limit": decision.limit, "seconds": decision.retry_after}, decision.retry_after)
 
 
 def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, date_of_birth) -> Verification:
     """Xác thực: yes or no, never the data. Rate-limited per client in the shared store; every call logged.
 
-    One transaction: the look-up first, then the rate-limit count and the ledger event, so the rows that every call
-    of this client waits for (its counter, its agency's chain head) are held only for the two writes. A refused call
-    rolls back and is not counted."""
+    The count and the ledger event are each atomic on their own (``write_group`` only batches them where that is
+    cheaper). A refused call is counted but not logged: it answered nothing."""
     _require(caller, "population.verify", _("This client system has no right to verify identities."))
     try:
         rules.parse_personal_id(personal_id_number)
     except rules.InvalidPersonalId as exc:
         raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
-    with transaction.atomic():
-        person = queries.person_by_pin(personal_id_number)
-        match, deceased = False, None
-        if person is not None:
-            data = person.personal()
-            match = (crypto.normalise(data.full_name) == crypto.normalise(full_name)
-                     and data.date_of_birth == date_of_birth)
-            if match:
-                deceased = person.status == Person.Status.DECEASED
-        _rate_limit(caller, "verify", getattr(caller.actor, "verify_limit_per_minute", 600))
-        ledger.append("person.verified", partition=caller.partition, actor=caller.actor,
-                      subject=person, payload={"registry": rules.POPULATION_REGISTRY, "match": match,
-                                               "known_number": person is not None, **reader_facts(caller)})
+    person = queries.person_by_pin(personal_id_number)
+    match, deceased = False, None
+    if person is not None:
+        data = person.personal()
+        match = (crypto.normalise(data.full_name) == crypto.normalise(full_name)
+                 and data.date_of_birth == date_of_birth)
+        if match:
+            deceased = person.status == Person.Status.DECEASED
+    with write_group():
+        decision = _count_call(caller, "verify", getattr(caller.actor, "verify_limit_per_minute", 600))
+        if decision.allowed:
+            ledger.append("person.verified", partition=caller.partition, actor=caller.actor,
+                          subject=person, payload={"registry": rules.POPULATION_REGISTRY, "match": match,
+                                                   "known_number": person is not None, **reader_facts(caller)})
+    _refuse_if_limited(decision)  # after the group: a refused call is counted too, on every database
     return Verification(match=match, deceased=deceased)
 
 
@@ -616,9 +619,8 @@ def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
         raise NotFound(_("No person with this identification number."))
     data = person.personal().to_json()
     data["status"] = person.status
-    with transaction.atomic():
-        _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted),
-                                                          **reader_facts(caller)})
+    _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted),
+                                                      **reader_facts(caller)})
     return {name: data.get(name) for name in wanted}
 
 
