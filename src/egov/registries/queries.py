@@ -193,3 +193,31 @@ def person_by_pin(personal_id_number: str):
                     status=status)
     person._state.adding, person._state.db = False, alias
     return person
+
+
+_REGISTRY_SQL: dict[str, str] = {}
+
+
+def active_registry(code: str, version: str):
+    """The active registry ``code`` ``version`` with its agency, or None. A raw query (Django still converts the
+    columns) for the same reason as ``person_by_pin``: every GovStack call starts here."""
+    from django.db import connections, router
+
+    from egov.registries.models import Registry
+
+    alias = router.db_for_read(Registry)
+    connection = connections[alias]
+    if connection.vendor not in _REGISTRY_SQL:
+        q = connection.ops.quote_name
+        _REGISTRY_SQL[connection.vendor] = (
+            f"SELECT r.*, a.{q('code')} AS agency_code, a.{q('name')} AS agency_name "
+            f"FROM {q(Registry._meta.db_table)} r JOIN {q(Agency._meta.db_table)} a ON a.{q('id')} = r.{q('agency_id')} "
+            f"WHERE r.{q('code')} = %s AND r.{q('version')} = %s AND r.{q('is_active')} = %s")
+    found = list(Registry.objects.using(alias).raw(_REGISTRY_SQL[connection.vendor], [code, version, True]))
+    if not found:
+        return None
+    registry = found[0]
+    agency = Agency(id=registry.agency_id, code=registry.agency_code, name=registry.agency_name)
+    agency._state.adding, agency._state.db = False, alias
+    registry.agency = agency
+    return registry

@@ -674,7 +674,7 @@ def ensure_population_registry(agency: Agency | None = None) -> Registry:
 
 
 def get_registry(code: str, version: str) -> Registry:
-    registry = Registry.objects.select_related("agency").filter(code=code, version=version, is_active=True).first()
+    registry = queries.active_registry(code, version)
     if registry is None:
         raise NotFound(_("No registry %(code)s version %(version)s.") % {"code": code, "version": version})
     return registry
