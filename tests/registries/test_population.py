@@ -230,7 +230,8 @@ def test_verification_is_rate_limited_per_client_in_the_shared_store(registered,
     with pytest.raises(services.RateLimited) as limited:
         services.verify_person(caller=bank, personal_id_number="079303001234", full_name="x", date_of_birth=date(2003, 1, 1))
     assert 1 <= limited.value.retry_after <= 60
-    assert RateCounter.objects.get(key__startswith="verify:client:").hits == 2  # a refused call is not counted
+    assert RateCounter.objects.get(key__startswith="verify:client:").hits == 3  # the refused call is counted too
+    assert Event.objects.filter(event_type="person.verified").count() == 2  # but not logged: it answered nothing
 
 
 def test_a_client_without_the_verification_right_is_refused(registered, client_system):
