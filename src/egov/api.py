@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger, _csrf_needed
@@ -62,7 +63,11 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc: AuthenticationError):
-    response = problem(401, "Authentication required", str(exc))
+    detail = str(exc)
+    if detail in ("", "Unauthorized"):  # django-ninja's default: say what to send instead
+        detail = gettext("No credentials: send your client system's API key (Authorization: Bearer …), come "
+                         "through a trusted Information Mediator, or sign in.")
+    response = problem(401, "Authentication required", detail)
     response["WWW-Authenticate"] = "Bearer"
     return response
 

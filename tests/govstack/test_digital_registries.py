@@ -38,6 +38,7 @@ def test_without_credentials_every_operation_is_401(api, shops):
     body = is_problem(response, 401)
     assert "Bearer" in response["WWW-Authenticate"]
     assert body["title"] == "Authentication required"
+    assert "send your client system's API key" in body["detail"]  # says what to send, not just "Unauthorized"
     assert api.get(SHOPS).status_code == 401
     assert api.delete(f"{SHOPS}/00000000-0000-0000-0000-000000000000/delete").status_code == 401
 

@@ -564,7 +564,8 @@ def _refuse_if_limited(decision: ratelimit.Decision) -> None:
                           % {"limit": decision.limit, "seconds": decision.retry_after}, decision.retry_after)
 
 
-def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, date_of_birth) -> Verification:
+def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, date_of_birth,
+                  via: str = "api") -> Verification:
     """Xác thực: yes or no, never the data. Rate-limited per client in the shared store; every call logged.
 
     The count and the ledger event are each atomic on their own (``write_group`` only batches them where that is
@@ -586,7 +587,7 @@ def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, da
         decision = _count_call(caller, "verify", getattr(caller.actor, "verify_limit_per_minute", 600))
         if decision.allowed:
             ledger.append("person.verified", partition=caller.partition, actor=caller.actor,
-                          subject=person, payload={"registry": rules.POPULATION_REGISTRY, "match": match,
+                          subject=person, payload={"registry": rules.POPULATION_REGISTRY, "match": match, "via": via,
                                                    "known_number": person is not None, **reader_facts(caller)})
     _refuse_if_limited(decision)  # after the group: a refused call is counted too, on every database
     return Verification(match=match, deceased=deceased)
@@ -598,7 +599,7 @@ RELEASABLE_FIELDS = ("personal_id_number", "full_name", "date_of_birth", "sex", 
 
 
 def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
-                   fields_wanted: list[str] | None = None) -> dict:
+                   fields_wanted: list[str] | None = None, via: str = "api") -> dict:
     """eKYC: release a person's data to an authorised client system for a declared purpose its grant allows."""
     _require(caller, "population.release", _("This client system has no right to receive personal data."))
     purpose = _check_purpose(purpose)
@@ -619,7 +620,7 @@ def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
         raise NotFound(_("No person with this identification number."))
     data = person.personal().to_json()
     data["status"] = person.status
-    _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted),
+    _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted), "via": via,
                                                       **reader_facts(caller)})
     return {name: data.get(name) for name in wanted}
 
