@@ -739,12 +739,15 @@ def _may(caller: Caller, registry: Registry, action: str) -> None:
         return
     if caller.kind == "client":
         if not caller.may(rules.registry_right(registry.code, action)):
-            _deny(_("This client system has no right to %(action)s registry %(code)s.")
-                  % {"action": action, "code": registry.code})
+            message = (_("This client system has no right to read registry %(code)s.") if action == "read"
+                       else _("This client system has no right to write to registry %(code)s."))
+            _deny(message % {"code": registry.code})
         return
     if caller.kind == "officer" and (caller.role == "platform_admin" or caller.agency_code == registry.agency.code):
         return
-    _deny(_("You have no right to %(action)s registry %(code)s.") % {"action": action, "code": registry.code})
+    message = (_("You have no right to read registry %(code)s.") if action == "read"
+               else _("You have no right to write to registry %(code)s."))
+    _deny(message % {"code": registry.code})
 
 
 def _validate_content(registry: Registry, content: dict) -> dict:
