@@ -107,3 +107,14 @@ def test_egov_check_names_a_key_that_sealed_rows_but_is_no_longer_configured(set
     settings.PERSONAL_DATA_KEYS = NEW
     [problem] = unreadable_personal_data()
     assert "25 persons and 5 registry records are sealed under key 'old2026'" in problem
+
+
+def test_half_way_through_a_rotation_a_record_still_shows_in_its_persons_access_log(settings, population):
+    from egov.kernel.models import Event
+
+    settings.PERSONAL_DATA_KEYS = f"{NEW},{OLD}"
+    services._rotate_person_batch(["old2026"], crypto.keyring().active, 25)  # persons rotated, records not yet
+    services.read_record(population, {"trade": "Tạp hóa 2"}, caller=SYSTEM, purpose="kiểm tra")
+    person = find("001099000002")
+    assert Event.objects.filter(event_type="registry.record_read", subject_type="registries.person",
+                                subject_id=str(person.pk)).exists()

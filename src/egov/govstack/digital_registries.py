@@ -19,9 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 
 from egov.exchange.api_auth import MEDIATOR_PARAMETER, api_caller, problem_responses
-from egov.kernel.access import Denied
-from egov.registries import queries, services
-from egov.registries.models import Registry
+from egov.registries import services
 
 router = Router(auth=api_caller, tags=["GovStack Digital Registries"])
 
@@ -152,24 +150,6 @@ def _page_uri(request, page: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
-def _record_out(record, content: dict) -> dict:
-    return {**content, "uuid": str(record.uid)}
-
-
-def _own_person_number(caller, user_id: str):
-    """myPersonalDataUsage is the citizen's own log: the signed-in citizen, for their own identification number."""
-    from egov.kernel import crypto
-    from egov.registries.models import PIN_FIELD, Person
-
-    if caller.kind != "citizen" or caller.person_id is None:
-        raise Denied(_("Only the person themselves, signed in, can see who used their data."))
-    person = Person.objects.filter(pk=caller.person_id).first()
-    if person is None or person.pin_index not in crypto.blind_indexes(PIN_FIELD, user_id):
-        raise Denied(_("You can see the use of your own data only."))
-    return person
-
-
-READ_EVENTS = frozenset({"person.read", "person.verified", "person.released", "registry.record_read"})
 USAGE_LIMIT = 100
 
 
@@ -198,17 +178,9 @@ def my_personal_data_usage(
     if not re.fullmatch(r"[0-9]{12}", userId):
         raise services.RegistryError(_("userId is a personal identification number: 12 digits."), field="userId",
                                      rule="format")
-    person = _own_person_number(request.caller, userId)
-    if not Registry.objects.filter(code=databaseId).exists():
-        raise services.NotFound(_("No registry %(code)s.") % {"code": databaseId}, field="databaseId")
-    found, cursor = [], before
-    while len(found) < USAGE_LIMIT:
-        page = queries.access_log(person, before_id=cursor, limit=200)
-        found += [e for e in page if e.event_type in READ_EVENTS and e.registry == databaseId]
-        if len(page) < 200:
-            break
-        cursor = page[-1].id
-    return [_usage_out(entry) for entry in found[:USAGE_LIMIT]]
+    entries = services.personal_data_usage(caller=request.caller, personal_id_number=userId, registry_code=databaseId,
+                                           before_id=before, limit=USAGE_LIMIT)
+    return [_usage_out(entry) for entry in entries]
 
 
 @router.get(DATA, response=ListOut, operation_id="registryDataList", summary="list",
@@ -243,7 +215,7 @@ def create(request, registryName: str, versionNumber: str, body: WriteBody):
     """Creates a record, validated against the registry's schema (422 names the field)."""
     registry = services.get_registry(registryName, versionNumber)
     record, content = services.create_record(registry, body.write.content, caller=request.caller)
-    return {"content": _record_out(record, content)}
+    return {"content": services.record_out(record, content)}
 
 
 @router.post(f"{DATA}/exists", response=AnswerOut, operation_id="registryDataExists", summary="exists",

@@ -123,14 +123,20 @@ class AccessEntry:
     match: bool | None         # for verifications
 
 
-def access_log(person, *, before_id: int | None = None, limit: int = 50) -> list[AccessEntry]:
-    """Newest first, a page at a time (keyset on the event id). One query for the events, one for agency names."""
+def access_log(person, *, before_id: int | None = None, limit: int = 50, event_types: frozenset[str] | None = None,
+               registry: str | None = None) -> list[AccessEntry]:
+    """Newest first, a page at a time (keyset on the event id), optionally only some event types of one registry.
+    One query for the events, one for agency names."""
     from egov.kernel.models import Event
 
     limit = max(1, min(limit, 200))
     events = Event.objects.filter(subject_type="registries.person", subject_id=str(person.pk))
     if before_id is not None:
         events = events.filter(id__lt=before_id)
+    if event_types is not None:
+        events = events.filter(event_type__in=sorted(event_types))
+    if registry is not None:
+        events = events.filter(payload__registry=registry)
     rows = list(events.order_by("-id")[:limit])
     codes = {e.payload.get("reader_agency") or e.partition for e in rows}
     names = dict(Agency.objects.filter(code__in=codes).values_list("code", "name"))

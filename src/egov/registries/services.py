@@ -1,11 +1,11 @@
 """State changes of the base registries. Each function is one business action with its transaction inside."""
 import importlib.util
 import json
+import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import secrets
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -274,12 +274,29 @@ def _require(caller: Caller, right: str, reason) -> None:
         _deny(reason)
 
 
-def _unit_exists(code: str) -> bool:
-    return AdministrativeUnit.objects.filter(generation=CURRENT, level=COMMUNE, code=code).exists()
+def _parse_pin(number: str, field: str = "personal_id_number") -> rules.PersonalId:
+    """``rules.parse_personal_id`` with its failure as an InvalidInput naming ``field``."""
+    try:
+        return rules.parse_personal_id(number)
+    except rules.InvalidPersonalId as exc:
+        raise InvalidInput(exc.message, field=field, rule=exc.rule) from None
 
 
-def validate_personal_data(data: PersonalData) -> None:
-    """Every rule of the population registry, each failure naming its field and rule."""
+def _current_communes(codes: set[str]) -> set[str]:
+    """Which of ``codes`` are current commune codes: one query for any number of codes."""
+    if not codes:
+        return set()
+    return set(AdministrativeUnit.objects.filter(generation=CURRENT, level=COMMUNE, code__in=codes)
+               .values_list("code", flat=True))
+
+
+def _residence_units(data: PersonalData) -> set[str]:
+    return {code for code in (data.permanent_residence_unit, data.current_residence_unit) if code}
+
+
+def validate_personal_data(data: PersonalData, *, known_units: set[str] | None = None) -> None:
+    """Every rule of the population registry, each failure naming its field and rule. ``known_units``: the current
+    commune codes already looked up for a whole batch (``import_persons``); otherwise they are looked up here."""
     if not (data.full_name or "").strip():
         raise InvalidInput(_("Enter the full name."), field="full_name", rule="required")
     if len(data.full_name) > 150:
@@ -292,9 +309,11 @@ def validate_personal_data(data: PersonalData) -> None:
         rules.check_personal_id(data.personal_id_number, date_of_birth=data.date_of_birth, sex=data.sex)
     except rules.InvalidPersonalId as exc:
         raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+    if known_units is None:
+        known_units = _current_communes(_residence_units(data))
     for field in ("permanent_residence_unit", "current_residence_unit"):
         code = getattr(data, field)
-        if code and not _unit_exists(code):
+        if code and code not in known_units:
             raise InvalidInput(_("%(code)s is not a current commune code (5 digits, from 1 July 2025).")
                                % {"code": code}, field=field, rule="unit")
     if data.email and not rules_email(data.email):
@@ -522,10 +541,7 @@ def find_person(*, caller: Caller, purpose: str, personal_id_number: str = "", f
     purpose = _check_purpose(purpose) if caller.kind != "citizen" else purpose
     persons = Person.objects.all()
     if personal_id_number:
-        try:
-            rules.parse_personal_id(personal_id_number)
-        except rules.InvalidPersonalId as exc:
-            raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+        _parse_pin(personal_id_number)
         persons = persons.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, personal_id_number.strip()))
     elif full_name and date_of_birth:
         persons = persons.filter(name_dob_index__in=crypto.blind_indexes("name_dob", name_dob_key(full_name,
@@ -571,10 +587,7 @@ def verify_person(*, caller: Caller, personal_id_number: str, full_name: str, da
     The count and the ledger event are each atomic on their own (``write_group`` only batches them where that is
     cheaper). A refused call is counted but not logged: it answered nothing."""
     _require(caller, "population.verify", _("This client system has no right to verify identities."))
-    try:
-        rules.parse_personal_id(personal_id_number)
-    except rules.InvalidPersonalId as exc:
-        raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
+    _parse_pin(personal_id_number)
     person = queries.person_by_pin(personal_id_number)
     match, deceased = False, None
     if person is not None:
@@ -611,11 +624,8 @@ def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
     if unknown:
         raise InvalidInput(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}, field="fields",
                            rule="field")
-    try:
-        rules.parse_personal_id(personal_id_number)
-    except rules.InvalidPersonalId as exc:
-        raise InvalidInput(exc.message, field="personal_id_number", rule=exc.rule) from None
-    person = Person.objects.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, personal_id_number.strip())).first()
+    _parse_pin(personal_id_number)
+    person = queries.person_by_pin(personal_id_number)
     if person is None:
         raise NotFound(_("No person with this identification number."))
     data = person.personal().to_json()
@@ -623,6 +633,24 @@ def release_person(*, caller: Caller, personal_id_number: str, purpose: str,
     _person_event("person.released", person, caller, {"purpose": purpose, "fields": sorted(wanted), "via": via,
                                                       **reader_facts(caller)})
     return {name: data.get(name) for name in wanted}
+
+
+READ_EVENTS = frozenset({"person.read", "person.verified", "person.released", "registry.record_read"})
+
+
+def personal_data_usage(*, caller: Caller, personal_id_number: str, registry_code: str, before_id: int | None = None,
+                        limit: int = 100) -> list[queries.AccessEntry]:
+    """GovStack myPersonalDataUsage: the reads of one's own data in one registry, newest first. Only the person,
+    signed in, for their own number (the number is matched through its blind index, never decrypted)."""
+    if caller.kind != "citizen" or caller.person_id is None:
+        _deny(_("Only the person themselves, signed in, can see who used their data."))
+    person = Person.objects.filter(pk=caller.person_id).first()
+    if person is None or person.pin_index not in crypto.blind_indexes(PIN_FIELD, personal_id_number):
+        _deny(_("You can see the use of your own data only."))
+    if not Registry.objects.filter(code=registry_code).exists():
+        raise NotFound(_("No registry %(code)s.") % {"code": registry_code}, field="databaseId")
+    return queries.access_log(person, before_id=before_id, limit=limit, event_types=READ_EVENTS,
+                              registry=registry_code)
 
 
 def caller_purposes(caller: Caller, service: str) -> frozenset[str]:
@@ -764,10 +792,7 @@ def _validate_content(registry: Registry, content: dict) -> dict:
         raise InvalidInput(_("%(where)s: %(message)s") % {"where": where, "message": first.message},
                            field=where, rule="schema")
     if registry.person_field and content.get(registry.person_field):
-        try:
-            rules.parse_personal_id(str(content[registry.person_field]))
-        except rules.InvalidPersonalId as exc:
-            raise InvalidInput(exc.message, field=registry.person_field, rule=exc.rule) from None
+        _parse_pin(str(content[registry.person_field]), field=registry.person_field)
     return content
 
 
@@ -780,24 +805,38 @@ def _seal_record(record: RegistryRecord, content: dict) -> None:
     record.person_index = crypto.blind_index(PIN_FIELD, person_value, key=key) if person_value else ""
 
 
-def _index_record(record: RegistryRecord, content: dict, key: crypto.MasterKey | None = None) -> None:
+def _index_rows(record: RegistryRecord, content: dict, key: crypto.MasterKey | None = None) -> list[RecordIndex]:
     registry = record.registry
+    return [RecordIndex(record=record, registry=registry, field=name,
+                        value_index=crypto.blind_index(f"{registry.code}.{name}", content[name], key=key))
+            for name in registry.searchable_fields if content.get(name) not in (None, "")]
+
+
+def _index_record(record: RegistryRecord, content: dict) -> None:
     RecordIndex.objects.filter(record=record).delete()
-    RecordIndex.objects.bulk_create([
-        RecordIndex(record=record, registry=registry, field=name,
-                    value_index=crypto.blind_index(f"{registry.code}.{name}", content[name], key=key))
-        for name in registry.searchable_fields if content.get(name) not in (None, "")
-    ])
+    RecordIndex.objects.bulk_create(_index_rows(record, content))
 
 
-def _record_event(event_type: str, record: RegistryRecord, caller: Caller, payload: dict | None = None) -> None:
-    """A record event; when the record names a person, that person is the subject, so they see it in their log."""
-    person = None
-    if record.person_index:
-        person = Person.objects.filter(pin_index=record.person_index).only("pk").first()
+def _person_ids(registry: Registry, contents: list[dict]) -> list[int | None]:
+    """The person each record names in its person field (None where none), in one query for any number of records.
+    Matched under every configured key, so a record and its person that a rotation has not yet both re-indexed
+    still find each other."""
+    if not registry.person_field:
+        return [None] * len(contents)
+    pins = [str(content.get(registry.person_field) or "") for content in contents]
+    pin_of = {digest: pin for pin in set(pins) if pin for digest in crypto.blind_indexes(PIN_FIELD, pin)}
+    found = Person.objects.filter(pin_index__in=list(pin_of)).values_list("pin_index", "pk") if pin_of else []
+    person_of = {pin_of[digest]: pk for digest, pk in found}
+    return [person_of.get(pin) for pin in pins]
+
+
+def _record_event(event_type: str, record: RegistryRecord, caller: Caller, person_id: int | None,
+                  payload: dict | None = None) -> None:
+    """A record event; when the record names a person (``person_id``), that person is the subject, so they see it
+    in their access log."""
     payload = {"registry": record.registry.code, "record": str(record.uid), **(payload or {})}
-    ledger.append(event_type, partition=caller.partition, actor=caller.actor,
-                  subject=person if person is not None else record, payload=payload)
+    subject = ("registries.person", person_id) if person_id is not None else record
+    ledger.append(event_type, partition=caller.partition, actor=caller.actor, subject=subject, payload=payload)
 
 
 def _refuse_population_write(registry: Registry) -> None:
@@ -815,7 +854,7 @@ def create_record(registry: Registry, content: dict, *, caller: Caller) -> tuple
     _seal_record(record, content)
     record.save()
     _index_record(record, content)
-    _record_event("registry.record_created", record, caller)
+    _record_event("registry.record_created", record, caller, _person_ids(registry, [content])[0])
     return record, content
 
 
@@ -847,7 +886,8 @@ def _uuid(value):
                            field="uuid", rule="uuid") from None
 
 
-def _out(record: RegistryRecord, content: dict) -> dict:
+def record_out(record: RegistryRecord, content: dict) -> dict:
+    """A record as the GovStack API shows it: its content and its reference."""
     return {**content, "uuid": str(record.uid)}
 
 
@@ -864,10 +904,7 @@ def _population_read(registry: Registry, query: dict, caller: Caller, purpose: s
     query = _population_query(query)
     if set(query) == {"personal_id_number"} and caller.kind != "citizen":  # the hot path: one raw indexed look-up
         person = queries.person_by_pin(str(query["personal_id_number"]))
-        if person is None:
-            return None
-        data = read_person(person, caller=caller, purpose=purpose, via="govstack").to_json()
-        return {**data, "status": person.status, "uuid": str(person.uid)}
+        return _population_out(person, caller, purpose) if person is not None else None
     persons = Person.objects.all()
     if caller.kind == "citizen":
         # A citizen's query runs over their own record only, and a miss is refused like a hit on someone else's, so
@@ -886,9 +923,13 @@ def _population_read(registry: Registry, query: dict, caller: Caller, purpose: s
         if caller.kind == "citizen":
             _deny(_("You can read only your own record."))
         return None
+    return _population_out(person, caller, purpose)
+
+
+def _population_out(person: Person, caller: Caller, purpose: str) -> dict:
+    """A person read through the GovStack API (logged), shaped like a registry record."""
     data = read_person(person, caller=caller, purpose=purpose, via="govstack").to_json()
-    data["status"] = person.status
-    return {**data, "uuid": str(person.uid)}
+    return {**data, "status": person.status, "uuid": str(person.uid)}
 
 
 def read_record(registry: Registry, query: dict, *, caller: Caller, purpose: str = "") -> dict | None:
@@ -902,10 +943,9 @@ def read_record(registry: Registry, query: dict, *, caller: Caller, purpose: str
     if record is None:
         return None
     content = record.content()
-    with transaction.atomic():
-        _record_event("registry.record_read", record, caller, {"purpose": _check_purpose(purpose or "govstack read"),
-                                                               **reader_facts(caller)})
-    return _out(record, content)
+    _record_event("registry.record_read", record, caller, _person_ids(registry, [content])[0],
+                  {"purpose": _check_purpose(purpose or "govstack read"), **reader_facts(caller)})
+    return record_out(record, content)
 
 
 def record_exists(registry: Registry, query: dict, *, caller: Caller) -> bool:
@@ -938,14 +978,16 @@ def list_records(registry: Registry, query: dict, *, caller: Caller, page: int =
     records = records.order_by("-id" if descending else "id")
     count = records.count()
     rows = list(records[(page - 1) * page_size: page * page_size])
-    results = [_out(r, r.content()) for r in rows]
+    for record in rows:
+        record.registry = registry  # known already: not one query per row when the events name it
+    contents = [record.content() for record in rows]
     if rows:
-        with transaction.atomic():
-            for record in rows:
+        with transaction.atomic():  # one commit for the page's read events
+            for record, person_id in zip(rows, _person_ids(registry, contents), strict=True):
                 if record.person_index or registry.protected:
-                    _record_event("registry.record_read", record, caller,
+                    _record_event("registry.record_read", record, caller, person_id,
                                   {"purpose": purpose, **reader_facts(caller)})
-    return count, results
+    return count, [record_out(record, content) for record, content in zip(rows, contents, strict=True)]
 
 
 @transaction.atomic
@@ -959,6 +1001,7 @@ def update_records(registry: Registry, query: dict, write: dict, *, caller: Call
     if not many:
         records = records[:1]
     for record in records:
+        record.registry = registry  # known already: no query per record
         _merge_into(record, write, caller)
     return len(records)
 
@@ -970,7 +1013,8 @@ def _merge_into(record: RegistryRecord, write: dict | None, caller: Caller) -> d
     record.version += 1
     record.save()
     _index_record(record, content)
-    _record_event("registry.record_updated", record, caller, {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
+    _record_event("registry.record_updated", record, caller, _person_ids(record.registry, [content])[0],
+                  {"fields": sorted(set(write or {}) - RESERVED_FIELDS)})
     return content
 
 
@@ -981,8 +1025,8 @@ def update_or_create_record(registry: Registry, query: dict, write: dict, *, cal
     record = _query_records(registry, query).select_for_update().first() if query else None
     if record is None:
         record, content = create_record(registry, {**(query or {}), **(write or {})}, caller=caller)
-        return _out(record, content)
-    return _out(record, _merge_into(record, write, caller))
+        return record_out(record, content)
+    return record_out(record, _merge_into(record, write, caller))
 
 
 @transaction.atomic
@@ -993,7 +1037,7 @@ def delete_record(registry: Registry, record_uid, *, caller: Caller) -> None:
     record = RegistryRecord.objects.select_for_update().filter(registry=registry, uid=_uuid(record_uid)).first()
     if record is None:
         raise NotFound(_("No such record."))
-    _record_event("registry.record_deleted", record, caller)
+    _record_event("registry.record_deleted", record, caller, _person_ids(registry, [record.content()])[0])
     record.delete()
 
 
@@ -1012,9 +1056,10 @@ def import_persons(rows: list[tuple[PersonalData, dict]], *, caller: Caller, bat
     one ledger event for the batch (the persons' own events start with their first life event or read).
     ``rows`` pairs the data with model fields such as ``household``, ``father``, ``mother``, ``spouse``, ``status``."""
     _require_registrar(caller)
+    known_units = _current_communes(set().union(*(_residence_units(data) for data, _extra in rows)))
     persons = []
     for data, extra in rows:
-        validate_personal_data(data)
+        validate_personal_data(data, known_units=known_units)
         person = Person(**extra)
         person.seal(data)
         persons.append(person)
@@ -1071,11 +1116,14 @@ def _rotate_record_batch(old_ids: list[str], active: crypto.MasterKey, batch_siz
     with transaction.atomic():
         records = list(RegistryRecord.objects.select_for_update().select_related("registry")
                        .filter(key_id__in=old_ids).order_by("id")[:batch_size])
+        indexes = []
         for record in records:
             content = record.content()
             _seal_record(record, content)
-            _index_record(record, content, key=active)
+            indexes += _index_rows(record, content, key=active)
         RegistryRecord.objects.bulk_update(records, ["sealed", "key_id", "person_index"])
+        RecordIndex.objects.filter(record__in=records).delete()
+        RecordIndex.objects.bulk_create(indexes)
         if records:
             ledger.append("registry.keys_rotated", partition="platform",
                           payload={"count": len(records), "key": active.key_id})
@@ -1087,8 +1135,6 @@ def rotate_keys(*, batch_size: int = 500, pause_seconds: float = 0.0, progress=N
     ``EGOV_DATA_KEYS``), and rebuild their blind indexes. Each batch is its own short transaction, so the platform
     keeps serving: lookups match the blind index under every configured key until the rotation ends. Idempotent and
     resumable: run it again after an interruption. Remove the old key only when ``key_usage()`` shows none left."""
-    import time
-
     ring = crypto.keyring()
     active = ring.active
     old_ids = [key_id for key_id in ring.ids if key_id != active.key_id]
