@@ -1,4 +1,5 @@
 """Reads of the base registries."""
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -202,11 +203,22 @@ def person_by_pin(personal_id_number: str):
 
 
 _REGISTRY_SQL: dict[str, str] = {}
+_REGISTRY_COLUMNS = ("id", "code", "version", "name", "description", "agency_id", "kind", "schema",
+                     "searchable_fields", "person_field", "protected", "is_active")
+
+
+def _json_column(value):
+    # PostgreSQL hands jsonb to Django as text (as JSONField expects); another driver may decode it already.
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def active_registry(code: str, version: str):
-    """The active registry ``code`` ``version`` with its agency, or None. A raw query (Django still converts the
-    columns) for the same reason as ``person_by_pin``: every GovStack call starts here."""
+    """The active registry ``code`` ``version`` with its agency (code and name loaded), or None.
+
+    A plain cursor (no ORM compilation, no RawQuerySet): every GovStack call starts here, and building the row
+    through ``Registry.objects.raw`` cost more than half a millisecond, more than the rest of a read's queries
+    together (measured with bench/bench_population.py). Columns not selected (the timestamps, the agency's other
+    fields) stay deferred: Django loads them if something reads them."""
     from django.db import connections, router
 
     from egov.registries.models import Registry
@@ -215,15 +227,20 @@ def active_registry(code: str, version: str):
     connection = connections[alias]
     if connection.vendor not in _REGISTRY_SQL:
         q = connection.ops.quote_name
+        columns = ", ".join(f"r.{q(name)}" for name in _REGISTRY_COLUMNS)
         _REGISTRY_SQL[connection.vendor] = (
-            f"SELECT r.*, a.{q('code')} AS agency_code, a.{q('name')} AS agency_name "
+            f"SELECT {columns}, a.{q('code')}, a.{q('name')} "
             f"FROM {q(Registry._meta.db_table)} r JOIN {q(Agency._meta.db_table)} a ON a.{q('id')} = r.{q('agency_id')} "
             f"WHERE r.{q('code')} = %s AND r.{q('version')} = %s AND r.{q('is_active')} = %s")
-    found = list(Registry.objects.using(alias).raw(_REGISTRY_SQL[connection.vendor], [code, version, True]))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_REGISTRY_SQL[connection.vendor], [code, version, True])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    registry = found[0]
-    agency = Agency(id=registry.agency_id, code=registry.agency_code, name=registry.agency_name)
-    agency._state.adding, agency._state.db = False, alias
-    registry.agency = agency
+    values = dict(zip(_REGISTRY_COLUMNS, row[:len(_REGISTRY_COLUMNS)]))
+    values["schema"] = _json_column(values["schema"])
+    values["searchable_fields"] = _json_column(values["searchable_fields"])
+    values["protected"], values["is_active"] = bool(values["protected"]), bool(values["is_active"])
+    registry = Registry.from_db(alias, list(_REGISTRY_COLUMNS), list(values.values()))
+    registry.agency = Agency.from_db(alias, ["id", "code", "name"], [values["agency_id"], *row[len(_REGISTRY_COLUMNS):]])
     return registry
