@@ -15,6 +15,19 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
 
+class AssuranceLevel(models.IntegerChoices):
+    """How far an account's identity is trusted (mức độ tin cậy): procedures declare the minimum they need."""
+    BASIC = 1, _("Level 1: identity declared, not verified")
+    VERIFIED = 2, _("Level 2: identity verified")
+
+
+class AssuranceMethod(models.TextChoices):
+    """How an account reached level 2."""
+    REGISTRY_CODE = "registry_code", _("Matched the population registry and a code sent to its registered contact")
+    DESK = "desk", _("Identity checked in person by an officer at the desk")
+    EID = "eid", _("Signed in with the national electronic identity (eID)")
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.CITIZEN)
     agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, null=True, blank=True,
@@ -23,6 +36,11 @@ class User(AbstractUser):
     # The citizen's own record in the population registry (verified identity): their data and its access log.
     person = models.OneToOneField("registries.Person", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="account", verbose_name=_("person in the population registry"))
+    assurance_level = models.PositiveSmallIntegerField(_("assurance level"), choices=AssuranceLevel.choices,
+                                                       default=AssuranceLevel.BASIC)
+    assurance_method = models.CharField(_("how the identity was verified"), max_length=16, blank=True,
+                                        choices=AssuranceMethod.choices)
+    assurance_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from egov.accounts.models import Role
+from egov.accounts.models import AssuranceLevel, Role
 
 OFFICER_ROLES = frozenset({
     Role.DESK_OFFICER, Role.SPECIALIST, Role.HEAD_OF_UNIT, Role.AGENCY_LEADER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN,
@@ -106,3 +106,8 @@ ROLE_RIGHTS = {
 
 def rights_of(role: str) -> frozenset[str]:
     return ROLE_RIGHTS.get(role, frozenset())
+
+
+def meets_assurance(level: int, required: int) -> bool:
+    """An account at ``level`` may use what needs ``required`` (levels are ordered: 2 covers 1)."""
+    return int(level or AssuranceLevel.BASIC) >= int(required or AssuranceLevel.BASIC)

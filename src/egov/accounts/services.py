@@ -286,3 +286,64 @@ def disable_accounts_of_deceased(sender, person, caller, **kwargs) -> None:
         user.save(update_fields=["is_active"])
         _event("account.disabled", user=user, actor=caller.actor,
                payload={"reason": "death_registered"})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Assurance levels (mức độ tin cậy của tài khoản)
+
+
+class AssuranceRefused(Exception):
+    """Identity could not be verified; ``reason`` says why (shown to the user) and ``rule`` names the check."""
+
+    def __init__(self, reason, rule: str = ""):
+        super().__init__(str(reason))
+        self.reason = reason
+        self.rule = rule
+
+
+class AssuranceTooLow(PermissionDenied):
+    """The account's level is below what is asked for; ``reason`` explains how to reach the level needed."""
+
+    def __init__(self, required: int, have: int):
+        self.required, self.have = int(required), int(have)
+        self.reason = _("This needs an account at level %(required)d (identity verified); yours is at level "
+                        "%(have)d. Verify your identity in “My account”: with your personal identification number "
+                        "and the code we send to the phone or email registered in the population registry, with "
+                        "the national eID, or in person at any one-stop desk.") % {
+            "required": self.required, "have": self.have}
+        super().__init__(self.reason)
+
+
+def require_assurance(user: User, required: int) -> None:
+    """Raise ``AssuranceTooLow`` unless ``user``'s account is at ``required`` or above."""
+    if not rules.meets_assurance(user.assurance_level, required):
+        raise AssuranceTooLow(required, user.assurance_level)
+
+
+def raise_assurance(user: User, *, person, method: str, actor: User | None = None) -> User:
+    """Bring ``user`` to level 2, linked to ``person`` (their record in the population registry).
+
+    Callers have already checked the identity their way (registry match + code, desk, eID); this is the one place
+    that records it. A person holds one account: a person already linked to another account, or deceased, is
+    refused, and nothing is changed."""
+    from egov.accounts.models import AssuranceLevel, AssuranceMethod
+
+    if method not in AssuranceMethod.values:
+        raise ValueError(f"unknown assurance method {method!r}")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if person.status != "living":
+            raise AssuranceRefused(_("This person is recorded as deceased in the population registry."),
+                                   rule="deceased")
+        taken = User.objects.filter(person_id=person.pk).exclude(pk=user.pk).exists()
+        if taken or (user.person_id and user.person_id != person.pk):
+            raise AssuranceRefused(_("This identity is already linked to another account. Sign in with that "
+                                     "account, or ask a one-stop desk for help."), rule="linked")
+        user.person = person
+        user.assurance_level = AssuranceLevel.VERIFIED
+        user.assurance_method = method
+        user.assurance_at = timezone.now()
+        user.save(update_fields=["person", "assurance_level", "assurance_method", "assurance_at"])
+        _event("account.assurance_raised", user=user, actor=actor or user,
+               payload={"level": int(AssuranceLevel.VERIFIED), "method": method})
+    return user
