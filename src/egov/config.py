@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+DEMO_SMS_BACKEND = "egov.notifications.backends.OutboxSmsBackend"
 DEMO_SECRET_KEY = "egov-demo-secret-key-do-not-use-in-production-0123456789"
 
 
@@ -102,8 +103,12 @@ def demo_data_keys() -> str:
     return crypto.demo_keys_spec()
 
 
-def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "") -> None:
+def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "",
+                             sms_backend: str = "") -> None:
     problems = []
+    if sms_backend.endswith("OutboxSmsBackend"):
+        problems.append("EGOV_SMS_BACKEND: the demo outbox sends no SMS; set a real provider "
+                        "(egov.notifications.backends.HttpSmsBackend with EGOV_SMS_URL and EGOV_SMS_TOKEN)")
     if secret_key == DEMO_SECRET_KEY or len(secret_key) < 40:
         problems.append("EGOV_SECRET_KEY: set a secret key of your own, at least 40 random characters "
                         "(the demo key is refused in production)")

@@ -24,7 +24,8 @@ PERSONAL_DATA_KEYS = config.env("EGOV_DATA_KEYS", "" if ENV == "production" else
 TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
 
 if ENV == "production":
-    config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS)
+    config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS,
+                                    sms_backend=config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND))
 
 INSTALLED_APPS = [
     "egov.accounts.admin_site.EgovAdminConfig",
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "egov.registries",
     "egov.accounts",
     "egov.exchange.apps.ExchangeConfig",
+    "egov.notifications",
     "egov.portal",
 ]
 
@@ -129,6 +131,13 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = config.env("EGOV_EMAIL_FROM", "egov <no-reply@egov.localhost>")
+
+# SMS leaves through a provider (egov.notifications.backends). The demo's outbox backend sends nothing: the demo's
+# outbox page (/demo/outbox/) shows what would have been sent. Production refuses it.
+SMS_BACKEND = config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND)
+SMS_URL = config.env("EGOV_SMS_URL", "")
+SMS_TOKEN = config.env("EGOV_SMS_TOKEN", "")
+DEMO_OUTBOX = SMS_BACKEND.endswith("OutboxSmsBackend") and ENV != "production"
 
 TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

@@ -12,6 +12,7 @@ from django.urls import include, path
 
 from egov.api import api
 from egov.kernel import health, metrics
+from egov.notifications.views import demo_outbox
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("egov.accounts.urls")),
     path("registries/", include("egov.registries.urls")),
+    path("demo/outbox/", demo_outbox, name="demo-outbox"),
     path("", include("egov.portal.urls")),
 ]
 

@@ -29,7 +29,7 @@ def people(transactional_db):
 
     def make(username: str, role: str, person=None) -> User:
         user = User(username=username, role=role, agency=agency if role != Role.CITIZEN else None, person=person,
-                    email=f"{username}@example.org")
+                    email=f"{username}@example.org", assurance_level=2 if person else 1)
         user.set_password(PASSWORD)
         user.save()
         if user.needs_second_factor:

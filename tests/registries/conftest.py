@@ -57,8 +57,9 @@ def make_user(db, justice_department):
     from egov.accounts.models import Role, User
 
     def make(username: str, role: str = Role.DESK_OFFICER, agency=justice_department, person=None):
+        # A linked person means a verified identity (level 2), as only raise_assurance links one.
         user = User(username=username, role=role, agency=agency if role not in (Role.CITIZEN,) else None,
-                    person=person)
+                    person=person, assurance_level=2 if person else 1)
         user.set_unusable_password()
         user.save()
         return user

@@ -345,10 +345,11 @@ def test_a_citizen_never_sees_another_persons_log(browser_for, make_user, regist
     assert DOSSIER not in page
 
 
-def test_an_account_without_a_linked_person_is_told_how_it_gets_linked(browser_for, make_user):
+def test_a_level_1_account_is_refused_and_told_how_to_reach_level_2(browser_for, make_user):
     response = browser_for(make_user("cong-dan", role=Role.CITIZEN)).get("/my/data-access/")
-    assert response.status_code == 200
-    assert "not linked to your record" in response.content.decode()
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "needs an account at level 2" in page and 'href="/accounts/verify/"' in page
 
 
 def test_the_access_log_pages_back_by_key(browser_for, make_user, ha, monkeypatch):

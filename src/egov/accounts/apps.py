@@ -11,3 +11,10 @@ class Config(AppConfig):
         from egov.registries.signals import person_deceased
 
         person_deceased.connect(services.disable_accounts_of_deceased, dispatch_uid="accounts.disable_deceased")
+
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        user_logged_in.connect(lambda sender, request, user, **kw: services.session_started(request, user),
+                               dispatch_uid="accounts.session_started", weak=False)
+        user_logged_out.connect(lambda sender, request, user, **kw: services.session_ended(request, user),
+                                dispatch_uid="accounts.session_ended", weak=False)

@@ -49,3 +49,70 @@ class EgovPasswordResetForm(PasswordResetForm):
 class EgovSetPasswordForm(SetPasswordForm):
     def save(self, commit=True):
         return services.complete_password_reset(self.user, self.cleaned_data["new_password1"])
+
+
+class RegisterForm(forms.Form):
+    """Đăng ký tài khoản: a citizen opens an account (level 1) with a username, an email and a password."""
+    username = forms.CharField(label=_("Username"), max_length=150,
+                               help_text=_("Letters, digits and @ . + - _ only; you sign in with it."),
+                               widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
+    email = forms.EmailField(label=_("Email address"), max_length=254,
+                             help_text=_("For password resets. It is not used to verify your identity."),
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1 = forms.CharField(label=_("Password"), strip=False,
+                                help_text=_("At least 10 characters; not only digits, not a common password."),
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(label=_("Password again"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_username(self):
+        from django.contrib.auth.validators import UnicodeUsernameValidator
+
+        value = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(value)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords differ: type the same password twice."))
+        return data
+
+
+class IdentityForm(forms.Form):
+    """Xác thực danh tính: the details printed on the citizen identity card, matched to the population registry."""
+    personal_id_number = forms.CharField(label=_("Personal identification number"), max_length=12, min_length=12,
+                                         help_text=_("The 12 digits on your citizen identity card."),
+                                         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
+                                                                       "pattern": "[0-9]{12}"}))
+    full_name = forms.CharField(label=_("Full name"), max_length=150,
+                                help_text=_("As on the card, with its accents."),
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    date_of_birth = forms.DateField(label=_("Date of birth"), help_text=_("Day/month/year, e.g. 21/03/1990."),
+                                    input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"],
+                                    widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"},
+                                                           format="%Y-%m-%d"))
+    channel = forms.ChoiceField(label=_("Send the code to"), initial="sms", widget=forms.RadioSelect,
+                                choices=[("sms", _("The phone number registered in the population registry")),
+                                         ("email", _("The email address registered in the population registry"))])
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=12,
+                           help_text=_("The 6 digits in the message we sent."),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+
+
+class DeskVerificationForm(forms.Form):
+    username = forms.CharField(label=_("Citizen's username"), max_length=150)
+    personal_id_number = forms.CharField(label=_("Personal identification number"), max_length=12, min_length=12,
+                                         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    document_checked = forms.BooleanField(label=_("I checked the citizen's identity card in person, and the photo "
+                                                  "matches the person in front of me."), required=False)
+
+
+class ContactChangeForm(forms.Form):
+    field = forms.ChoiceField(label=_("What to change"), widget=forms.RadioSelect,
+                              choices=[("email", _("Email address")), ("phone", _("Phone number"))])
+    value = forms.CharField(label=_("New email address or phone number"), max_length=254,
+                            help_text=_("We send a code there; the change takes effect once you enter it."))

@@ -1,4 +1,6 @@
 """Accounts (tài khoản) and roles. The custom user model exists from the first migration so it never has to move."""
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -85,3 +87,57 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class OneTimeCode(models.Model):
+    """A code sent to a contact the person controls (mã xác thực), to prove identity or a new contact detail.
+
+    Only a keyed digest of the code is stored. What the code confirms is kept with it: the person matched in the
+    population registry, or the new contact detail (sealed: it is personal data)."""
+
+    class Purpose(models.TextChoices):
+        IDENTITY = "identity", _("identity verification")
+        CONTACT = "contact", _("contact detail change")
+
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_codes")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, editable=False)
+    person = models.ForeignKey("registries.Person", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    sealed_change = models.TextField(blank=True, editable=False)
+    key_id = models.CharField(max_length=32, blank=True, editable=False)
+    channel = models.CharField(_("sent by"), max_length=8)
+    sent_to_hint = models.CharField(_("sent to"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    tries = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["user", "purpose", "created_at"], name="accounts_code_user_purpose")]
+
+    @property
+    def aad(self) -> bytes:
+        return f"accounts.code:{self.uid}".encode()
+
+
+class UserSession(models.Model):
+    """A signed-in browser of an account (phiên đăng nhập), listed and revocable by its owner.
+
+    Django keeps the session itself; this row says which account it belongs to and what device, so that one query
+    lists them. The address is kept masked to its network."""
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="browser_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    device = models.CharField(_("device"), max_length=64, blank=True)
+    network = models.CharField(_("network"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("how it ended"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+        indexes = [models.Index(fields=["user", "ended_at", "-started_at"], name="accounts_session_user_open")]

@@ -13,3 +13,63 @@ def officers_of_agency(agency, *, after_id: int = 0, limit: int = OFFICERS_PAGE_
                 .order_by("pk").only("pk", "username", "first_name", "last_name", "role", "is_active")[: limit + 1])
     next_after = rows[limit - 1].pk if len(rows) > limit else None
     return rows[:limit], next_after
+
+
+HISTORY_PAGE_SIZE = 50
+
+
+def open_sessions(user: User) -> list:
+    """The account's signed-in browsers whose Django session still exists and has not expired, newest first."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from egov.accounts.models import UserSession
+
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return list(UserSession.objects.filter(user=user, ended_at__isnull=True, session_key__in=live)
+                .order_by("-started_at", "-id"))
+
+
+def _history_labels() -> dict:
+    from django.utils.translation import gettext_lazy as _
+
+    return {
+        "account.registered": _("Account opened"),
+        "account.login_succeeded": _("Signed in"),
+        "account.login_failed": _("Failed sign-in (wrong password)"),
+        "account.login_throttled": _("Sign-in refused: too many failed attempts"),
+        "account.totp_verified": _("Second sign-in step passed"),
+        "account.totp_enrolled": _("Authenticator app added"),
+        "account.password_reset_requested": _("Password reset asked for"),
+        "account.password_reset_completed": _("Password changed by reset"),
+        "account.assurance_raised": _("Identity verified: level 2"),
+        "account.contact_changed": _("Contact details changed"),
+        "account.session_revoked": _("A session was signed out from the sessions page"),
+        "account.disabled": _("Account disabled"),
+        "account.eid_login": _("Signed in with the national eID"),
+    }
+
+
+def account_history(user: User, *, before_id: int | None = None, limit: int = HISTORY_PAGE_SIZE):
+    """The account's own events (sign-ins, failures, changes), newest first, keyset-paged by event id.
+
+    Returns the page (dicts with at, what, how) and the id to pass as ``before`` for older entries (or None)."""
+    from egov.accounts.models import AssuranceMethod
+    from egov.kernel.ledger_models import Event
+
+    labels = _history_labels()
+    events = Event.objects.filter(subject_type=User._meta.label_lower, subject_id=str(user.pk),
+                                  event_type__in=list(labels))
+    if before_id:
+        events = events.filter(id__lt=before_id)
+    page = list(events.order_by("-id").only("id", "event_type", "occurred_at", "payload")[: limit + 1])
+    methods = dict(AssuranceMethod.choices)
+    rows = []
+    for event in page[:limit]:
+        payload = event.payload or {}
+        how = methods.get(payload.get("method"), "") if event.event_type == "account.assurance_raised" else ""
+        if event.event_type == "account.contact_changed":
+            how = payload.get("field", "")
+        rows.append({"id": event.id, "at": event.occurred_at, "what": labels[event.event_type], "how": how})
+    older = page[limit - 1].id if len(page) > limit else None
+    return rows, older

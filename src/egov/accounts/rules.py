@@ -93,7 +93,7 @@ def throttle_retry_at(failure_times: list[datetime], *, limit: int, window: time
 # Officers who serve applicants look persons up (each read logged with its purpose); civil-status and residence
 # work (registering births, deaths, moves, corrections) belongs to desk officers and specialists.
 ROLE_RIGHTS = {
-    Role.DESK_OFFICER: frozenset({"population.lookup", "population.register"}),
+    Role.DESK_OFFICER: frozenset({"population.lookup", "population.register", "accounts.verify_identity"}),
     Role.SPECIALIST: frozenset({"population.lookup", "population.register"}),
     Role.HEAD_OF_UNIT: frozenset({"population.lookup"}),
     Role.AGENCY_LEADER: frozenset({"population.lookup"}),
@@ -111,3 +111,56 @@ def rights_of(role: str) -> frozenset[str]:
 def meets_assurance(level: int, required: int) -> bool:
     """An account at ``level`` may use what needs ``required`` (levels are ordered: 2 covers 1)."""
     return int(level or AssuranceLevel.BASIC) >= int(required or AssuranceLevel.BASIC)
+
+
+# One-time codes (mã xác thực): sent to a contact the person controls, short-lived, few tries, used once.
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=10)
+CODE_MAX_TRIES = 5
+CODES_PER_HOUR = 5          # codes one account may ask for in an hour (each costs an SMS; stops flooding a phone)
+IDENTITY_CHECKS_PER_HOUR = 10  # registry matches one account may try in an hour (stops guessing identities)
+
+
+class CodeState(enum.StrEnum):
+    USABLE = "usable"
+    EXPIRED = "expired"
+    USED = "used"
+    LOCKED = "locked"
+
+
+def code_state(*, now: datetime, expires_at: datetime, tries: int, used: bool) -> CodeState:
+    """What can still be done with a one-time code. Used wins over everything; a locked code stays locked."""
+    if used:
+        return CodeState.USED
+    if tries >= CODE_MAX_TRIES:
+        return CodeState.LOCKED
+    if now >= expires_at:
+        return CodeState.EXPIRED
+    return CodeState.USABLE
+
+
+def masked_address(address: str | None) -> str:
+    """A client address as the sessions page shows it: the network, not the host (203.0.113.x, 2001:db8:1:2::/64)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return ""
+    if ip.version == 4:
+        return ".".join(str(ip).split(".")[:3]) + ".x"
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
+def device_label(user_agent: str) -> str:
+    """A browser and system in a few words from a User-Agent header ("Chrome on Android"); "" when unknown."""
+    ua = user_agent or ""
+    browser = next((name for token, name in (("Edg/", "Edge"), ("OPR/", "Opera"), ("CocCoc", "Cốc Cốc"),
+                                              ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
+                                              ("Safari/", "Safari")) if token in ua), "")
+    system = next((name for token, name in (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"),
+                                             ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+                   if token in ua), "")
+    if browser and system:
+        return f"{browser} / {system}"
+    return browser or system or ua[:40]

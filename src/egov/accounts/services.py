@@ -347,3 +347,335 @@ def raise_assurance(user: User, *, person, method: str, actor: User | None = Non
         _event("account.assurance_raised", user=user, actor=actor or user,
                payload={"level": int(AssuranceLevel.VERIFIED), "method": method})
     return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Self-registration (đăng ký tài khoản)
+
+
+class RegistrationRefused(Exception):
+    """``errors`` maps a form field ("" for the whole form) to its messages."""
+
+    def __init__(self, errors: dict[str, list]):
+        super().__init__("; ".join(str(m) for messages in errors.values() for m in messages))
+        self.errors = errors
+
+
+def register_citizen(*, username: str, email: str, password: str) -> User:
+    """A citizen opens an account at level 1. Identity is verified afterwards (``start_identity_check``)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    username, email = username.strip(), email.strip().lower()
+    errors: dict[str, list] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This username is taken: choose another.")]
+    if email and User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [_("An account with this email address exists already. Sign in, or reset its password.")]
+    candidate = User(username=username, email=email, role=rules.Role.CITIZEN)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as error:
+        errors["password1"] = list(error.messages)
+    if errors:
+        raise RegistrationRefused(errors)
+    candidate.set_password(password)
+    with transaction.atomic():
+        candidate.save()
+        _event("account.registered", user=candidate, actor=candidate, payload={"level": 1})
+    return candidate
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One-time codes
+
+
+class CodeRefused(Exception):
+    """A one-time code was not accepted; ``reason`` says why and what to do, ``rule`` names the check."""
+
+    def __init__(self, reason, rule: str):
+        super().__init__(str(reason))
+        self.reason = reason
+        self.rule = rule
+
+
+def _code_digest(code_uid, code: str) -> str:
+    import hmac
+
+    key = hashlib.sha256(b"egov.accounts.code:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, f"{code_uid}:{code.strip()}".encode(), hashlib.sha256).hexdigest()
+
+
+def _new_code(user: User, purpose: str, *, channel: str, hint: str, person=None, change: dict | None = None):
+    import secrets
+
+    from egov.accounts.models import OneTimeCode
+    from egov.kernel import crypto
+
+    code = f"{secrets.randbelow(10 ** rules.CODE_DIGITS):0{rules.CODE_DIGITS}d}"
+    row = OneTimeCode(user=user, purpose=purpose, person=person, channel=channel, sent_to_hint=hint,
+                      expires_at=timezone.now() + rules.CODE_LIFETIME)
+    row.digest = _code_digest(row.uid, code)
+    if change is not None:
+        key = crypto.keyring().active
+        row.sealed_change, row.key_id = crypto.seal_json(change, row.aad, key=key), key.key_id
+    row.save()
+    return row, code
+
+
+def _limit_codes(user: User) -> None:
+    from egov.kernel import ratelimit
+
+    decision = ratelimit.hit(f"codes:{user.pk}", limit=rules.CODES_PER_HOUR, window_seconds=3600)
+    if not decision.allowed:
+        minutes = max(1, decision.retry_after // 60)
+        raise CodeRefused(_("Too many codes asked for: try again in %(minutes)d minutes.") % {"minutes": minutes},
+                          rule="too_many")
+
+
+def _use_code(user: User, code_uid, code: str, purpose: str):
+    """The code row if ``code`` is right and still usable; a wrong try is counted (committed) before refusing."""
+    from egov.accounts.models import OneTimeCode
+
+    code = (code or "").strip()
+    if not code.isdigit() or len(code) != rules.CODE_DIGITS:
+        raise CodeRefused(_("Enter the %(digits)d-digit code from the message.") % {"digits": rules.CODE_DIGITS},
+                          rule="format")
+    with transaction.atomic():
+        row = OneTimeCode.objects.select_for_update().filter(uid=code_uid, user=user, purpose=purpose).first()
+        if row is None:
+            raise CodeRefused(_("This code request is not yours or no longer exists. Ask for a new code."),
+                              rule="unknown")
+        state = rules.code_state(now=timezone.now(), expires_at=row.expires_at, tries=row.tries,
+                                 used=row.used_at is not None)
+        if state == rules.CodeState.USED:
+            raise CodeRefused(_("This code has been used already. Ask for a new code."), rule="used")
+        if state == rules.CodeState.LOCKED:
+            raise CodeRefused(_("Too many wrong codes: this code no longer works. Ask for a new code."),
+                              rule="locked")
+        if state == rules.CodeState.EXPIRED:
+            raise CodeRefused(_("This code has expired (codes last %(minutes)d minutes). Ask for a new code.")
+                              % {"minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}, rule="expired")
+        import hmac
+
+        if not hmac.compare_digest(row.digest, _code_digest(row.uid, code)):
+            row.tries += 1
+            row.save(update_fields=["tries"])
+            left = rules.CODE_MAX_TRIES - row.tries
+            wrong = CodeRefused(_("The code is wrong. %(left)d tries left.") % {"left": left} if left > 0 else
+                                _("The code is wrong, and that was the last try. Ask for a new code."), rule="wrong")
+        else:
+            row.used_at = timezone.now()
+            row.save(update_fields=["used_at"])
+            return row
+    raise wrong  # after the block: the counted try is committed
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Identity verification against the population registry (xác thực danh tính)
+
+
+def _check_pin(personal_id_number: str) -> None:
+    from egov.registries import rules as registry_rules
+
+    try:
+        registry_rules.parse_personal_id(personal_id_number)
+    except registry_rules.InvalidPersonalId as invalid:
+        raise AssuranceRefused(invalid.message, rule="personal_id") from None
+
+
+def start_identity_check(user: User, *, personal_id_number: str, full_name: str, date_of_birth, channel: str):
+    """Match the person in the population registry and send a code to the phone or email registered THERE (never
+    one the applicant types). Returns the code row (its ``uid`` identifies the request; ``sent_to_hint`` is masked).
+
+    The answer never tells whether a number exists: unknown number and wrong name or date read alike. The account
+    is not changed until the code is confirmed (``confirm_identity_code``)."""
+    from egov.kernel import crypto, ledger, ratelimit
+    from egov.notifications import backends
+    from egov.notifications import services as notifications
+    from egov.registries import queries as registry
+    from egov.registries.models import Person
+
+    if user.assurance_level >= 2:
+        raise AssuranceRefused(_("Your identity is verified already."), rule="verified")
+    if channel not in ("sms", "email"):
+        raise AssuranceRefused(_("Choose where to send the code: phone or email."), rule="channel")
+    _check_pin(personal_id_number)
+    decision = ratelimit.hit(f"identity:{user.pk}", limit=rules.IDENTITY_CHECKS_PER_HOUR, window_seconds=3600)
+    if not decision.allowed:
+        raise AssuranceRefused(_("Too many attempts: try again in %(minutes)d minutes, or verify at a one-stop "
+                                 "desk.") % {"minutes": max(1, decision.retry_after // 60)}, rule="too_many")
+    person = registry.person_by_pin(personal_id_number)
+    match = False
+    if person is not None:
+        data = person.personal()
+        match = (crypto.normalise(data.full_name) == crypto.normalise(full_name)
+                 and data.date_of_birth == date_of_birth)
+    with transaction.atomic():  # the registry read is logged whether or not it matched
+        ledger.append("person.verified", partition=PLATFORM_PARTITION, actor=user, subject=person,
+                      payload={"registry": "population", "match": match, "via": "account",
+                               "known_number": person is not None, "reader_kind": "citizen"})
+    if not match:
+        raise AssuranceRefused(_("The personal identification number, full name and date of birth do not match "
+                                 "the population registry. Check them against your citizen identity card."),
+                               rule="mismatch")
+    if person.status != Person.Status.LIVING:
+        raise AssuranceRefused(_("This person is recorded as deceased in the population registry."),
+                               rule="deceased")
+    if User.objects.filter(person_id=person.pk).exclude(pk=user.pk).exists():
+        raise AssuranceRefused(_("This identity is already linked to another account. Sign in with that account, "
+                                 "or ask a one-stop desk for help."), rule="linked")
+    contact = data.phone if channel == "sms" else data.email
+    if not contact:
+        raise AssuranceRefused(
+            _("The population registry has no phone number for you: choose email, or verify at a one-stop desk.")
+            if channel == "sms" else
+            _("The population registry has no email address for you: choose phone, or verify at a one-stop desk."),
+            rule="no_contact")
+    _limit_codes(user)
+    row, code = _new_code(user, "identity", channel=channel, hint=notifications.mask(contact), person=person)
+    text = _("egov: your identity verification code is %(code)s. It expires in %(minutes)d minutes. Never give it "
+             "to anyone, even someone who says they work for egov.") % {
+        "code": code, "minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}
+    try:
+        notifications.send(channel=channel, to=contact, subject=str(_("Your egov verification code")),
+                           text=str(text), purpose="account.identity_code", user=user)
+    except backends.DeliveryFailed:
+        raise AssuranceRefused(_("The code could not be sent just now. Try again in a few minutes."),
+                               rule="delivery") from None
+    return row
+
+
+def confirm_identity_code(user: User, code_uid, code: str) -> User:
+    """The code from the registered contact: the account reaches level 2, linked to the person."""
+    from egov.accounts.models import AssuranceMethod
+
+    row = _use_code(user, code_uid, code, "identity")
+    return raise_assurance(user, person=row.person, method=AssuranceMethod.REGISTRY_CODE)
+
+
+def verify_at_desk(officer: User, *, username: str, personal_id_number: str, document_checked: bool) -> User:
+    """A desk officer saw the citizen and their identity card: the citizen's account reaches level 2."""
+    from egov.accounts.models import AssuranceMethod
+    from egov.registries import queries as registry
+
+    if "accounts.verify_identity" not in rules.rights_of(officer.role):
+        raise PermissionDenied(_("Only one-stop desk officers verify identities in person."))
+    if not document_checked:
+        raise AssuranceRefused(_("Confirm that you checked the citizen's identity card."), rule="document")
+    _check_pin(personal_id_number)
+    user = User.objects.filter(username__iexact=username.strip(), role=rules.Role.CITIZEN).first()
+    if user is None:
+        raise AssuranceRefused(_("No citizen account has this username."), rule="account")
+    person = registry.person_by_pin(personal_id_number)
+    if person is None:
+        raise AssuranceRefused(_("No person with this identification number in the population registry."),
+                               rule="unknown")
+    return raise_assurance(user, person=person, method=AssuranceMethod.DESK, actor=officer)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Contact details: a change takes effect only once a code sent to the new address or number is entered
+
+
+def start_contact_change(user: User, *, field: str, value: str):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from egov.notifications import backends
+    from egov.notifications import services as notifications
+
+    value = (value or "").strip()
+    if field == "email":
+        value = value.lower()
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise CodeRefused(_("Enter a valid email address, like name@example.org."), rule="format") from None
+        if User.objects.filter(email__iexact=value).exclude(pk=user.pk).exists():
+            raise CodeRefused(_("Another account uses this email address."), rule="taken")
+        channel = "email"
+    elif field == "phone":
+        digits = value.replace(" ", "").replace(".", "").replace("-", "")
+        if digits.startswith("+84"):
+            digits = "0" + digits[3:]
+        if not (digits.isdigit() and len(digits) == 10 and digits.startswith("0")):
+            raise CodeRefused(_("Enter a Vietnamese mobile number of 10 digits, like 0912 345 678."), rule="format")
+        value, channel = digits, "sms"
+    else:
+        raise CodeRefused(_("Only the email address and the phone number can be changed here."), rule="field")
+    if value == (user.email if field == "email" else user.phone):
+        raise CodeRefused(_("This is already your %(field)s.") % {
+            "field": _("email address") if field == "email" else _("phone number")}, rule="same")
+    _limit_codes(user)
+    row, code = _new_code(user, "contact", channel=channel, hint=notifications.mask(value),
+                          change={"field": field, "value": value})
+    text = _("egov: your code to confirm this %(what)s is %(code)s. It expires in %(minutes)d minutes.") % {
+        "what": _("email address") if field == "email" else _("phone number"), "code": code,
+        "minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}
+    try:
+        notifications.send(channel=channel, to=value, subject=str(_("Confirm your new contact detail")),
+                           text=str(text), purpose="account.contact_code", user=user)
+    except backends.DeliveryFailed:
+        raise CodeRefused(_("The code could not be sent just now. Try again in a few minutes."),
+                          rule="delivery") from None
+    return row
+
+
+def confirm_contact_change(user: User, code_uid, code: str) -> User:
+    from egov.kernel import crypto
+
+    row = _use_code(user, code_uid, code, "contact")
+    change = crypto.open_json(row.sealed_change, row.aad)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        setattr(user, change["field"], change["value"])
+        user.save(update_fields=[change["field"]])
+        _event("account.contact_changed", user=user, actor=user, payload={"field": change["field"]})
+    return user
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signed-in sessions (phiên đăng nhập)
+
+
+def session_started(request, user: User) -> None:
+    """Receiver of ``user_logged_in``: remember which browser holds the new session."""
+    from egov.accounts.models import UserSession
+
+    if request is None or not hasattr(request, "session"):  # a sign-in without a browser session (an API client)
+        return
+    if not request.session.session_key:
+        request.session.save()
+    UserSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={"user": user, "device": rules.device_label(request.META.get("HTTP_USER_AGENT", ""))[:64],
+                  "network": rules.masked_address(request.META.get("REMOTE_ADDR")), "ended_at": None,
+                  "end_reason": ""})
+
+
+def session_ended(request, user: User | None) -> None:
+    """Receiver of ``user_logged_out`` (the session key is still the old one when it fires)."""
+    from egov.accounts.models import UserSession
+
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if key:
+        UserSession.objects.filter(session_key=key, ended_at__isnull=True).update(ended_at=timezone.now(),
+                                                                                  end_reason="signed_out")
+
+
+def revoke_session(user: User, session_id: int, *, current_key: str | None) -> None:
+    """End one of the user's own sessions: that browser is signed out at its next request."""
+    from django.contrib.sessions.models import Session
+
+    from egov.accounts.models import UserSession
+
+    with transaction.atomic():
+        row = UserSession.objects.select_for_update().filter(pk=session_id, user=user, ended_at__isnull=True).first()
+        if row is None:
+            raise PermissionDenied(_("This session is not one of yours, or it has ended already."))
+        Session.objects.filter(session_key=row.session_key).delete()
+        row.ended_at, row.end_reason = timezone.now(), "revoked"
+        row.save(update_fields=["ended_at", "end_reason"])
+        _event("account.session_revoked", user=user, actor=user,
+               payload={"session": row.pk, "own_browser": row.session_key == current_key})

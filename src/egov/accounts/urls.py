@@ -16,4 +16,13 @@ urlpatterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="registration/password_reset_complete.html"), name="password_reset_complete"),
     path("agency/<str:code>/officers/", views.agency_officers, name="agency_officers"),
+    path("register/", views.register, name="register"),
+    path("me/", views.me, name="me"),
+    path("verify/", views.verify_identity, name="verify_identity"),
+    path("verify/<uuid:code_uid>/", views.verify_identity_code, name="verify_identity_code"),
+    path("desk/verify/", views.desk_verification, name="desk_verification"),
+    path("contact/", views.change_contact, name="change_contact"),
+    path("contact/<uuid:code_uid>/", views.change_contact_code, name="change_contact_code"),
+    path("sessions/", views.sessions, name="sessions"),
+    path("history/", views.history, name="history"),
 ]

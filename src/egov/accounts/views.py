@@ -16,6 +16,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_post_parameters
 
 from egov.accounts import queries, services
@@ -159,3 +160,202 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = EgovSetPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Registration, identity verification, contact details, sessions, history
+
+
+def assurance_required(level: int):
+    """Anonymous → sign-in; an account below ``level`` → 403 saying how to reach it (with the link to do so)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            try:
+                services.require_assurance(request.user, level)
+            except services.AssuranceTooLow as too_low:
+                return render(request, "accounts/denied.html",
+                              {"reason": too_low.reason, "verify_url": reverse("accounts:verify_identity")},
+                              status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _form_status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+def register(request):
+    """Đăng ký: a new citizen account at level 1, signed in straight away."""
+    from django.contrib.auth import login
+
+    from egov.accounts.forms import RegisterForm
+
+    if request.user.is_authenticated:
+        return redirect("accounts:me")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_citizen(username=form.cleaned_data["username"],
+                                              email=form.cleaned_data["email"],
+                                              password=form.cleaned_data["password1"])
+        except services.RegistrationRefused as refused:
+            for field, messages in refused.errors.items():
+                for message in messages:
+                    form.add_error(field or None, message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            from django.contrib import messages as flash
+
+            flash.success(request, _("Your account is open, at level 1. Verify your identity to use services "
+                                     "that need level 2."))
+            return redirect("accounts:me")
+    return render(request, "accounts/register.html", {"form": form}, status=_form_status(form))
+
+
+@login_required
+def me(request):
+    """Tài khoản của tôi: level, contact details and links to what the owner can do with the account."""
+    return render(request, "accounts/me.html", {"account": request.user})
+
+
+@never_cache
+@login_required
+def verify_identity(request):
+    """Step 1: the card's details; a code goes to the contact registered in the population registry."""
+    from egov.accounts.forms import IdentityForm
+
+    if request.user.assurance_level >= 2:
+        return redirect("accounts:me")
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            row = services.start_identity_check(request.user, personal_id_number=data["personal_id_number"],
+                                                full_name=data["full_name"], date_of_birth=data["date_of_birth"],
+                                                channel=data["channel"])
+        except (services.AssuranceRefused, services.CodeRefused) as refused:
+            form.add_error("personal_id_number" if refused.rule == "personal_id" else None, refused.reason)
+        else:
+            return redirect("accounts:verify_identity_code", code_uid=row.uid)
+    return render(request, "accounts/verify_identity.html", {"form": form}, status=_form_status(form))
+
+
+def _code_step(request, code_uid, purpose: str, confirm, success_message, template: str):
+    from egov.accounts.forms import CodeForm
+    from egov.accounts.models import OneTimeCode
+
+    row = OneTimeCode.objects.filter(uid=code_uid, user=request.user, purpose=purpose).first()
+    if row is None:
+        return denied(request, _("This code request is not yours or no longer exists. Ask for a new code."), 404)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirm(request.user, row.uid, form.cleaned_data["code"])
+        except (services.CodeRefused, services.AssuranceRefused) as refused:
+            form.add_error("code", refused.reason)
+        else:
+            from django.contrib import messages as flash
+
+            flash.success(request, success_message)
+            return redirect("accounts:me")
+    return render(request, template, {"form": form, "code_request": row}, status=_form_status(form))
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@login_required
+def verify_identity_code(request, code_uid):
+    """Step 2: the code from the registered phone or email; the account reaches level 2."""
+    return _code_step(request, code_uid, "identity", services.confirm_identity_code,
+                      _("Your identity is verified: your account is at level 2."), "accounts/verify_code.html")
+
+
+@never_cache
+@officer_required
+def desk_verification(request):
+    """Xác thực tại quầy: a desk officer raises a citizen's account to level 2 after checking the card."""
+    from egov.accounts.forms import DeskVerificationForm
+
+    if "accounts.verify_identity" not in services.rules.rights_of(request.user.role):
+        return denied(request, _("Only one-stop desk officers verify identities in person."))
+    form = DeskVerificationForm(request.POST or None)
+    done = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            done = services.verify_at_desk(request.user, username=data["username"],
+                                           personal_id_number=data["personal_id_number"],
+                                           document_checked=data["document_checked"])
+        except services.AssuranceRefused as refused:
+            form.add_error("document_checked" if refused.rule == "document" else
+                           "personal_id_number" if refused.rule in ("personal_id", "unknown") else
+                           "username" if refused.rule == "account" else None, refused.reason)
+        else:
+            form = DeskVerificationForm()
+    return render(request, "accounts/desk_verification.html", {"form": form, "done": done},
+                  status=_form_status(form))
+
+
+@never_cache
+@login_required
+def change_contact(request):
+    from egov.accounts.forms import ContactChangeForm
+
+    form = ContactChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = services.start_contact_change(request.user, field=form.cleaned_data["field"],
+                                                value=form.cleaned_data["value"])
+        except services.CodeRefused as refused:
+            form.add_error("value", refused.reason)
+        else:
+            return redirect("accounts:change_contact_code", code_uid=row.uid)
+    return render(request, "accounts/change_contact.html", {"form": form}, status=_form_status(form))
+
+
+@sensitive_post_parameters("code")
+@never_cache
+@login_required
+def change_contact_code(request, code_uid):
+    return _code_step(request, code_uid, "contact", services.confirm_contact_change,
+                      _("Your contact details are changed."), "accounts/verify_code.html")
+
+
+@never_cache
+@login_required
+def sessions(request):
+    """Phiên đăng nhập: every browser signed in to this account; any of them can be signed out from here."""
+    current = request.session.session_key
+    if request.method == "POST":
+        raw = request.POST.get("session", "")
+        if not raw.isdigit():
+            return denied(request, _("Choose a session to sign out."), 400)
+        try:
+            services.revoke_session(request.user, int(raw), current_key=current)
+        except PermissionDenied as refused:
+            return denied(request, str(refused), 404)
+        from django.contrib import messages as flash
+
+        flash.success(request, _("That session is signed out."))
+        return redirect("accounts:sessions")
+    rows = queries.open_sessions(request.user)
+    return render(request, "accounts/sessions.html", {"rows": rows, "current_key": current})
+
+
+@login_required
+def history(request):
+    """Lịch sử đăng nhập: sign-ins, failed attempts and account changes, newest first, paged by key."""
+    raw = request.GET.get("before", "")
+    if raw and not raw.isdigit():
+        return denied(request, _("The page link is not valid. Go back to the first page."), 400)
+    rows, older = queries.account_history(request.user, before_id=int(raw) if raw else None)
+    return render(request, "accounts/history.html", {"rows": rows, "older": older, "paged": bool(raw)})

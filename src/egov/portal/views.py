@@ -1,7 +1,6 @@
 """Public portal pages (cổng dịch vụ công) and the site-wide error pages. Views stay thin: read, then render."""
 from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import loader
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
 from egov.accounts.models import Role
+from egov.accounts.views import assurance_required
 from egov.portal import queries
 from egov.registries import queries as registry_queries
 
@@ -85,10 +85,11 @@ def _row(entry) -> AccessRow:
 
 
 @never_cache
-@login_required
+@assurance_required(2)
 def data_access(request):
     """Ai đã truy cập dữ liệu của tôi: who read, verified, released or changed the signed-in person's data, when and
-    why, newest first, a page at a time (``?before=<entry id>``). Only ever the signed-in account's own person."""
+    why, newest first, a page at a time (``?before=<entry id>``). Only ever the signed-in account's own person, and
+    only for an account at level 2 (identity verified): a level-1 account is told how to get there."""
     person = request.user.person
     context = {"person": person, "rows": [], "older": None, "paged": False, "bad_link": False}
     if person is None:

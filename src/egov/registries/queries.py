@@ -237,7 +237,7 @@ def active_registry(code: str, version: str):
         row = cursor.fetchone()
     if row is None:
         return None
-    values = dict(zip(_REGISTRY_COLUMNS, row[:len(_REGISTRY_COLUMNS)]))
+    values = dict(zip(_REGISTRY_COLUMNS, row[:len(_REGISTRY_COLUMNS)], strict=True))
     values["schema"] = _json_column(values["schema"])
     values["searchable_fields"] = _json_column(values["searchable_fields"])
     values["protected"], values["is_active"] = bool(values["protected"]), bool(values["is_active"])
