@@ -104,11 +104,13 @@ def demo_data_keys() -> str:
 
 
 def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "",
-                             sms_backend: str = "") -> None:
+                             sms_backend: str = "", sms_url: str = "") -> None:
     problems = []
     if sms_backend.endswith("OutboxSmsBackend"):
         problems.append("EGOV_SMS_BACKEND: the demo outbox sends no SMS; set a real provider "
                         "(egov.notifications.backends.HttpSmsBackend with EGOV_SMS_URL and EGOV_SMS_TOKEN)")
+    elif sms_backend.endswith("HttpSmsBackend") and not sms_url:
+        problems.append("EGOV_SMS_URL: set the SMS provider's address (and EGOV_SMS_TOKEN) for HttpSmsBackend")
     if secret_key == DEMO_SECRET_KEY or len(secret_key) < 40:
         problems.append("EGOV_SECRET_KEY: set a secret key of your own, at least 40 random characters "
                         "(the demo key is refused in production)")

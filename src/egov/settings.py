@@ -25,7 +25,8 @@ TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
 
 if ENV == "production":
     config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS,
-                                    sms_backend=config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND))
+                                    sms_backend=config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND),
+                                    sms_url=config.env("EGOV_SMS_URL", ""))
 
 INSTALLED_APPS = [
     "egov.accounts.admin_site.EgovAdminConfig",

@@ -330,8 +330,12 @@ def test_production_refuses_the_demo_outbox():
     own_keys = crypto.new_key_spec("k1")
     with pytest.raises(ImproperlyConfigured, match="EGOV_SMS_BACKEND"):
         config.refuse_unsafe_production("x" * 50, False, ["egov.example"], own_keys, sms_backend=config.DEMO_SMS_BACKEND)
+    with pytest.raises(ImproperlyConfigured, match="EGOV_SMS_URL"):
+        config.refuse_unsafe_production("x" * 50, False, ["egov.example"], own_keys,
+                                        sms_backend="egov.notifications.backends.HttpSmsBackend")
     config.refuse_unsafe_production("x" * 50, False, ["egov.example"], own_keys,
-                                    sms_backend="egov.notifications.backends.HttpSmsBackend")
+                                    sms_backend="egov.notifications.backends.HttpSmsBackend",
+                                    sms_url="https://sms.example.vn/send")
 
 
 # --- The SMS provider edge ---------------------------------------------------------------------------------------------
@@ -378,3 +382,25 @@ def test_a_failed_delivery_is_kept_and_the_person_told(citizen, ha, settings):
     page = browser.post("/accounts/verify/", HA).content.decode()
     assert "could not be sent just now" in page
     assert Message.objects.get().status == Message.Status.FAILED
+
+
+# --- Keys: messages and pending changes rotate with everything else ---------------------------------------------------
+
+def test_a_key_rotation_re_seals_messages_and_pending_contact_changes(citizen, settings, mailoutbox):
+    from egov.kernel import crypto
+    from egov.registries.services import key_usage, rotate_keys
+
+    old, new = crypto.new_key_spec("old2026"), crypto.new_key_spec("new2027")
+    settings.PERSONAL_DATA_KEYS = old
+    user, browser = citizen
+    code_page = browser.post("/accounts/contact/", {"field": "email", "value": "moi@example.org"})["Location"]
+    _, code = last_code(user)
+    assert key_usage()["old2026"]["messages"] == 1 and key_usage()["old2026"]["codes"] == 1
+    settings.PERSONAL_DATA_KEYS = f"{new},{old}"
+    report = rotate_keys(batch_size=10)
+    assert report.counts["messages"] == 1 and report.counts["codes"] == 1 and "1 messages" in report.line()
+    settings.PERSONAL_DATA_KEYS = new  # the old key is gone: the outbox and the pending change still open
+    assert code in Client().get("/demo/outbox/").content.decode()
+    browser.post(code_page, {"code": code})
+    user.refresh_from_db()
+    assert user.email == "moi@example.org"

@@ -11,6 +11,8 @@ GOOD_PRODUCTION = {
     "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
     "EGOV_DATA_KEYS": "prod2026:cHJvZHVjdGlvbi1wZXJzb25hbC1kYXRhLWtleS0zMmI=",
     "EGOV_DEBUG": None,
+    "EGOV_SMS_BACKEND": "egov.notifications.backends.HttpSmsBackend",
+    "EGOV_SMS_URL": "https://sms.example.gov.vn/send",
 }
 
 

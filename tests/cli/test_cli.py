@@ -75,7 +75,8 @@ def test_a_bad_boolean_names_the_variable(tmp_path):
 
 
 GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
-        "EGOV_DATA_KEYS": OWN_DATA_KEYS, "EGOV_DEBUG": None}
+        "EGOV_DATA_KEYS": OWN_DATA_KEYS, "EGOV_DEBUG": None,
+        "EGOV_SMS_BACKEND": "egov.notifications.backends.HttpSmsBackend", "EGOV_SMS_URL": "https://sms.example.vn/send"}
 
 
 @pytest.mark.parametrize(
@@ -88,9 +89,11 @@ GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOST
         ({"EGOV_ALLOWED_HOSTS": None}, "EGOV_ALLOWED_HOSTS", "list the host names this server answers to"),
         ({"EGOV_DATA_KEYS": None}, "EGOV_DATA_KEYS", "the demo key is refused in production"),
         ({"EGOV_DATA_KEYS": DEMO_DATA_KEYS}, "EGOV_DATA_KEYS", "the demo key is refused in production"),
+        ({"EGOV_SMS_BACKEND": None}, "EGOV_SMS_BACKEND", "the demo outbox sends no SMS"),
+        ({"EGOV_SMS_URL": None}, "EGOV_SMS_URL", "the SMS provider's address"),
     ],
     ids=["no-secret-key", "demo-secret-key", "short-secret-key", "debug-on", "no-allowed-hosts", "no-data-keys",
-         "demo-data-keys"],
+         "demo-data-keys", "demo-sms-outbox", "no-sms-url"],
 )
 @pytest.mark.parametrize("command", ["check", "serve"])
 def test_production_refuses_unsafe_settings_naming_the_variable(command, change, variable, message, tmp_path):

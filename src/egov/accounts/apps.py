@@ -18,3 +18,7 @@ class Config(AppConfig):
                                dispatch_uid="accounts.session_started", weak=False)
         user_logged_out.connect(lambda sender, request, user, **kw: services.session_ended(request, user),
                                 dispatch_uid="accounts.session_ended", weak=False)
+
+        from egov.kernel import crypto
+
+        crypto.register_sealed_table(crypto.SealedTable("codes", services.code_key_usage, services.rotate_code_batch))

@@ -679,3 +679,24 @@ def revoke_session(user: User, session_id: int, *, current_key: str | None) -> N
         row.save(update_fields=["ended_at", "end_reason"])
         _event("account.session_revoked", user=user, actor=user,
                payload={"session": row.pk, "own_browser": row.session_key == current_key})
+
+
+def code_key_usage() -> dict[str, int]:
+    from egov.accounts.models import OneTimeCode
+    from egov.kernel import crypto
+
+    return crypto.count_by_key(OneTimeCode)
+
+
+def rotate_code_batch(old_key_ids: list[str], active, batch_size: int) -> int:
+    """Re-seal a batch of pending contact changes still under an old key (``egov keys rotate``)."""
+    from egov.accounts.models import OneTimeCode
+    from egov.kernel import crypto
+
+    with transaction.atomic():
+        rows = list(OneTimeCode.objects.select_for_update().filter(key_id__in=old_key_ids).order_by("id")[:batch_size])
+        for row in rows:
+            row.sealed_change = crypto.seal_json(crypto.open_json(row.sealed_change, row.aad), row.aad, key=active)
+            row.key_id = active.key_id
+        OneTimeCode.objects.bulk_update(rows, ["sealed_change", "key_id"])
+    return len(rows)

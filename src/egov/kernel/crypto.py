@@ -25,6 +25,7 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -201,3 +202,34 @@ def blind_index(field: str, value, *, key: MasterKey | None = None) -> str:
 def blind_indexes(field: str, value) -> list[str]:
     """The digest under every configured key (active first): a lookup finds records sealed before a rotation too."""
     return [blind_index(field, value, key=key) for key in keyring().keys]
+
+
+# --- Every table holding sealed data, so that one rotation and one status cover them all -------------------------
+
+@dataclass(frozen=True)
+class SealedTable:
+    """A table of sealed rows, registered by its component (``AppConfig.ready``). ``usage()`` counts rows per key id;
+    ``rotate_batch(old_key_ids, active_key, batch_size)`` re-seals up to ``batch_size`` rows still under an old key
+    with ``active_key`` in one short transaction and returns how many it did (0 when none are left)."""
+    label: str
+    usage: Callable[[], dict[str, int]]
+    rotate_batch: Callable[[list[str], MasterKey, int], int]
+
+
+_SEALED_TABLES: dict[str, SealedTable] = {}
+
+
+def register_sealed_table(table: SealedTable) -> None:
+    _SEALED_TABLES[table.label] = table
+
+
+def sealed_tables() -> list[SealedTable]:
+    return list(_SEALED_TABLES.values())
+
+
+def count_by_key(model) -> dict[str, int]:
+    """Rows of ``model`` per ``key_id`` (rows with an empty key id hold nothing sealed)."""
+    from django.db.models import Count
+
+    return {row["key_id"]: row["n"] for row in model.objects.exclude(key_id="").values("key_id")
+            .annotate(n=Count("id")).order_by("key_id")}

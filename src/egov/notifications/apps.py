@@ -7,3 +7,10 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
     verbose_name = _("Notifications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from egov.kernel import crypto
+        from egov.notifications import services
+
+        crypto.register_sealed_table(crypto.SealedTable("messages", services.message_key_usage,
+                                                        services.rotate_message_batch))

@@ -45,8 +45,8 @@ class Message(models.Model):
     def aad(self) -> bytes:
         return f"notifications.message:{self.uid}".encode()
 
-    def seal(self, *, recipient: str, subject: str, text: str) -> None:
-        key = crypto.keyring().active
+    def seal(self, *, recipient: str, subject: str, text: str, key: "crypto.MasterKey | None" = None) -> None:
+        key = key or crypto.keyring().active
         self.sealed = crypto.seal_json({"recipient": recipient, "subject": subject, "text": text}, self.aad, key=key)
         self.key_id = key.key_id
 

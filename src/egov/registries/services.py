@@ -4,7 +4,7 @@ import json
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
@@ -1077,25 +1077,47 @@ def import_persons(rows: list[tuple[PersonalData, dict]], *, caller: Caller, bat
 # ===============================================================================================================
 # Key rotation: re-encrypt under the active key and rebuild blind indexes, in small batches, while serving.
 
+# Labels of the tables registered in egov.kernel.crypto, in the order status and reports name them.
+TABLE_NAMES = {"persons": "persons", "records": "registry records", "messages": "messages", "codes": "one-time codes"}
+
+
 @dataclass
 class RotationReport:
-    persons: int = 0
-    records: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
     batches: int = 0
 
+    @property
+    def persons(self) -> int:
+        return self.counts.get("persons", 0)
+
+    @property
+    def records(self) -> int:
+        return self.counts.get("records", 0)
+
     def line(self) -> str:
-        return f"re-encrypted {self.persons} persons and {self.records} registry records in {self.batches} batches"
+        others = [f"{n} {TABLE_NAMES.get(label, label)}" for label, n in self.counts.items()
+                  if label not in ("persons", "records") and n]
+        return (f"re-encrypted {self.persons} persons and {self.records} registry records"
+                + (f" (and {', '.join(others)})" if others else "") + f" in {self.batches} batches")
 
 
 def key_usage() -> dict[str, dict[str, int]]:
-    """How many persons and records are sealed under each key id (``egov keys status``)."""
-    from django.db.models import Count
-
+    """How many rows of each sealed table (persons, records, messages, codes…) are under each key id
+    (``egov keys status``). Every key id present has a count for every table."""
+    tables = crypto.sealed_tables()
     usage: dict[str, dict[str, int]] = {}
-    for model, label in ((Person, "persons"), (RegistryRecord, "records")):
-        for row in model.objects.values("key_id").annotate(n=Count("id")).order_by("key_id"):
-            usage.setdefault(row["key_id"], {"persons": 0, "records": 0})[label] = row["n"]
+    for table in tables:
+        for key_id, n in table.usage().items():
+            usage.setdefault(key_id, {t.label: 0 for t in tables})[table.label] = n
     return usage
+
+
+def _person_usage() -> dict[str, int]:
+    return crypto.count_by_key(Person)
+
+
+def _record_usage() -> dict[str, int]:
+    return crypto.count_by_key(RegistryRecord)
 
 
 def _rotate_person_batch(old_ids: list[str], active: crypto.MasterKey, batch_size: int) -> int:
@@ -1131,16 +1153,29 @@ def _rotate_record_batch(old_ids: list[str], active: crypto.MasterKey, batch_siz
 
 
 def rotate_keys(*, batch_size: int = 500, pause_seconds: float = 0.0, progress=None) -> RotationReport:
-    """Re-encrypt every person and record sealed under an older configured key with the active key (the first in
+    """Re-encrypt every sealed row (persons, records, and every table another component registered in
+    ``egov.kernel.crypto``) sealed under an older configured key with the active key (the first in
     ``EGOV_DATA_KEYS``), and rebuild their blind indexes. Each batch is its own short transaction, so the platform
     keeps serving: lookups match the blind index under every configured key until the rotation ends. Idempotent and
     resumable: run it again after an interruption. Remove the old key only when ``key_usage()`` shows none left."""
     ring = crypto.keyring()
     active = ring.active
     old_ids = [key_id for key_id in ring.ids if key_id != active.key_id]
-    report = RotationReport()
+    report = RotationReport(counts={table.label: 0 for table in crypto.sealed_tables()})
     if not old_ids:
         return report
+    for table in crypto.sealed_tables():
+        while True:
+            done = table.rotate_batch(old_ids, active, batch_size)
+            if not done:
+                break
+            report.counts[table.label] += done
+            report.batches += 1
+            if progress:
+                progress(report)
+            if pause_seconds:
+                time.sleep(pause_seconds)
+    return report
     for rotate_batch, counter in ((_rotate_person_batch, "persons"), (_rotate_record_batch, "records")):
         while True:
             done = rotate_batch(old_ids, active, batch_size)

@@ -84,11 +84,12 @@ def unapplied_migrations(using: str = DEFAULT_DB_ALIAS) -> list[str]:
 def unreadable_personal_data() -> list[str]:
     """Rows sealed under a key that EGOV_DATA_KEYS no longer lists cannot be read: a problem, named with the key."""
     from egov.kernel import crypto
-    from egov.registries.services import key_usage
+    from egov.registries.services import TABLE_NAMES, key_usage
 
     configured = set(crypto.keyring().ids)
-    return [f"{counts['persons']} persons and {counts['records']} registry records are sealed under key {key_id!r}, "
-            "which EGOV_DATA_KEYS does not list: add it back (after the active key) and run `egov keys rotate`"
+    return [f"{', '.join(f'{n} {TABLE_NAMES.get(label, label)}' for label, n in counts.items() if n)} "
+            f"are sealed under key {key_id!r}, which EGOV_DATA_KEYS does not list: add it back (after the active key) "
+            "and run `egov keys rotate`"
             for key_id, counts in key_usage().items() if key_id not in configured]
 
 

@@ -33,16 +33,20 @@ class Command(BaseCommand):
             usage = services.key_usage()
             self.stdout.write(f"active key: {ring.active.key_id}; configured: {', '.join(ring.ids)}")
             for key_id in sorted(set(usage) | set(ring.ids)):
-                counts = usage.get(key_id, {"persons": 0, "records": 0})
+                counts = usage.get(key_id, {})
                 state = "active" if key_id == ring.active.key_id else (
                     "configured" if key_id in ring.ids else "MISSING: records unreadable until it is configured")
-                self.stdout.write(f"  {key_id}: {counts['persons']} persons, {counts['records']} records ({state})")
+                others = "".join(f", {n} {services.TABLE_NAMES.get(label, label)}" for label, n in counts.items()
+                                 if label not in ("persons", "records") and n)
+                self.stdout.write(f"  {key_id}: {counts.get('persons', 0)} persons, {counts.get('records', 0)} "
+                                  f"records{others} ({state})")
             return
         if options["batch"] < 1:
             raise CommandError("--batch must be at least 1")
         report = services.rotate_keys(
             batch_size=options["batch"], pause_seconds=max(0.0, options["pause"]),
-            progress=lambda r: self.stdout.write(f"  … {r.persons} persons, {r.records} records", ending="\r"))
+            progress=lambda r: self.stdout.write(f"  … {r.persons} persons, {r.records} records, {r.batches} batches",
+                                                 ending="\r"))
         self.stdout.write(f"egov keys rotate: {report.line()} (active key {ring.active.key_id}).")
         leftover = {k: v for k, v in services.key_usage().items() if k != ring.active.key_id}
         if leftover:
