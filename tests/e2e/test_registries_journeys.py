@@ -89,13 +89,13 @@ def test_an_officers_look_up_shows_on_the_citizens_access_page(page, visit, chec
     assert AGENCY_NAME in log and DOSSIER in log
 
 
-def test_a_citizen_without_a_linked_record_is_told_how_it_gets_linked(page, visit, people):
+def test_a_level_1_citizen_is_told_how_to_reach_level_2(page, visit, people):
     from egov.accounts.models import Role
 
     citizen = people["make"]("chua-xac-thuc", Role.CITIZEN)
     sign_in(page, visit, citizen.username)
-    visit(page, "/my/data-access/")
-    assert page.locator("table").count() == 0
+    visit(page, "/my/data-access/", status=403)
+    assert page.locator("table").count() == 0 and page.locator("main a[href='/accounts/verify/']").count() == 1
 
 
 def test_an_agency_admin_defines_a_registry_and_sees_its_page(page, visit, check_page, people):

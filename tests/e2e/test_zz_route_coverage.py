@@ -24,6 +24,8 @@ EXCLUDED_PREFIXES = ("static/", "media/")
 PARAMETERISED: dict[str, str] = {
     "accounts:agency_officers": "/accounts/agency/<code>/officers/ (test_accounts_journeys.py)",
     "registries:detail": "/registries/<code>/<version>/ (test_registries_journeys.py)",
+    "accounts:verify_identity_code": "/accounts/verify/<uuid>/ (test_identity_journeys.py)",
+    "accounts:change_contact_code": "/accounts/contact/<uuid>/ (test_identity_journeys.py)",
 }
 
 
