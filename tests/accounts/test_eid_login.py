@@ -306,3 +306,41 @@ def test_the_fake_provider_is_refused_in_production(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["fake-eid", "--bind", "127.0.0.1:0"])
     assert stopped.value.code == 2 and "refused" in capsys.readouterr().err
+
+
+def test_a_citizen_cannot_link_an_identity_that_another_account_holds(browser, egov, population):
+    from django.test import Client
+
+    holder = User.objects.create_user("holder", password=None, role=Role.CITIZEN, person=population["ha"],
+                                      assurance_level=AssuranceLevel.VERIFIED)
+    other = User.objects.create_user("other", password=None, role=Role.CITIZEN)
+    client = Client()
+    client.force_login(other)
+    browser.cookies.set("sessionid", client.cookies["sessionid"].value)
+    page = refused_with(browser, egov, sign_in(browser, egov, HA))
+    assert "already linked to another account" in page
+    other.refresh_from_db()
+    assert other.person is None and other.assurance_level == AssuranceLevel.BASIC
+    assert User.objects.get(person=population["ha"]) == holder and refusals() == ["linked"]
+
+
+def test_two_first_sign_ins_at_once_end_in_one_account(population, monkeypatch):
+    """The loser of the race hits the one-account-per-person constraint; it retries and signs in to the winner's."""
+    from django.db import IntegrityError
+
+    from egov.accounts import eid_services
+    from egov.accounts.eid import Assertion
+
+    real, calls = eid_services._account_for, []
+
+    def racing(person, current_user):
+        calls.append(person)
+        if len(calls) == 1:
+            raise IntegrityError("UNIQUE constraint failed: accounts_user.person_id")
+        return real(person, current_user)
+
+    monkeypatch.setattr(eid_services, "_account_for", racing)
+    assertion = Assertion(subject="s", personal_id_number=HUNG.personal_id_number, full_name=HUNG.full_name,
+                          date_of_birth=date.fromisoformat(HUNG.birthdate))
+    user = eid_services.sign_in_with_eid(assertion)
+    assert len(calls) == 2 and user.person == population["hung"] and User.objects.count() == 1

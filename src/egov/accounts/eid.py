@@ -155,10 +155,11 @@ def verify_id_token(provider: Provider, metadata: dict, token: dict, *, nonce: s
     raw = token.get("id_token")
     if not isinstance(raw, str) or not raw:
         raise EidError("id_token", "no ID token in the token response")
-    keys = KeySet.import_key_set(_get_json(metadata["jwks_uri"]))
+    jwks = _get_json(metadata["jwks_uri"])
     algorithms = [alg for alg in metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
                   if alg in ALLOWED_ALGORITHMS]
     try:
+        keys = KeySet.import_key_set(jwks)
         decoded = jwt.decode(raw, keys, registry=JWSRegistry(algorithms=algorithms or ["RS256"]))
         options = {"iss": {"essential": True, "value": provider.issuer},
                    "aud": {"essential": True, "value": provider.client_id},

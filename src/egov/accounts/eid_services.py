@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.eid import Assertion, EidError
@@ -120,8 +120,14 @@ def sign_in_with_eid(assertion: Assertion, *, current_user: User | None = None) 
         current_user = None
     person = _match(assertion, user=current_user)  # logs the read and its own refusals
     try:
-        with transaction.atomic():
-            return _account_for(person, current_user)
+        try:
+            with transaction.atomic():
+                return _account_for(person, current_user)
+        except IntegrityError:
+            # Two first sign-ins of one person at once: the other one linked the person first (one account per
+            # person is a unique constraint). Once more, and this one finds that account.
+            with transaction.atomic():
+                return _account_for(person, current_user)
     except EidRefused as refusal:
         _refused_event(refusal.rule, user=current_user, person=person)  # after the rollback, so it stays
         raise
