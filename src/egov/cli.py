@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (demo, serve):
         p.add_argument("--bind", default=os.environ.get("EGOV_BIND", "127.0.0.1:8000"), help="address:port")
         p.add_argument("--workers", type=int, default=int(os.environ.get("EGOV_WEB_WORKERS", "2")))
+    fake_eid = sub.add_parser("fake-eid", help="serve a fake national eID (OpenID Connect) for the demo on "
+                                               "http://127.0.0.1:8002 (not in production)")
+    fake_eid.add_argument("--bind", default="127.0.0.1:8002", help="address:port")
     sub.add_parser("worker", help="run the background task worker")
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (administrative units, holidays) and, with --demo, demo data")
@@ -86,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command == "demo" and os.environ.get("EGOV_ENV", "development") != "production":
+        # The demo's "Sign in with national eID" button talks to `egov fake-eid` unless another issuer is set.
+        os.environ.setdefault("EGOV_EID_ISSUER", "http://127.0.0.1:8002")
+    if args.command == "fake-eid":
+        fake_eid_serve(args.bind)
+        return
     _django()
     _database_reachable()
     if args.command == "migrate":
@@ -121,6 +130,26 @@ def main(argv: list[str] | None = None) -> None:
         _call("egov_seed", demo=True)
         print(f"\negov demo: open http://{args.bind}/ (stop with Ctrl+C)\n", flush=True)
         serve(args.bind, args.workers)
+
+
+def fake_eid_serve(bind: str) -> None:
+    """Serve the fake national eID with the demo population's identities. Needs no database: the identities are
+    fixed (see egov.accounts.fake_eid.demo_identities)."""
+    if os.environ.get("EGOV_ENV", "development") == "production":
+        print("egov fake-eid: refused with EGOV_ENV=production (it signs in anyone who asks)", file=sys.stderr)
+        raise SystemExit(2)
+    from egov.accounts.fake_eid import DEMO_CLIENT_ID, demo_identities, serve as serve_eid
+
+    host, _, port = bind.rpartition(":")
+    provider, server = serve_eid(host or "127.0.0.1", int(port), demo_identities(), quiet=False)
+    print(f"egov fake-eid: issuer {provider.issuer} (client id {DEMO_CLIENT_ID}); NOT the real VNeID. "
+          "Stop with Ctrl+C.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def serve(bind: str, workers: int) -> None:

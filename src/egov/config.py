@@ -103,8 +103,29 @@ def demo_data_keys() -> str:
     return crypto.demo_keys_spec()
 
 
+# The fake national eID's published client (egov.accounts.fake_eid): demo only, refused in production.
+DEMO_EID_CLIENT_ID = "egov-demo"
+DEMO_EID_CLIENT_SECRET = "demo-eid-secret-published-never-use-in-production"
+
+
+def eid_problems(issuer: str, client_id: str, client_secret: str) -> list[str]:
+    """What is wrong with a production national eID configuration (none when the feature is off)."""
+    if not issuer:
+        return []
+    problems = []
+    if not issuer.startswith("https://"):
+        problems.append("EGOV_EID_ISSUER: the national eID issuer must be an https:// URL in production")
+    if not client_id:
+        problems.append("EGOV_EID_CLIENT_ID: set the client id the national eID registered for this site")
+    if not client_secret or client_secret == DEMO_EID_CLIENT_SECRET:
+        problems.append("EGOV_EID_CLIENT_SECRET: set the client secret the national eID issued to this site "
+                        "(the demo secret is refused in production)")
+    return problems
+
+
 def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "",
-                             sms_backend: str = "", sms_url: str = "") -> None:
+                             eid: tuple[str, str, str] = ("", "", ""), sms_backend: str = "",
+                             sms_url: str = "") -> None:
     problems = []
     if sms_backend.endswith("OutboxSmsBackend"):
         problems.append("EGOV_SMS_BACKEND: the demo outbox sends no SMS; set a real provider "
@@ -123,6 +144,7 @@ def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[s
     if not data_keys or crypto.uses_demo_key(data_keys):
         problems.append("EGOV_DATA_KEYS: set personal-data keys of your own (`egov keys new ID`); the demo key "
                         "is refused in production")
+    problems.extend(eid_problems(*eid))
     if problems:
         raise ImproperlyConfigured("egov refuses to start with EGOV_ENV=production:\n  - " + "\n  - ".join(problems))
 

@@ -23,8 +23,21 @@ PERSONAL_DATA_KEYS = config.env("EGOV_DATA_KEYS", "" if ENV == "production" else
 # Sources trusted to pass the calling system's identity in the Information-Mediator-Client header (IP or CIDR).
 TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
 
+# Sign-in with the national eID (VNeID-like OpenID Connect provider): off unless an issuer is configured. Its discovery
+# document is read from ``EGOV_EID_ISSUER``/.well-known/openid-configuration. `egov demo` points it at `egov fake-eid`.
+EID_ISSUER = config.env("EGOV_EID_ISSUER", "")
+EID_CLIENT_ID = config.env("EGOV_EID_CLIENT_ID", "" if ENV == "production" else config.DEMO_EID_CLIENT_ID)
+EID_CLIENT_SECRET = config.env("EGOV_EID_CLIENT_SECRET", "" if ENV == "production" else config.DEMO_EID_CLIENT_SECRET)
+EID_SCOPES = config.env("EGOV_EID_SCOPES", "openid profile").split()
+# Claim names of the identity the provider asserts (OIDC standard names for name and date of birth).
+EID_CLAIM_PERSONAL_ID = config.env("EGOV_EID_CLAIM_PERSONAL_ID", "personal_id_number")
+EID_CLAIM_FULL_NAME = config.env("EGOV_EID_CLAIM_FULL_NAME", "name")
+EID_CLAIM_BIRTHDATE = config.env("EGOV_EID_CLAIM_BIRTHDATE", "birthdate")
+EID_REDIRECT_URI = config.env("EGOV_EID_REDIRECT_URI", "")
+
 if ENV == "production":
     config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS,
+                                    eid=(EID_ISSUER, EID_CLIENT_ID, EID_CLIENT_SECRET),
                                     sms_backend=config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND),
                                     sms_url=config.env("EGOV_SMS_URL", ""))
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("accounts/eid/", include("egov.accounts.eid_urls")),
     path("accounts/", include("egov.accounts.urls")),
     path("registries/", include("egov.registries.urls")),
     path("demo/outbox/", demo_outbox, name="demo-outbox"),
