@@ -71,13 +71,19 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def allowed_origins() -> list[str]:
+    """Origins besides the live server that a journey may navigate to (a fake identity provider on loopback)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, allowed_origins):
     context = browser.new_context(locale="vi-VN", base_url=live_server.url)
     # Any request beyond the live server (a CDN, a font service) fails the test: pages must work offline.
     outside = []
 
     def guard(route):
-        if route.request.url.startswith(live_server.url) or route.request.url.startswith(("data:", "blob:")):
+        if route.request.url.startswith((live_server.url, "data:", "blob:", *allowed_origins)):
             route.continue_()
         else:
             outside.append(route.request.url)

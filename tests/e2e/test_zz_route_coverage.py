@@ -18,6 +18,7 @@ EXCLUDED_ROUTES = {
     "set_language",  # POST only (the language switch form)
     "healthz", "readyz", "metrics",  # JSON / Prometheus text, visited by test_health_and_readiness_answer_json
     "bench-bare", "bench-verify-reference",  # benchmark-only views, present with EGOV_BENCH_BARE_VIEW=1
+    "eid:start", "eid:callback",  # redirects only (to the national eID and back); test_eid_journeys.py passes both
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).

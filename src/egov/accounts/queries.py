@@ -46,7 +46,9 @@ def _history_labels() -> dict:
         "account.contact_changed": _("Contact details changed"),
         "account.session_revoked": _("A session was signed out from the sessions page"),
         "account.disabled": _("Account disabled"),
-        "account.eid_login": _("Signed in with the national eID"),
+        "account.eid_signed_in": _("Signed in with the national eID"),
+        "account.eid_refused": _("Sign-in with the national eID refused"),
+        "account.created": _("Account opened with the national eID"),
     }
 
 
