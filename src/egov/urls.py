@@ -22,6 +22,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("egov.accounts.urls")),
     path("registries/", include("egov.registries.urls")),
+    path("business/", include("egov.accounts.business_urls")),
     path("", include("egov.portal.urls")),
 ]
 

@@ -85,3 +85,4 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} @ {self.at:%Y-%m-%d %H:%M:%S}"
+from egov.accounts.business_models import BusinessMembership  # noqa: E402,F401  (business accounts)
