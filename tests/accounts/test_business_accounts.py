@@ -237,6 +237,7 @@ def test_anonymous_is_sent_to_sign_in(world):
 def test_officers_are_refused(world):
     response = browser(world["officer"]).get(LIST)
     assert response.status_code == 403 and b"Officer accounts act for their agency" in response.content
+    assert b'href="/business/"' not in response.content  # not in an officer's menu
 
 
 def test_open_from_the_page(world):
@@ -247,6 +248,7 @@ def test_open_from_the_page(world):
     assert "You do not act for any enterprise yet." in content
     assert "Open the business account of Công ty TNHH Thiết kế Hà Đỗ" in content  # the registry's suggestion
     assert 'for="id_enterprise_code"' in content
+    assert '<a href="/business/" aria-current="page">My businesses</a>' in content  # in the site menu
     response = client.post(LIST, {"enterprise_code": CODE})
     assert response.status_code == 302 and response["Location"] == detail_url()
     page = client.get(detail_url())
