@@ -291,6 +291,31 @@ def test_level_one_sees_how_to_verify_before_trying(world):
     assert "Only an account at level 2 (identity verified) can open a business account." in content
 
 
+def test_only_active_enterprises_offer_the_open_button(world):
+    registry.change_enterprise_status(CODE, caller=SYSTEM, status="suspended")
+    content = browser(world["ha"]).get(LIST).content.decode()
+    assert "Công ty TNHH Thiết kế Hà Đỗ (<code>0399000127</code>, suspended)" in content
+    assert "Open the business account of" not in content
+    assert "Only an active enterprise's business account can be opened." in content
+
+
+def test_pages_render_in_vietnamese(opened):
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    client.force_login(opened["ha"])
+    for url in (LIST, detail_url()):
+        response = client.get(url)
+        assert response.status_code == 200 and '<html lang="vi">' in response.content.decode()
+
+
+def test_odd_addresses_never_fail(opened):
+    client = browser(opened["ha"])
+    assert client.post(f"{detail_url()}staff/{'9' * 30}/revoke/").status_code == 404
+    assert client.get("/business/" + "1" * 300 + "/").status_code == 404
+    assert client.get("/business/0399%20000%20127/").status_code == 200
+    assert client.post(LIST, {"enterprise_code": "0399\x00000127"}).status_code == 400
+
+
 def test_someone_elses_business_is_refused(opened):
     for user in ("hung", "lan", "basic"):
         assert browser(opened[user]).get(detail_url()).status_code == 403
