@@ -70,7 +70,7 @@ def find_enterprise(code: str) -> Enterprise:
         raise BusinessAccountError(_("%(code)s is the code of a branch. A business account is opened for the "
                                      "enterprise itself: enter its 10-digit code (%(enterprise)s).")
                                    % {"code": parsed, "enterprise": parsed.enterprise}, rule="dependent_unit")
-    enterprise = Enterprise.objects.filter(code=str(parsed)).first()
+    enterprise = Enterprise.objects.select_related("head_office_unit__parent").filter(code=str(parsed)).first()
     if enterprise is None:
         raise BusinessAccountError(_("No enterprise with code %(code)s is in the enterprise registry. Check the code "
                                      "on the business registration certificate.") % {"code": parsed},
