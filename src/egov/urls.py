@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("egov.accounts.urls")),
     path("registries/", include("egov.registries.urls")),
     path("demo/outbox/", demo_outbox, name="demo-outbox"),
+    path("business/", include("egov.accounts.business_urls")),
     path("", include("egov.portal.urls")),
 ]
 

@@ -141,3 +141,6 @@ class UserSession(models.Model):
         verbose_name = _("signed-in session")
         verbose_name_plural = _("signed-in sessions")
         indexes = [models.Index(fields=["user", "ended_at", "-started_at"], name="accounts_session_user_open")]
+
+
+from egov.accounts.business_models import BusinessMembership  # noqa: E402,F401  (business accounts)

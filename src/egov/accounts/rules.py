@@ -91,14 +91,15 @@ def throttle_retry_at(failure_times: list[datetime], *, limit: int, window: time
 
 # Rights of a signed-in person (strings checked by services; client systems get theirs from their grants).
 # Officers who serve applicants look persons up (each read logged with its purpose); civil-status and residence
-# work (registering births, deaths, moves, corrections) belongs to desk officers and specialists.
+# work (registering births, deaths, moves, corrections) belongs to desk officers and specialists. Entering
+# enterprises and their changes in the enterprise registry is the business registration specialist's decision.
 ROLE_RIGHTS = {
     Role.DESK_OFFICER: frozenset({"population.lookup", "population.register", "accounts.verify_identity"}),
-    Role.SPECIALIST: frozenset({"population.lookup", "population.register"}),
+    Role.SPECIALIST: frozenset({"population.lookup", "population.register", "enterprise.register"}),
     Role.HEAD_OF_UNIT: frozenset({"population.lookup"}),
     Role.AGENCY_LEADER: frozenset({"population.lookup"}),
     Role.AGENCY_ADMIN: frozenset({"registry.define"}),
-    Role.PLATFORM_ADMIN: frozenset({"registry.define", "population.register"}),
+    Role.PLATFORM_ADMIN: frozenset({"registry.define", "population.register", "enterprise.register"}),
     Role.CITIZEN: frozenset(),
     Role.BUSINESS_REPRESENTATIVE: frozenset(),
 }

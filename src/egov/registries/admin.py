@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.kernel.text import fold
 from egov.registries import services
-from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping, Person, Registry
+from egov.registries.models import AdministrativeUnit, Agency, Enterprise, LegacyUnitMapping, Person, Registry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -148,3 +148,19 @@ class PersonAdmin(ReadOnlyAdmin):
     paginator = CappedCountPaginator
     ordering = ["-id"]
     fields = ["uid", "status", "version", "key_id", "created_at", "updated_at"]
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ReadOnlyAdmin):
+    """Enterprises by code, name, status and head office, read-only: registration and its changes are services
+    (``register_enterprise``, ``change_legal_representative``, ``change_enterprise_status``), each a ledger event.
+    The legal representative is shown as a person reference, never with personal data."""
+
+    list_display = ["code", "name", "status", "head_office_unit", "registered_at"]
+    list_filter = ["status"]
+    list_select_related = ["head_office_unit"]
+    list_per_page = 50
+    search_fields = ["code", "name", "short_name", "name_en"]
+    ordering = ["code"]
+    fields = ["code", "name", "name_en", "short_name", "status", "head_office_address", "head_office_unit",
+              "legal_representative", "registered_at", "updated_at"]

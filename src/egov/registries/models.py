@@ -386,3 +386,52 @@ class RecordIndex(models.Model):
         verbose_name_plural = _("record indexes")
         indexes = [models.Index(fields=["registry", "field", "value_index"], name="registries_recidx_lookup")]
         constraints = [models.UniqueConstraint(fields=["record", "field"], name="registries_recidx_record_field")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Enterprise registry (cơ sở dữ liệu quốc gia về đăng ký doanh nghiệp): public business data, not sealed. The only
+# personal element is the legal representative, a reference to their record in the population registry.
+
+class Enterprise(models.Model):
+    """Doanh nghiệp: keyed by its enterprise code (the tax code, ``rules.parse_enterprise_code``).
+
+    Name, address and code are published business data, so they are stored in clear and may appear in ledger
+    payloads; who the legal representative is stays a reference to a ``Person``. Change it only through
+    ``egov.registries.services`` (each change is a ledger event)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        DISSOLVED = "dissolved", _("Dissolved")
+
+    code = models.CharField(_("enterprise code"), max_length=14, unique=True,
+                            help_text=_("The 10-digit tax code, e.g. 0100109106"))
+    name = models.CharField(_("name"), max_length=255)
+    name_en = models.CharField(_("name in English"), max_length=255, blank=True)
+    short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    head_office_unit = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="enterprises",
+                                         verbose_name=_("head office commune"),
+                                         limit_choices_to={"generation": AdministrativeUnit.Generation.CURRENT,
+                                                           "level": AdministrativeUnit.Level.COMMUNE})
+    head_office_address = models.CharField(_("head office street address"), max_length=255,
+                                           help_text=_("House number, street, hamlet"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    legal_representative = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="represented_enterprises",
+                                             verbose_name=_("legal representative"))
+    registered_at = models.DateTimeField(_("registered at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["legal_representative", "status"], name="registries_ent_rep_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def head_office(self) -> str:
+        """The street address followed by the commune and province, e.g. "1 Lê Duẩn, Phường Sài Gòn, Thành phố Hồ
+        Chí Minh"."""
+        return ", ".join(part for part in (self.head_office_address, self.head_office_unit.full_name) if part)

@@ -244,3 +244,28 @@ def active_registry(code: str, version: str):
     registry = Registry.from_db(alias, list(_REGISTRY_COLUMNS), list(values.values()))
     registry.agency = Agency.from_db(alias, ["id", "code", "name"], [values["agency_id"], *row[len(_REGISTRY_COLUMNS):]])
     return registry
+
+
+# --- Enterprise registry --------------------------------------------------------------------------------------------
+
+def enterprise_by_code(code: str):
+    """The enterprise with this code (typed any way ``rules.parse_enterprise_code`` accepts), with its head office
+    unit, or None (also for a code that breaks a rule: callers that must say which rule check it themselves)."""
+    from egov.registries import rules
+    from egov.registries.models import Enterprise
+
+    try:
+        parsed = rules.parse_enterprise_code(code)
+    except rules.InvalidEnterpriseCode:
+        return None
+    return Enterprise.objects.select_related("head_office_unit__parent").filter(code=str(parsed)).first()
+
+
+def enterprises_represented_by(person_id: int | None) -> list:
+    """The enterprises whose legal representative is this person (every status), by code."""
+    from egov.registries.models import Enterprise
+
+    if person_id is None:
+        return []
+    return list(Enterprise.objects.select_related("head_office_unit__parent")
+                .filter(legal_representative_id=person_id).order_by("code"))

@@ -1188,3 +1188,139 @@ def rotate_keys(*, batch_size: int = 500, pause_seconds: float = 0.0, progress=N
             if pause_seconds:
                 time.sleep(pause_seconds)
     return report
+
+
+# ===============================================================================================================
+# Enterprise registry (đăng ký doanh nghiệp). Business registration officers register enterprises and record changes
+# of their legal representative and status; every change is a ledger event in the officer's agency's partition. Codes,
+# names and addresses are public business data; the representative appears in events only as a person reference.
+
+ENTERPRISE_RIGHT = "enterprise.register"
+
+
+def _require_enterprise_registrar(caller: Caller) -> None:
+    _require(caller, ENTERPRISE_RIGHT, _("Only business registration officers may change the enterprise registry."))
+
+
+def _enterprise_event(event_type: str, enterprise, caller: Caller, payload: dict | None = None) -> None:
+    ledger.append(event_type, partition=caller.partition, actor=caller.actor, subject=enterprise,
+                  payload={"code": enterprise.code, **(payload or {})})
+
+
+def _representative(person_or_pin) -> Person:
+    """A living person of the population registry, given as a Person or by identification number."""
+    if isinstance(person_or_pin, Person):
+        # The caller's instance may be stale (a death registered since it was read): decide on the stored status.
+        person = Person.objects.only("id", "uid", "status").get(pk=person_or_pin.pk)
+    else:
+        _parse_pin(str(person_or_pin or ""), field="legal_representative")
+        person = queries.person_by_pin(str(person_or_pin))
+        if person is None:
+            raise InvalidInput(_("No person with this identification number is registered in the population "
+                                 "registry."), field="legal_representative", rule="unknown_person")
+    if person.status != Person.Status.LIVING:
+        raise InvalidInput(_("This person is recorded as deceased and cannot represent an enterprise."),
+                           field="legal_representative", rule="deceased")
+    return person
+
+
+def _enterprise_code(raw: str) -> str:
+    """The stored form of an enterprise's own code: a branch's 13-digit code is refused (a dependent unit is
+    registered under its enterprise, not as one)."""
+    try:
+        code = rules.parse_enterprise_code(raw)
+    except rules.InvalidEnterpriseCode as exc:
+        raise InvalidInput(exc.message, field="code", rule=exc.rule) from None
+    if code.is_dependent_unit:
+        raise InvalidInput(_("%(code)s is the code of a branch (a dependent unit). Enter the enterprise's own "
+                             "10-digit code.") % {"code": code}, field="code", rule="dependent_unit")
+    return str(code)
+
+
+@transaction.atomic
+def register_enterprise(*, caller: Caller, code: str, name: str, head_office_unit: str, head_office_address: str,
+                        legal_representative, name_en: str = "", short_name: str = "", registered_at=None):
+    """Đăng ký doanh nghiệp: enter an enterprise with its code, name, head office (current commune code + street
+    address) and legal representative (a Person, or their identification number). Raises InvalidInput naming the
+    field and rule, Conflict when the code is taken, Denied without the right."""
+    from egov.registries.models import Enterprise
+
+    _require_enterprise_registrar(caller)
+    stored_code = _enterprise_code(code)
+    name, name_en, short_name = (name or "").strip(), (name_en or "").strip(), (short_name or "").strip()
+    head_office_address = (head_office_address or "").strip()
+    if not name:
+        raise InvalidInput(_("Enter the enterprise's name."), field="name", rule="required")
+    for field, value, limit in (("name", name, 255), ("name_en", name_en, 255), ("short_name", short_name, 100),
+                                ("head_office_address", head_office_address, 255)):
+        if len(value) > limit:
+            raise InvalidInput(_("At most %(limit)d characters.") % {"limit": limit}, field=field, rule="length")
+    unit = queries.current_unit(str(head_office_unit or "").strip(), level=COMMUNE)
+    if unit is None:
+        raise InvalidInput(_("%(code)s is not a current commune code (5 digits, from 1 July 2025).")
+                           % {"code": head_office_unit}, field="head_office_unit", rule="unit")
+    if not head_office_address:
+        raise InvalidInput(_("Enter the head office's street address."), field="head_office_address",
+                           rule="required")
+    person = _representative(legal_representative)
+    if Enterprise.objects.filter(code=stored_code).exists():
+        raise Conflict(_("An enterprise with code %(code)s is already registered.") % {"code": stored_code},
+                       field="code", rule="unique")
+    enterprise = Enterprise.objects.create(
+        code=stored_code, name=name, name_en=name_en, short_name=short_name, head_office_unit=unit,
+        head_office_address=head_office_address, legal_representative_id=person.pk,
+        registered_at=registered_at or timezone.now())
+    _enterprise_event("enterprise.registered", enterprise, caller,
+                      {"head_office_unit": unit.code, "representative_person_id": person.pk})
+    return enterprise
+
+
+def _locked_enterprise(code: str):
+    from egov.registries.models import Enterprise
+
+    stored = _enterprise_code(code)
+    enterprise = Enterprise.objects.select_for_update().filter(code=stored).first()
+    if enterprise is None:
+        raise NotFound(_("No enterprise with code %(code)s is registered.") % {"code": stored}, field="code",
+                       rule="unknown")
+    return enterprise
+
+
+@transaction.atomic
+def change_legal_representative(code: str, *, caller: Caller, legal_representative):
+    """Thay đổi người đại diện theo pháp luật: the enterprise's new representative (a Person or an identification
+    number). The former representative's business account stops working at once (``egov.accounts`` checks the
+    link on every use); staff they authorised stay until the new representative revokes them."""
+    _require_enterprise_registrar(caller)
+    enterprise = _locked_enterprise(code)
+    if enterprise.status == enterprise.Status.DISSOLVED:
+        raise Conflict(_("This enterprise is dissolved: its records can no longer change."), field="code",
+                       rule="dissolved")
+    person = _representative(legal_representative)
+    if person.pk == enterprise.legal_representative_id:
+        raise Conflict(_("This person is already the enterprise's legal representative."),
+                       field="legal_representative", rule="unchanged")
+    previous = enterprise.legal_representative_id
+    enterprise.legal_representative_id = person.pk
+    enterprise.save(update_fields=["legal_representative", "updated_at"])
+    _enterprise_event("enterprise.representative_changed", enterprise, caller,
+                      {"previous_person_id": previous, "representative_person_id": person.pk})
+    return enterprise
+
+
+@transaction.atomic
+def change_enterprise_status(code: str, *, caller: Caller, status: str):
+    """Tạm ngừng / tiếp tục / giải thể: suspend, resume or dissolve an enterprise (dissolution is final)."""
+    _require_enterprise_registrar(caller)
+    enterprise = _locked_enterprise(code)
+    if status not in enterprise.Status.values:
+        raise InvalidInput(_("Unknown status."), field="status", rule="status")
+    try:
+        rules.check_enterprise_transition(enterprise.status, status)
+    except rules.ForbiddenEnterpriseTransition as exc:
+        raise Conflict(exc.message, field="status", rule=exc.rule) from None
+    previous = enterprise.status
+    enterprise.status = status
+    enterprise.save(update_fields=["status", "updated_at"])
+    _enterprise_event("enterprise.status_changed", enterprise, caller, {"from": previous, "to": status})
+    return enterprise

@@ -65,6 +65,11 @@ class Command(BaseCommand):
                 "(Đỗ Thị Hà).")
             self.stdout.write(f"Demo client system {client.identifier}: API key {demo_population.DEMO_CLIENT_KEY} "
                               f"(grants {', '.join(sorted(demo_population.DEMO_CLIENT_GRANTS))}).")
+            from egov.registries import demo_enterprises
+
+            enterprises = demo_enterprises.load_demo_enterprises()
+            self.stdout.write(f"Demo enterprises: {enterprises} created, "
+                              f"{len(demo_enterprises.DEMO_ENTERPRISES) - enterprises} already present.")
             try:
                 from egov.accounts.demo import load_demo_accounts
             except ImportError as exc:
