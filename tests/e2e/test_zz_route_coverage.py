@@ -27,6 +27,7 @@ PARAMETERISED: dict[str, str] = {
     "registries:detail": "/registries/<code>/<version>/ (test_registries_journeys.py)",
     "accounts:verify_identity_code": "/accounts/verify/<uuid>/ (test_identity_journeys.py)",
     "accounts:change_contact_code": "/accounts/contact/<uuid>/ (test_identity_journeys.py)",
+    "business:detail": "/business/<code>/ (test_business_journeys.py)",
 }
 
 
