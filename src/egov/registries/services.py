@@ -4,7 +4,8 @@ import json
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
@@ -1083,7 +1084,7 @@ TABLE_NAMES = {"persons": "persons", "records": "registry records", "messages": 
 
 @dataclass
 class RotationReport:
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
     batches: int = 0
 
     @property
