@@ -9,6 +9,7 @@ import os
 
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider.views import ConnectDiscoveryInfoView
 
 from egov.api import api
 from egov.kernel import health, metrics
@@ -21,6 +22,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("egov.accounts.urls")),
+    # OpenID Connect provider for agency systems (issuer: this site + /o); discovery also at the site's root.
+    path("o/", include("egov.accounts.oidc_urls")),
+    path(".well-known/openid-configuration", ConnectDiscoveryInfoView.as_view(), name="oidc-discovery-root"),
     path("registries/", include("egov.registries.urls")),
     path("", include("egov.portal.urls")),
 ]
