@@ -19,12 +19,14 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from egov.accounts.demo_client import DEMO_CLIENT_ID
 from egov.kernel import ledger
 
 PERSONAL_ID_SCOPE = "personal_id"
@@ -115,9 +117,13 @@ class EgovOAuth2Validator(OAuth2Validator):
     # --- Which applications may be used --------------------------------------------------------------------------
 
     def _load_application(self, client_id, request):
-        """Only applications of an active client system: disabling a client system stops its sign-ins and tokens."""
+        """Only applications of an active client system: disabling a client system stops its sign-ins and tokens;
+        and never the published demo application in production."""
         application = super()._load_application(client_id, request)
         if application is None:
+            return None
+        if settings.ENV == "production" and client_id == DEMO_CLIENT_ID:  # its secret is in the README
+            request.client = None
             return None
         link = link_of(application)
         if link is None or not link.client.is_active:
