@@ -5,9 +5,10 @@
 * Directly: the client system authenticates with its API key (``Authorization: Bearer egk_…``, or ``ApiKey egk_…``,
   or the bare key as GovStack's apiKey scheme sends it), or with an OAuth 2.0 access token that egov's token
   endpoint (``/o/token/``) issued to one of its applications by the client credentials grant (``Bearer …``;
-  API keys always start with ``egk_``, so the two never mix). A token issued to a person's sign-in is refused here: it
-  speaks for that person towards the agency system, not for the system towards egov. A ``Information-Mediator-Client`` header from an untrusted
-  source must name the same system as the key, or the call is refused: a forged header never names the caller.
+  API keys always start with ``egk_``, so the two never mix). A token issued to a person's sign-in is refused here:
+  it speaks for that person towards the agency system, not for the system towards egov. A
+  ``Information-Mediator-Client`` header from an untrusted source must name the same system as the key or token, or
+  the call is refused: a forged header never names the caller.
 * A signed-in person (browser session): citizens and officers, for the API calls their pages make. Unsafe methods
   then need the CSRF token like any form.
 
