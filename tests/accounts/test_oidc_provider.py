@@ -214,3 +214,41 @@ def test_an_officer_finishes_the_second_factor_before_signing_in_elsewhere(provi
     assert "/accounts/totp" in after_password
     # Going straight to the authorize URL does not skip the code step either.
     assert "/accounts/totp" in browser.get(url).headers["Location"]
+
+
+def test_bad_requests_get_clear_errors_never_a_500(provider):
+    base, relying = provider["base"], provider["relying"]
+    system_app, system_secret = register_oidc_client(caller=SYSTEM, client=provider["system"], kind="system")
+    system_token = requests.post(f"{base}/o/token/", data={"grant_type": "client_credentials"}, timeout=30,
+                                 auth=(system_app.client_id, system_secret)).json()["access_token"]
+    answers = {
+        "authorize without parameters": requests.get(f"{base}/o/authorize/", timeout=30, allow_redirects=False),
+        "token without anything": requests.post(f"{base}/o/token/", timeout=30),
+        "token with an unknown grant": requests.post(f"{base}/o/token/", data={"grant_type": "magic"}, timeout=30,
+                                                     auth=(relying.client_id, relying.client_secret)),
+        "authorization code grant without a code": requests.post(
+            f"{base}/o/token/", data={"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI}, timeout=30,
+            auth=(relying.client_id, relying.client_secret)),
+        "a sign-in application asking for client credentials": requests.post(
+            f"{base}/o/token/", data={"grant_type": "client_credentials"}, timeout=30,
+            auth=(relying.client_id, relying.client_secret)),
+        "userinfo without a token": requests.get(f"{base}/o/userinfo/", timeout=30),
+        "userinfo with garbage": requests.get(f"{base}/o/userinfo/", headers={"Authorization": "Bearer x"},
+                                              timeout=30),
+        "userinfo with a system token": requests.get(f"{base}/o/userinfo/", timeout=30,
+                                                     headers={"Authorization": f"Bearer {system_token}"}),
+        "logout with a garbage hint": requests.get(f"{base}/o/logout/?id_token_hint=abc.def.ghi", timeout=30,
+                                                   allow_redirects=False),
+        "logout to an unregistered address": requests.get(
+            f"{base}/o/logout/?client_id={relying.client_id}&post_logout_redirect_uri=https://evil.example/",
+            timeout=30, allow_redirects=False),
+        "introspect without credentials": requests.post(f"{base}/o/introspect/", data={"token": "x"}, timeout=30),
+        "revoke with garbage": requests.post(f"{base}/o/revoke_token/", data={"token": "x"}, timeout=30,
+                                             auth=(relying.client_id, relying.client_secret)),
+    }
+    failures = {name: answer.status_code for name, answer in answers.items() if answer.status_code >= 500}
+    assert failures == {}
+    assert answers["token with an unknown grant"].json()["error"] == "unsupported_grant_type"
+    assert answers["a sign-in application asking for client credentials"].json()["error"] == "unauthorized_client"
+    assert answers["userinfo with a system token"].status_code in (401, 403)
+    assert "evil.example" not in answers["logout to an unregistered address"].headers.get("Location", "")

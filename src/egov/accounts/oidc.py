@@ -91,7 +91,8 @@ class EgovOAuth2Validator(OAuth2Validator):
     }
 
     def get_additional_claims(self):
-        """Request-agnostic form (one argument): the values are functions, called only for granted scopes."""
+        """Request-agnostic form (one argument): the values are functions, called only for granted scopes. ``sub``
+        here replaces DOT's default, the database id in clear."""
         return {
             "sub": lambda request: subject_of(request.user),
             "name": lambda request: " ".join(p for p in (request.user.last_name, request.user.first_name) if p),
@@ -103,11 +104,6 @@ class EgovOAuth2Validator(OAuth2Validator):
             "assurance_level": lambda request: request.user.assurance_level,
             "personal_id_number": lambda request: release_personal_id(request.user, request.client),
         }
-
-    def get_claim_dict(self, request):
-        claims = super().get_claim_dict(request)
-        claims["sub"] = self.get_additional_claims()["sub"]  # DOT's default is the database id in clear
-        return claims
 
     def get_oidc_claims(self, token, token_handler, request):
         # Empty values are left out rather than sent as "" or null: "no phone number" is not a phone number.
@@ -130,6 +126,12 @@ class EgovOAuth2Validator(OAuth2Validator):
             request.client = None
             return None
         return application
+
+    def validate_bearer_token(self, token, scopes, request):
+        """A client-credentials token speaks for no person: it gets no userinfo (401), whatever scopes it holds."""
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        return request.user is not None or "openid" not in (scopes or [])
 
     # --- Authorization codes: a replay gets a specific answer and revokes what the code gave -----------------------
 
