@@ -14,7 +14,7 @@ from egov.registries import services as registries
 from egov.registries.models import PersonalData
 from tests.accounts.conftest import PASSWORD
 from tests.accounts.oidc_flow import (
-    POST_LOGOUT_URI, REDIRECT_URI, Browser, Relying, query_of, sign_in_and_consent, start,
+    POST_LOGOUT_URI, REDIRECT_URI, Browser, Relying, csrf_of, hidden_fields, query_of, sign_in_and_consent, start,
 )
 
 PIN = "079090001234"
@@ -200,9 +200,22 @@ def test_logout_from_the_agency_system_ends_the_egov_session(provider):
 
 
 def test_logout_without_an_id_token_asks_first(provider):
-    browser = browser_for(provider)
+    relying, browser = provider["relying"], browser_for(provider)
+    sign_in_and_consent(relying, browser, "openid", "an.nguyen", PASSWORD)
     page = browser.get("/o/logout/")
     assert page.status_code == 200 and "Sign out of egov?" in page.text
+    stay = browser.http.post(f"{provider['base']}/o/logout/", allow_redirects=False, timeout=30,
+                             data={"csrfmiddlewaretoken": csrf_of(page.text), **hidden_fields(page.text)},
+                             headers={"Referer": f"{provider['base']}/o/logout/"})
+    assert "You are still signed in" in stay.text  # "Stay signed in": nothing ended
+    _session, url, _verifier, _nonce = start(relying, browser, "openid")
+    assert browser.get(url).status_code == 200  # still signed in: straight to the consent screen
+    page = browser.get("/o/logout/")
+    out = browser.http.post(f"{provider['base']}/o/logout/", allow_redirects=False, timeout=30,
+                            data={"csrfmiddlewaretoken": csrf_of(page.text), **hidden_fields(page.text), "allow": "on"},
+                            headers={"Referer": f"{provider['base']}/o/logout/"})
+    assert out.status_code == 302
+    assert "/accounts/login/" in browser.get(url).headers["Location"]
 
 
 def test_an_officer_finishes_the_second_factor_before_signing_in_elsewhere(provider, make_user, agencies):
