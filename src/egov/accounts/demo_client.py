@@ -144,8 +144,7 @@ class DemoRelyingParty:
                 status, headers, body = self.route(environ)
             except Exception as exc:  # noqa: BLE001 (a demo page says what went wrong rather than a bare 500)
                 status, headers, body = "502 Bad Gateway", [], self.page(
-                    _("Sign-in failed"), f'<p class="error">{html.escape(str(exc))}</p>'
-                    f'<p><a href="/">{html.escape(_("Back"))}</a></p>')
+                    _("Sign-in failed"), f'<p class="error">{html.escape(str(exc))}</p>' + self.back_link())
         data = body.encode("utf-8")
         start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data))),
                                  *headers])
@@ -170,7 +169,7 @@ class DemoRelyingParty:
             return self.logout(session, headers)
         if path == "/":
             return "200 OK", headers, self.home(session)
-        return "404 Not Found", headers, self.page(_("Not found"), f'<p><a href="/">{html.escape(_("Back"))}</a></p>')
+        return "404 Not Found", headers, self.page(_("Not found"), self.back_link())
 
     def login(self, session, headers):
         verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
@@ -183,12 +182,11 @@ class DemoRelyingParty:
         if query.get("error"):
             reason = query.get("error_description") or query["error"]
             return "200 OK", headers, self.page(_("You were not signed in"), (
-                f'<p class="error">{html.escape(query["error"])}: {html.escape(reason)}</p>'
-                f'<p><a href="/">{html.escape(_("Back"))}</a></p>'))
+                f'<p class="error">{html.escape(query["error"])}: {html.escape(reason)}</p>' + self.back_link()))
         if not session.get("state") or query.get("state") != session["state"]:
+            mismatch = _("This sign-in answer does not match the one this browser started (state). Start again.")
             return "400 Bad Request", headers, self.page(_("Sign-in failed"), (
-                f'<p class="error">{html.escape(_("This sign-in answer does not match the one this browser started (state). Start again."))}</p>'  # noqa: E501
-                f'<p><a href="/">{html.escape(_("Back"))}</a></p>'))
+                f'<p class="error">{html.escape(mismatch)}</p>' + self.back_link()))
         client = self.oauth(state=session["state"])
         answer_url = f"{self.base_url}/callback?{environ.get('QUERY_STRING', '')}"
         token = client.fetch_token(self.metadata()["token_endpoint"], authorization_response=answer_url,
@@ -211,17 +209,25 @@ class DemoRelyingParty:
 
     def home(self, session) -> str:
         if not session.get("claims"):
+            intro = _("This is a demo of an agency system. Its users sign in with their egov account.")
+            button = _("Sign in with egov")
             return self.page(_("Demo agency portal"), (
-                f"<p>{html.escape(_('This is a demo of an agency system. Its users sign in with their egov account.'))}</p>"  # noqa: E501
-                f'<p><a class="button" href="/login">{html.escape(_("Sign in with egov"))}</a></p>'))
+                f'<p>{html.escape(intro)}</p><p><a class="button" href="/login">{html.escape(button)}</a></p>'))
         rows = "".join(f"<tr><th scope=\"row\"><code>{html.escape(k)}</code></th><td>{html.escape(str(v))}</td></tr>"
                        for k, v in sorted(session["claims"].items()))
         userinfo = html.escape(json.dumps(session["userinfo"], ensure_ascii=False, indent=2))
+        texts = [html.escape(text) for text in (
+            _("egov vouched for you. The ID token (verified with egov’s published keys) says:"),
+            _("Claims in the ID token"), _("Answer of the userinfo endpoint"), _("Sign out (here and at egov)"))]
         return self.page(_("You are signed in"), (
-            f"<p>{html.escape(_('egov vouched for you. The ID token (verified with egov’s published keys) says:'))}</p>"
-            f"<table><caption>{html.escape(_('Claims in the ID token'))}</caption>{rows}</table>"
-            f"<h2>{html.escape(_('Answer of the userinfo endpoint'))}</h2><pre>{userinfo}</pre>"
-            f'<p><a class="button" href="/logout">{html.escape(_("Sign out (here and at egov)"))}</a></p>'))
+            f"<p>{texts[0]}</p><table><caption>{texts[1]}</caption>{rows}</table>"
+            f"<h2>{texts[2]}</h2><pre>{userinfo}</pre>"
+            f'<p><a class="button" href="/logout">{texts[3]}</a></p>'))
+
+    @staticmethod
+    def back_link() -> str:
+        back = _("Back")
+        return f'<p><a href="/">{html.escape(back)}</a></p>'
 
     def page(self, title: str, body: str) -> str:
         return PAGE.format(lang=translation.get_language() or "vi", title=html.escape(title), body=body,
