@@ -36,8 +36,10 @@ def refuse_in_production(what: str) -> None:
         raise ImproperlyConfigured(f"{what} is refused with EGOV_ENV=production: its client secret is published.")
 
 
-def demo_urls(bind: str = DEMO_CLIENT_BIND) -> tuple[str, str]:
-    return f"http://{bind}/callback", f"http://{bind}/"
+def demo_urls(bind: str = DEMO_CLIENT_BIND) -> tuple[list[str], list[str]]:
+    """Redirect and post-logout addresses of the demo client: the default address, and ``bind``'s when it differs."""
+    binds = list(dict.fromkeys([DEMO_CLIENT_BIND, bind]))
+    return [f"http://{b}/callback" for b in binds], [f"http://{b}/" for b in binds]
 
 
 @transaction.atomic
@@ -67,15 +69,15 @@ def ensure_demo_sign_in_application(bind: str = DEMO_CLIENT_BIND):
     elif not client.is_active:
         client.is_active = True
         client.save(update_fields=["is_active"])
-    redirect_uri, logout_uri = demo_urls(bind)
+    redirect_uris, logout_uris = demo_urls(bind)
     application = get_application_model().objects.filter(client_id=DEMO_CLIENT_ID).first()
     if application is None:
         application, _secret = exchange.register_oidc_client(
-            caller=SYSTEM, client=client, kind=OidcApplication.Kind.SIGN_IN, redirect_uris=[redirect_uri],
-            post_logout_redirect_uris=[logout_uri], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+            caller=SYSTEM, client=client, kind=OidcApplication.Kind.SIGN_IN, redirect_uris=redirect_uris,
+            post_logout_redirect_uris=logout_uris, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         return application, True
     application.client_secret = DEMO_CLIENT_SECRET  # hashed again on save
-    application.redirect_uris, application.post_logout_redirect_uris = redirect_uri, logout_uri
+    application.redirect_uris, application.post_logout_redirect_uris = " ".join(redirect_uris), " ".join(logout_uris)
     application.save()
     OidcApplication.objects.update_or_create(application=application,
                                              defaults={"client": client, "kind": OidcApplication.Kind.SIGN_IN})
@@ -241,6 +243,10 @@ def run(*, bind: str = DEMO_CLIENT_BIND, provider: str = "http://127.0.0.1:8000"
 
     refuse_in_production("The demo agency client")
     host, _colon, port = bind.rpartition(":")
+    if bind != DEMO_CLIENT_BIND:
+        # Demo only (refused in production): let egov accept this address too. A real agency system's addresses
+        # are registered by the platform administrator.
+        ensure_demo_sign_in_application(bind=bind)
 
     class Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True
