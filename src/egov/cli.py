@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true", help="also load demo agencies and accounts")
     totp = sub.add_parser("demo-totp", help="print the current TOTP code of a demo officer account (not in production)")
     totp.add_argument("username")
+    demo_client = sub.add_parser("demo-client", help="run a demo agency system on http://127.0.0.1:8001 whose users "
+                                 "sign in with egov (single sign-on; not in production)")
+    demo_client.add_argument("--bind", default="127.0.0.1:8001", help="address:port of the demo agency system")
+    demo_client.add_argument("--provider", default="http://127.0.0.1:8000", help="egov's address (the OpenID provider)")
     sub.add_parser("check", help="check configuration and that no model change lacks a migration")
     audit = sub.add_parser("audit", help="event ledger integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -103,6 +107,18 @@ def main(argv: list[str] | None = None) -> None:
         _call("egov_seed", demo=args.demo)
     elif args.command == "demo-totp":
         _call("demo_totp", args.username)
+    elif args.command == "demo-client":
+        from django.core.exceptions import ImproperlyConfigured
+
+        from egov.accounts import demo_client
+
+        try:
+            demo_client.run(bind=args.bind, provider=args.provider)
+        except ImproperlyConfigured as exc:
+            print(f"egov demo-client: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        except KeyboardInterrupt:
+            pass
     elif args.command == "check":
         _call("egov_check")
     elif args.command == "audit":

@@ -103,6 +103,52 @@ def demo_data_keys() -> str:
     return crypto.demo_keys_spec()
 
 
+def oidc_rsa_private_key(data: Path, *, create: bool) -> str:
+    """The RSA private key (PEM) that signs OpenID Connect ID tokens, kept outside the database like the ledger's
+    checkpoint key. ``EGOV_OIDC_RSA_KEY`` holds the PEM itself or a path to it; unset, the key file is
+    ``$EGOV_DATA_DIR/keys/oidc-rsa.pem``. Outside production a missing file is generated once (mode 0600), so the
+    demo's agency systems keep verifying tokens across restarts; in production "" is returned and
+    ``refuse_unsafe_production`` refuses to start, because a key made silently next to the database protects nothing."""
+    raw = os.environ.get("EGOV_OIDC_RSA_KEY", "").strip()
+    if raw.startswith("-----BEGIN"):
+        pem = raw.replace("\\n", "\n")  # a PEM passed on one line with literal \n
+    else:
+        path = Path(raw).expanduser().resolve() if raw else data / "keys" / "oidc-rsa.pem"
+        if not path.exists():
+            if raw or not create:
+                return ""
+            _create_rsa_key(path)
+        pem = path.read_text()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"EGOV_OIDC_RSA_KEY is not an unencrypted PEM private key: {exc}") from None
+    if not isinstance(key, RSAPrivateKey) or key.key_size < 2048:
+        raise ImproperlyConfigured("EGOV_OIDC_RSA_KEY must be an RSA private key of at least 2048 bits (ID tokens "
+                                   "are signed RS256).")
+    return pem
+
+
+def _create_rsa_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+
+
+
+
 # The fake national eID's published client (egov.accounts.fake_eid): demo only, refused in production.
 DEMO_EID_CLIENT_ID = "egov-demo"
 DEMO_EID_CLIENT_SECRET = "demo-eid-secret-published-never-use-in-production"
@@ -125,7 +171,7 @@ def eid_problems(issuer: str, client_id: str, client_secret: str) -> list[str]:
 
 def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[str], data_keys: str = "",
                              eid: tuple[str, str, str] = ("", "", ""), sms_backend: str = "",
-                             sms_url: str = "") -> None:
+                             sms_url: str = "", oidc_key: str | None = None) -> None:
     problems = []
     if sms_backend.endswith("OutboxSmsBackend"):
         problems.append("EGOV_SMS_BACKEND: the demo outbox sends no SMS; set a real provider "
@@ -145,6 +191,9 @@ def refuse_unsafe_production(secret_key: str, debug: bool, allowed_hosts: list[s
         problems.append("EGOV_DATA_KEYS: set personal-data keys of your own (`egov keys new ID`); the demo key "
                         "is refused in production")
     problems.extend(eid_problems(*eid))
+    if oidc_key is not None and not oidc_key:
+        problems.append("EGOV_OIDC_RSA_KEY: set the RSA private key (PEM, or the path of a PEM file) that signs "
+                        "OpenID Connect ID tokens; egov does not generate one in production")
     if problems:
         raise ImproperlyConfigured("egov refuses to start with EGOV_ENV=production:\n  - " + "\n  - ".join(problems))
 

@@ -23,6 +23,10 @@ PERSONAL_DATA_KEYS = config.env("EGOV_DATA_KEYS", "" if ENV == "production" else
 # Sources trusted to pass the calling system's identity in the Information-Mediator-Client header (IP or CIDR).
 TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
 
+# Signs OpenID Connect ID tokens (egov as single sign-on for agency systems): EGOV_OIDC_RSA_KEY, a PEM or its path.
+OIDC_RSA_PRIVATE_KEY = config.oidc_rsa_private_key(DATA_DIR, create=ENV != "production")
+
+
 # Sign-in with the national eID (VNeID-like OpenID Connect provider): off unless an issuer is configured. Its discovery
 # document is read from ``EGOV_EID_ISSUER``/.well-known/openid-configuration. `egov demo` points it at `egov fake-eid`.
 EID_ISSUER = config.env("EGOV_EID_ISSUER", "")
@@ -39,7 +43,7 @@ if ENV == "production":
     config.refuse_unsafe_production(SECRET_KEY, DEBUG, ALLOWED_HOSTS, PERSONAL_DATA_KEYS,
                                     eid=(EID_ISSUER, EID_CLIENT_ID, EID_CLIENT_SECRET),
                                     sms_backend=config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND),
-                                    sms_url=config.env("EGOV_SMS_URL", ""))
+                                    sms_url=config.env("EGOV_SMS_URL", ""), oidc_key=OIDC_RSA_PRIVATE_KEY)
 
 INSTALLED_APPS = [
     "egov.accounts.admin_site.EgovAdminConfig",
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "ninja",
+    "oauth2_provider",
     "egov.kernel",
     "egov.registries",
     "egov.accounts",
@@ -164,6 +169,49 @@ LOGIN_THROTTLE_WINDOW_SECONDS = config.env_int("EGOV_LOGIN_THROTTLE_WINDOW", 900
 # Wider per client address than per account: a commune office shares one NAT address.
 LOGIN_THROTTLE_ADDRESS_FAILURES = config.env_int("EGOV_LOGIN_THROTTLE_ADDRESS_FAILURES", 20)
 OTP_TOTP_ISSUER = "egov"
+
+# egov as OpenID Connect provider (django-oauth-toolkit) for agency systems: see egov.accounts.oidc. Each OAuth
+# application belongs to a client system (egov.exchange), registered by the platform administrator.
+# DOT's models are swappable; naming them lets egov's migrations depend on them (Django resolves the setting).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # The logout page asks the person unless the agency system proves who it is with the ID token it holds.
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "PKCE_REQUIRED": True,
+    "OAUTH2_VALIDATOR_CLASS": "egov.accounts.oidc.EgovOAuth2Validator",
+    "SCOPES": {
+        "openid": _("Know that it is you: a stable identifier of your egov account and how far your identity is "
+                    "verified"),
+        "profile": _("Your name"),
+        "email": _("Your email address"),
+        "phone": _("Your phone number"),
+        "personal_id": _("Your personal identification number (from the population registry)"),
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": config.env_int("EGOV_OIDC_ACCESS_TOKEN_SECONDS", 3600),
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 14 * 24 * 3600,
+    # RFC 9700 (OAuth 2.0 security best current practice), adopted now: no implicit or password grant, S256 PKCE
+    # only, access and refresh tokens stored as digests (like API keys: a database copy gives no usable token).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # http is let through here only because registration (egov.exchange.services.register_oidc_client) accepts
+    # plain http for loopback addresses alone: every other redirect address is https.
+    "ALLOWED_SCHEMES": ["https", "http"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = ENV == "production"

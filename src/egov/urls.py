@@ -9,6 +9,7 @@ import os
 
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider.views import ConnectDiscoveryInfoView
 
 from egov.api import api
 from egov.kernel import health, metrics
@@ -23,6 +24,9 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/eid/", include("egov.accounts.eid_urls")),
     path("accounts/", include("egov.accounts.urls")),
+    # OpenID Connect provider for agency systems (issuer: this site + /o); discovery also at the site's root.
+    path("o/", include("egov.accounts.oidc_urls")),
+    path(".well-known/openid-configuration", ConnectDiscoveryInfoView.as_view(), name="oidc-discovery-root"),
     path("registries/", include("egov.registries.urls")),
     path("demo/outbox/", demo_outbox, name="demo-outbox"),
     path("business/", include("egov.accounts.business_urls")),

@@ -77,3 +77,17 @@ def new_installation(tmp_path):
     yield make
     for installation in made:
         installation.drop()
+
+
+_RSA_PEM: list[str] = []
+
+
+def rsa_pem() -> str:
+    """An RSA key of the production kind (EGOV_OIDC_RSA_KEY), made once per test session."""
+    if not _RSA_PEM:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        _RSA_PEM.append(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    return _RSA_PEM[0]

@@ -3,13 +3,14 @@ configuration summary that never shows a secret."""
 import pytest
 
 from egov.kernel.management.commands.egov_check import migration_conflicts, missing_migrations
-from tests.cli.conftest import postgres_url
+from tests.cli.conftest import postgres_url, rsa_pem
 
 GOOD_PRODUCTION = {
     "EGOV_ENV": "production",
     "EGOV_SECRET_KEY": "a-production-secret-key-of-our-own-0123456789-abcdefghij",
     "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
     "EGOV_DATA_KEYS": "prod2026:cHJvZHVjdGlvbi1wZXJzb25hbC1kYXRhLWtleS0zMmI=",
+    "EGOV_OIDC_RSA_KEY": rsa_pem(),
     "EGOV_DEBUG": None,
     "EGOV_SMS_BACKEND": "egov.notifications.backends.HttpSmsBackend",
     "EGOV_SMS_URL": "https://sms.example.gov.vn/send",
@@ -52,6 +53,7 @@ def test_a_good_production_configuration_passes_and_shows_no_secret(migrated):
     assert "debug (EGOV_DEBUG): off" in result.stdout
     output = result.stdout + result.stderr
     assert GOOD_PRODUCTION["EGOV_SECRET_KEY"] not in output
+    assert "PRIVATE KEY" not in output
     assert "pw-s3cret" not in output
 
 

@@ -2,7 +2,7 @@
 what to fix (and the exit code says which kind of failure), never a traceback."""
 import pytest
 
-from tests.cli.conftest import egov
+from tests.cli.conftest import egov, rsa_pem
 
 DEMO_KEY = "egov-demo-secret-key-do-not-use-in-production-0123456789"
 OWN_KEY = "a-production-secret-key-of-our-own-0123456789-abcdefghij"
@@ -35,7 +35,8 @@ def test_missing_argument_is_named():
 def test_help_lists_every_command():
     result = egov("--help")
     assert result.returncode == 0
-    for command in ("demo", "serve", "worker", "migrate", "seed", "check", "audit", "backup", "restore"):
+    for command in ("demo", "serve", "worker", "migrate", "seed", "check", "audit", "backup", "restore",
+                    "demo-client"):
         assert command in result.stdout
 
 
@@ -75,7 +76,7 @@ def test_a_bad_boolean_names_the_variable(tmp_path):
 
 
 GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOSTS": "egov.example.gov.vn",
-        "EGOV_DATA_KEYS": OWN_DATA_KEYS, "EGOV_DEBUG": None,
+        "EGOV_DATA_KEYS": OWN_DATA_KEYS, "EGOV_OIDC_RSA_KEY": rsa_pem(), "EGOV_DEBUG": None,
         "EGOV_SMS_BACKEND": "egov.notifications.backends.HttpSmsBackend", "EGOV_SMS_URL": "https://sms.example.vn/send"}
 
 
@@ -91,15 +92,37 @@ GOOD = {"EGOV_ENV": "production", "EGOV_SECRET_KEY": OWN_KEY, "EGOV_ALLOWED_HOST
         ({"EGOV_DATA_KEYS": DEMO_DATA_KEYS}, "EGOV_DATA_KEYS", "the demo key is refused in production"),
         ({"EGOV_SMS_BACKEND": None}, "EGOV_SMS_BACKEND", "the demo outbox sends no SMS"),
         ({"EGOV_SMS_URL": None}, "EGOV_SMS_URL", "the SMS provider's address"),
+        ({"EGOV_OIDC_RSA_KEY": None}, "EGOV_OIDC_RSA_KEY", "egov does not generate one in production"),
+        ({"EGOV_OIDC_RSA_KEY": "/nonexistent/oidc.pem"}, "EGOV_OIDC_RSA_KEY", "signs OpenID Connect ID tokens"),
     ],
     ids=["no-secret-key", "demo-secret-key", "short-secret-key", "debug-on", "no-allowed-hosts", "no-data-keys",
-         "demo-data-keys", "demo-sms-outbox", "no-sms-url"],
+         "demo-data-keys", "demo-sms-outbox", "no-sms-url", "no-oidc-key", "missing-oidc-key-file"],
 )
 @pytest.mark.parametrize("command", ["check", "serve"])
 def test_production_refuses_unsafe_settings_naming_the_variable(command, change, variable, message, tmp_path):
     result = egov(command, env={**GOOD, **change, "EGOV_DATA_DIR": str(tmp_path)})
     assert_clean_failure(result, 2, "egov refuses to start with EGOV_ENV=production", f"- {variable}: ", message)
     assert OWN_KEY not in result.stderr
+
+
+def test_an_oidc_key_that_is_not_an_rsa_pem_is_named(tmp_path):
+    result = egov("check", env={"EGOV_OIDC_RSA_KEY": "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----",
+                                "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "egov: configuration error: EGOV_OIDC_RSA_KEY is not an unencrypted PEM")
+
+
+def test_outside_production_the_oidc_key_is_made_once_in_the_data_directory(tmp_path):
+    assert egov("check", env={"EGOV_DATA_DIR": str(tmp_path)}).returncode in (0, 1)
+    key = tmp_path / "keys" / "oidc-rsa.pem"
+    first = key.read_text()
+    assert "PRIVATE KEY" in first and oct(key.stat().st_mode & 0o777) == "0o600"
+    egov("check", env={"EGOV_DATA_DIR": str(tmp_path)})
+    assert key.read_text() == first
+
+
+def test_the_demo_client_is_refused_in_production(tmp_path):
+    result = egov("demo-client", env={**GOOD, "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "egov demo-client: The demo agency client is refused with EGOV_ENV=production")
 
 
 def test_production_lists_every_unsafe_setting_at_once(tmp_path):

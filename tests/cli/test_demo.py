@@ -54,6 +54,7 @@ def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_w
     assert officer, "egov demo printed no desk officer:\n" + printed
     username, password = officer.groups()
     assert re.search(r"TOTP secret [A-Z2-7]{32}", printed)
+    assert "Demo single sign-on client VN:GOV:000.00.12.H29:sso-demo: client id egov-demo-agency-portal" in printed
 
     browser = Browser(base)
     status, location = browser.post_form("/accounts/login/", {"username": username, "password": password})

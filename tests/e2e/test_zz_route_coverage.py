@@ -19,6 +19,11 @@ EXCLUDED_ROUTES = {
     "healthz", "readyz", "metrics",  # JSON / Prometheus text, visited by test_health_and_readiness_answer_json
     "bench-bare", "bench-verify-reference",  # benchmark-only views, present with EGOV_BENCH_BARE_VIEW=1
     "eid:start", "eid:callback",  # redirects only (to the national eID and back); test_eid_journeys.py passes both
+    # OpenID Connect / OAuth 2.0 endpoints answering JSON (or POST only); their HTML pages, authorize (the consent
+    # screen) and logout, are visited by test_oidc_journeys.py
+    "oauth2_provider:token", "oauth2_provider:revoke-token", "oauth2_provider:introspect",
+    "oauth2_provider:oidc-connect-discovery-info", "oauth2_provider:jwks-info", "oauth2_provider:user-info",
+    "oidc-discovery-root",
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).

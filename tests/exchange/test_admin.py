@@ -145,3 +145,47 @@ def test_persons_and_registries_are_shown_without_personal_data(platform_admin, 
     assert platform_admin.post(f"/admin/registries/person/{person.pk}/delete/").status_code == 403
     assert platform_admin.get("/admin/registries/person/add/").status_code == 403
     assert Person.objects.count() == 1 and Registry.objects.count() == 1
+
+
+SECRET = re.compile(r"client secret <code>([A-Za-z0-9_-]+)</code>")
+
+
+def test_the_platform_admin_gives_a_client_system_a_sign_in_application_and_sees_the_secret_once(platform_admin,
+                                                                                                  agency):
+    from oauth2_provider.models import Application
+
+    from egov.kernel.access import SYSTEM
+
+    client, _key = services.register_client(caller=SYSTEM, identifier="VN:GOV:000.00.12.H29:hotich", name="Hộ tịch",
+                                            agency=agency, grants={"population.verify": []})
+    change = f"/admin/exchange/clientsystem/{client.pk}/change/"
+    response = platform_admin.post(change, {"grants": "population.verify", "oidc_kind": "sign-in",
+                                            "oidc_redirect_uris": "https://hotich.example.gov.vn/oidc/callback\n",
+                                            "_continue": "Save"}, follow=True)
+    page = response.content.decode()
+    [secret] = SECRET.findall(page)
+    application = Application.objects.get()
+    assert application.egov_link.client == client
+    assert application.redirect_uris == "https://hotich.example.gov.vn/oidc/callback"
+    assert application.client_id in page and application.client_secret != secret
+    assert Event.objects.filter(event_type="exchange.oidc_client_registered").count() == 1
+    assert secret not in platform_admin.get(change).content.decode()  # shown once
+    assert application.client_id in platform_admin.get(change).content.decode()  # listed
+
+
+def test_a_bad_redirect_address_is_refused_beside_its_field(platform_admin, agency):
+    from oauth2_provider.models import Application
+
+    from egov.kernel.access import SYSTEM
+
+    client, _key = services.register_client(caller=SYSTEM, identifier="VN:GOV:000.00.12.H29:hotich", name="Hộ tịch",
+                                            agency=agency)
+    response = platform_admin.post(f"/admin/exchange/clientsystem/{client.pk}/change/", {
+        "grants": "", "oidc_kind": "sign-in", "oidc_redirect_uris": "http://hotich.example.gov.vn/cb", "_save": "Save"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "use https" in page and "http://hotich.example.gov.vn/cb" in page
+    assert not Application.objects.exists()
+
+
+def test_applications_are_not_added_outside_a_client_system(platform_admin):
+    assert platform_admin.get("/admin/oauth2_provider/application/add/").status_code == 403

@@ -3,16 +3,22 @@
 Both go through ``egov.exchange.services`` (``register_client``, ``set_grants``), called while the form is validated,
 so a refusal appears beside the field it is about and nothing typed is lost. The API key is shown once, in the message
 after registration; only its digest and first characters are stored, so it can never be shown again.
+
+On a registered client system the administrator also gives it OpenID Connect / OAuth 2.0 applications
+(``services.register_oidc_client``): a sign-in application (its users sign in with egov) with its redirect addresses,
+or a system application (client credentials). The client id and secret are shown once, like the API key. DOT's own
+application admin stays for looking and revoking, but adds nothing: an application without a client system would
+belong to no agency.
 """
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.services import caller_for_user
 from egov.exchange import services
-from egov.exchange.models import ClientSystem
+from egov.exchange.models import ClientSystem, OidcApplication
 from egov.kernel.access import Denied
 
 GRANTS_HELP = _("One service per line, then a colon and the allowed purposes separated by semicolons (purposes matter "
@@ -86,11 +92,34 @@ class ClientSystemAddForm(forms.ModelForm):
             self.instance = client
 
 
+def _uri_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 class ClientSystemChangeForm(forms.ModelForm):
-    """Change the rights only (``services.set_grants``); identity and key never change here."""
+    """Change the rights (``services.set_grants``) and add an OpenID Connect application
+    (``services.register_oidc_client``); identity and key never change here."""
 
     grants = GrantsField()
+    oidc_kind = forms.ChoiceField(
+        label=_("Add an application"), required=False,
+        choices=[("", _("— none —")), *OidcApplication.Kind.choices],
+        help_text=_("Sign-in: the system's users sign in with their egov account (OpenID Connect). System: the "
+                    "system calls egov's APIs with OAuth 2.0 access tokens (client credentials) instead of its API "
+                    "key. The client id and secret are shown once, after saving."))
+    oidc_redirect_uris = forms.CharField(
+        label=_("Redirect addresses"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80, "spellcheck": "false"}),
+        help_text=_("For a sign-in application: one address per line, https (http only on 127.0.0.1 or localhost), "
+                    "where egov sends the person back after signing in."))
+    oidc_post_logout_redirect_uris = forms.CharField(
+        label=_("Addresses after signing out"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80, "spellcheck": "false"}),
+        help_text=_("Optional, one per line: where egov may send the person after signing out at the system's "
+                    "request."))
     caller = None
+    registered_application = None
+    raw_secret = ""
 
     class Meta:
         model = ClientSystem
@@ -105,6 +134,7 @@ class ClientSystemChangeForm(forms.ModelForm):
         super()._post_clean()
         if self.errors:
             return
+        self._register_application()
         grants = self.cleaned_data["grants"]
         current = {s: list(p or []) for s, p in self.instance.grants.values_list("service", "purposes")}
         if grants == current:
@@ -114,6 +144,24 @@ class ClientSystemChangeForm(forms.ModelForm):
                 services.set_grants(self.instance, grants, caller=self.caller)
         except services.InvalidClient as exc:
             self.add_error("grants" if exc.field == "grants" else None, exc.message)
+        except Denied as exc:
+            self.add_error(None, exc.reason)
+
+
+    def _register_application(self):
+        kind = self.cleaned_data.get("oidc_kind")
+        if not kind or self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.registered_application, self.raw_secret = services.register_oidc_client(
+                    caller=self.caller, client=self.instance, kind=kind,
+                    redirect_uris=_uri_lines(self.cleaned_data.get("oidc_redirect_uris")),
+                    post_logout_redirect_uris=_uri_lines(self.cleaned_data.get("oidc_post_logout_redirect_uris")))
+        except services.InvalidClient as exc:
+            field = {"redirect_uris": "oidc_redirect_uris", "post_logout_redirect_uris": "oidc_post_logout_redirect_uris",
+                     "kind": "oidc_kind"}.get(exc.field)
+            self.add_error(field, exc.message)
         except Denied as exc:
             self.add_error(None, exc.reason)
 
@@ -131,12 +179,24 @@ class ClientSystemAdmin(admin.ModelAdmin):
             return [(None, {"fields": ["agency", "identifier", "name", "verify_limit_per_minute", "grants"]})]
         return [(None, {"fields": ["identifier", "name", "agency", "key_hint", "is_active", "verify_limit_per_minute",
                                    "created_at"]}),
-                (_("Rights"), {"fields": ["grants"]})]
+                (_("Rights"), {"fields": ["grants"]}),
+                (_("Single sign-on and OAuth 2.0"), {"fields": ["oidc_applications", "oidc_kind", "oidc_redirect_uris",
+                                                                "oidc_post_logout_redirect_uris"]})]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return ["identifier", "name", "agency", "key_hint", "is_active", "verify_limit_per_minute", "created_at"]
+        return ["identifier", "name", "agency", "key_hint", "is_active", "verify_limit_per_minute", "created_at",
+                "oidc_applications"]
+
+    @admin.display(description=_("Applications"))
+    def oidc_applications(self, obj):
+        links = obj.oidc_applications.select_related("application").order_by("created_at") if obj.pk else []
+        rows = [(link.application.client_id, link.get_kind_display(), link.application.redirect_uris or "—")
+                for link in links]
+        if not rows:
+            return _("None yet.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {} ({})</li>", rows))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         base = ClientSystemChangeForm if obj is not None else ClientSystemAddForm
@@ -150,6 +210,13 @@ class ClientSystemAdmin(admin.ModelAdmin):
                 _("The API key of {identifier} is <code>{key}</code>. Copy it now and hand it to the system's "
                   "operators securely: it is shown only this once, and egov keeps only its digest and its first "
                   "characters ({hint})."), identifier=obj.identifier, key=form.raw_key, hint=obj.key_hint))
+        if change and getattr(form, "raw_secret", ""):
+            messages.warning(request, format_html(
+                _("{identifier} has a new application. Client id <code>{client_id}</code>, client secret "
+                  "<code>{secret}</code>. Copy the secret now and hand it to the system's operators securely: it is "
+                  "shown only this once (egov keeps only a hash of it). Discovery: {discovery}"),
+                identifier=obj.identifier, client_id=form.registered_application.client_id, secret=form.raw_secret,
+                discovery=request.build_absolute_uri("/.well-known/openid-configuration")))
 
     def save_related(self, request, form, formsets, change):
         """Nothing to save: the grants were set by the service while the form was validated."""
@@ -157,3 +224,27 @@ class ClientSystemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The ledger and the message log name client systems; revoke their rights instead.
         return False
+
+
+def _refuse_plain_applications() -> None:
+    """DOT's application admin, kept for looking at applications, but without adding or changing them there: each
+    application belongs to a client system and is made by ``services.register_oidc_client``."""
+    from oauth2_provider.models import get_application_model
+
+    application_model = get_application_model()
+    if not admin.site.is_registered(application_model):
+        return
+    base = type(admin.site.get_model_admin(application_model))
+    admin.site.unregister(application_model)
+
+    class LinkedApplicationAdmin(base):
+        def has_add_permission(self, request):
+            return False
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+    admin.site.register(application_model, LinkedApplicationAdmin)
+
+
+_refuse_plain_applications()

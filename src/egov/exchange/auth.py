@@ -3,8 +3,12 @@
 * Through a trusted Information Mediator (its source address is in ``EGOV_TRUSTED_MEDIATORS``): the mediator has
   authenticated the calling system and names it in ``Information-Mediator-Client``; that header is trusted.
 * Directly: the client system authenticates with its API key (``Authorization: Bearer egk_…``, or ``ApiKey egk_…``,
-  or the bare key as GovStack's apiKey scheme sends it). A ``Information-Mediator-Client`` header from an untrusted
-  source must name the same system as the key, or the call is refused: a forged header never names the caller.
+  or the bare key as GovStack's apiKey scheme sends it), or with an OAuth 2.0 access token that egov's token
+  endpoint (``/o/token/``) issued to one of its applications by the client credentials grant (``Bearer …``;
+  API keys always start with ``egk_``, so the two never mix). A token issued to a person's sign-in is refused here:
+  it speaks for that person towards the agency system, not for the system towards egov. A
+  ``Information-Mediator-Client`` header from an untrusted source must name the same system as the key or token, or
+  the call is refused: a forged header never names the caller.
 * A signed-in person (browser session): citizens and officers, for the API calls their pages make. Unsafe methods
   then need the CSRF token like any form.
 
@@ -69,9 +73,29 @@ def client_caller(request) -> Caller | None:
             raise Unauthenticated(_("Information-Mediator-Client is accepted only from a trusted mediator; "
                                     "authenticate with your API key."))
         return None
-    found = queries.active_client(key_digest=services.key_digest(key))
-    if found is None:
-        raise Unauthenticated(_("The API key is not valid, or its client system is disabled."))
+    if key.startswith(services.KEY_PREFIX):
+        found = queries.active_client(key_digest=services.key_digest(key))
+        if found is None:
+            raise Unauthenticated(_("The API key is not valid, or its client system is disabled."))
+    else:
+        found = _token_client(key)
     if named and services.normalise_identifier(named) != found[0].identifier:
         raise Unauthenticated(_("Information-Mediator-Client names another system than the API key's: refused."))
     return _caller(found)
+
+
+def _token_client(token: str):
+    """(client, agency code, grants) of a client-credentials access token, or 401 saying what is wrong with it."""
+    lookup = queries.client_for_access_token(token)
+    if lookup.status == "ok":
+        return lookup.found
+    if lookup.status == "expired":
+        raise Unauthenticated(_("The access token has expired: get a new one from the token endpoint (client "
+                                "credentials grant)."))
+    if lookup.status == "person":
+        raise Unauthenticated(_("This access token was issued to a person's sign-in; system calls need a token "
+                                "from the client credentials grant (or the API key)."))
+    if lookup.status == "disabled":
+        raise Unauthenticated(_("The access token's client system is disabled or unknown."))
+    raise Unauthenticated(_("The credentials are neither an API key (egk_…) nor an access token that egov issued "
+                            "(it may have been revoked): get a token from the token endpoint."))

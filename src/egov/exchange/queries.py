@@ -1,5 +1,8 @@
 """Reads of the data-sharing component."""
+import hashlib
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connections, router
 
@@ -48,3 +51,39 @@ def active_client(*, key_digest: str | None = None, identifier: str | None = Non
     grants = [(service, purposes if isinstance(purposes, list) else json.loads(purposes or "[]"))
               for *_, service, purposes in rows if service is not None]
     return client, agency_code, grants
+
+
+@dataclass(frozen=True)
+class TokenLookup:
+    """What an access token presented to egov's APIs turned out to be: ``status`` is "ok" (then ``found`` is as
+    ``active_client`` returns), "unknown" (never issued, revoked or deleted), "expired", "person" (issued to a
+    person's sign-in, not to the system itself) or "disabled" (its client system is disabled or it has none)."""
+
+    status: str
+    found: tuple | None = None
+    expires: datetime | None = None
+
+
+def client_for_access_token(raw_token: str) -> TokenLookup:
+    """The client system behind an OAuth 2.0 access token from egov's token endpoint (client credentials). DOT
+    stores only the token's SHA-256 (``token_checksum``), so the token is looked up by its digest."""
+    from oauth2_provider.models import get_access_token_model
+
+    checksum = hashlib.sha256(raw_token.encode()).hexdigest()
+    token = (get_access_token_model().objects.filter(token_checksum=checksum)
+             .select_related("application__egov_link").only("expires", "user_id", "application__egov_link__client_id")
+             .first())
+    if token is None:
+        return TokenLookup("unknown")
+    if token.is_expired():
+        return TokenLookup("expired", expires=token.expires)
+    if token.user_id is not None:
+        return TokenLookup("person")
+    link = getattr(token.application, "egov_link", None) if token.application_id else None
+    if link is None:
+        return TokenLookup("disabled")
+    client = ClientSystem.objects.filter(pk=link.client_id, is_active=True).values_list("identifier").first()
+    found = active_client(identifier=client[0]) if client else None
+    if found is None:
+        return TokenLookup("disabled")
+    return TokenLookup("ok", found=found, expires=token.expires)

@@ -108,3 +108,73 @@ def caller_for_client(client: ClientSystem, *, agency_code: str | None = None,
         rights.update(f"{service}#{purpose}" for purpose in purposes or [])
     return Caller(kind="client", actor=client, agency_code=agency_code or client.agency.code, rights=frozenset(rights),
                   label=client.identifier)
+
+
+# --- OpenID Connect / OAuth 2.0 applications of client systems ----------------------------------------------------
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _check_redirect_uris(uris: list[str], field: str) -> list[str]:
+    """https only, except loopback http (an agency system under development on the operator's machine); no
+    fragments, no wildcards: DOT compares them exactly."""
+    from urllib.parse import urlsplit
+
+    checked = []
+    for uri in uris:
+        uri = uri.strip()
+        if not uri:
+            continue
+        parts = urlsplit(uri)
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            raise InvalidClient(field, _("“%(uri)s” is not an absolute http(s) address.") % {"uri": uri})
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise InvalidClient(field, _("“%(uri)s”: use https (plain http is accepted only on this machine, "
+                                         "127.0.0.1 or localhost).") % {"uri": uri})
+        if parts.fragment or "*" in uri:
+            raise InvalidClient(field, _("“%(uri)s”: a redirect address may not have a #fragment or a wildcard.")
+                                % {"uri": uri})
+        checked.append(uri)
+    return checked
+
+
+@transaction.atomic
+def register_oidc_client(*, caller: Caller, client: ClientSystem, kind: str, redirect_uris: list[str] | None = None,
+                         post_logout_redirect_uris: list[str] | None = None, client_id: str | None = None,
+                         client_secret: str | None = None):
+    """Give a client system an OAuth 2.0 / OpenID Connect application; returns it and its client secret, shown once
+    (DOT stores only a hash of it). ``kind`` "sign-in": its users sign in with egov (authorization code + PKCE, ID
+    tokens signed RS256), at least one redirect address; "system": it calls egov's APIs with client-credentials
+    access tokens. ``client_id``/``client_secret`` are for the published demo only; otherwise both are random."""
+    from oauth2_provider.models import get_application_model
+
+    from egov.exchange.models import OidcApplication
+
+    _require_platform_admin(caller)
+    Application = get_application_model()
+    if kind not in OidcApplication.Kind.values:
+        raise InvalidClient("kind", _("Choose the kind of application: sign-in or system."))
+    if not client.is_active:
+        raise InvalidClient(None, _("The client system is disabled: enable it before giving it an application."))
+    redirects = _check_redirect_uris(list(redirect_uris or []), "redirect_uris")
+    logouts = _check_redirect_uris(list(post_logout_redirect_uris or []), "post_logout_redirect_uris")
+    if kind == OidcApplication.Kind.SIGN_IN and not redirects:
+        raise InvalidClient("redirect_uris", _("A sign-in application needs at least one redirect address, where "
+                                               "egov sends the person back after signing in."))
+    if kind == OidcApplication.Kind.SYSTEM:
+        redirects, logouts = [], []
+    raw_secret = client_secret or secrets.token_urlsafe(48)
+    fields = {"client_id": client_id} if client_id else {}
+    application = Application(
+        name=client.name[:255], client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=(Application.GRANT_AUTHORIZATION_CODE if kind == OidcApplication.Kind.SIGN_IN
+                                  else Application.GRANT_CLIENT_CREDENTIALS),
+        redirect_uris=" ".join(redirects), post_logout_redirect_uris=" ".join(logouts),
+        algorithm=Application.RS256_ALGORITHM if kind == OidcApplication.Kind.SIGN_IN else Application.NO_ALGORITHM,
+        client_secret=raw_secret, hash_client_secret=True, skip_authorization=False, **fields)
+    application.save()
+    OidcApplication.objects.create(client=client, application=application, kind=kind)
+    ledger.append("exchange.oidc_client_registered", partition=client.agency.code, actor=caller.actor, subject=client,
+                  payload={"identifier": client.identifier, "client_id": application.client_id, "kind": kind,
+                           "redirect_uris": redirects, "post_logout_redirect_uris": logouts})
+    return application, raw_secret

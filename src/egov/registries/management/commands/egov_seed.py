@@ -81,6 +81,12 @@ class Command(BaseCommand):
             if demo_population.link_demo_citizen():
                 self.stdout.write(f"{demo_population.DEMO_CITIZEN_USERNAME} is linked to the demo person "
                                   f"{demo_population.DEMO_CITIZEN_PIN}.")
+            from egov.accounts import demo_client
+
+            if demo_client.ensure_demo_sign_in_application() is not None:
+                self.stdout.write(f"Demo single sign-on client {demo_client.DEMO_SSO_IDENTIFIER}: client id "
+                                  f"{demo_client.DEMO_CLIENT_ID}, secret {demo_client.DEMO_CLIENT_SECRET}; run "
+                                  "`egov demo-client` and open http://127.0.0.1:8001/.")
         self.stdout.write(f"Seed done in {time.perf_counter() - started:.1f} s.")
 
     def _demo_agencies(self) -> int:
