@@ -404,3 +404,23 @@ def test_a_key_rotation_re_seals_messages_and_pending_contact_changes(citizen, s
     browser.post(code_page, {"code": code})
     user.refresh_from_db()
     assert user.email == "moi@example.org"
+
+
+def test_nobody_signs_another_person_out_of_an_agency_system(make_user):
+    from datetime import timedelta as delta
+
+    from django.core.exceptions import PermissionDenied
+    from oauth2_provider.models import AccessToken, Application
+
+    owner, other = make_user("cong-dan"), make_user("nguoi-khac")
+    app = Application.objects.create(name="Hộ tịch", client_type="confidential",
+                                     authorization_grant_type="authorization-code", redirect_uris="https://a.example/cb")
+    AccessToken.objects.create(user=owner, application=app, token="t-1", expires=timezone.now() + delta(hours=1),
+                               scope="openid")
+    browser = Client()
+    browser.force_login(other)
+    assert browser.post("/accounts/sessions/", {"system": app.pk}).status_code == 404
+    assert browser.post("/accounts/sessions/", {"system": "x"}).status_code == 400
+    with pytest.raises(PermissionDenied):
+        services.revoke_system_access(other, app.pk)
+    assert AccessToken.objects.filter(user=owner).count() == 1

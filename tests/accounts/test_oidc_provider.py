@@ -1,6 +1,7 @@
 """egov as OpenID Connect provider, tested end to end: a real server process on loopback, Authlib as the agency
 system, requests as the person's browser. Discovery, authorization code with PKCE, consent, ID token checked
 against the JWKS, userinfo, claims by scope, replayed codes, denials and logout."""
+import re
 from datetime import date
 
 import pytest
@@ -265,3 +266,30 @@ def test_bad_requests_get_clear_errors_never_a_500(provider):
     assert answers["a sign-in application asking for client credentials"].json()["error"] == "unauthorized_client"
     assert answers["userinfo with a system token"].status_code in (401, 403)
     assert "evil.example" not in answers["logout to an unregistered address"].headers.get("Location", "")
+
+
+def test_the_person_sees_the_agency_system_they_signed_in_to_and_signs_out_of_it(provider):
+    relying, browser = provider["relying"], browser_for(provider)
+    session, answer, verifier, _nonce = sign_in_and_consent(relying, browser, "openid profile", "an.nguyen", PASSWORD)
+    token = session.fetch_token(relying.discovery()["token_endpoint"], authorization_response=answer.headers["Location"],
+                                code_verifier=verifier)
+    userinfo = relying.discovery()["userinfo_endpoint"]
+    assert session.get(userinfo).status_code == 200
+    page = browser.get("/accounts/sessions/")
+    assert page.status_code == 200 and "Hộ tịch điện tử" in page.text and "Sign out of Hộ tịch điện tử" in page.text
+    system = re.search(r'name="system" value="(\d+)"', page.text).group(1)
+    stranger = Browser(provider["base"])  # without the person's session (and its CSRF token): refused
+    assert stranger.http.post(f"{provider['base']}/accounts/sessions/", data={"system": system},
+                              allow_redirects=False, timeout=30).status_code == 403
+    answer = browser.http.post(f"{provider['base']}/accounts/sessions/",
+                               data={"csrfmiddlewaretoken": csrf_of(page.text), "system": system},
+                               headers={"Referer": f"{provider['base']}/accounts/sessions/"}, allow_redirects=False,
+                               timeout=30)
+    assert answer.status_code == 302
+    assert session.get(userinfo).status_code == 401  # the access token is gone
+    refreshed = requests.post(relying.discovery()["token_endpoint"], timeout=30, data={
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": relying.client_id,
+        "client_secret": relying.client_secret})
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+    assert "Hộ tịch điện tử" not in browser.get("/accounts/sessions/").text
+    assert Event.objects.filter(event_type="account.system_access_revoked").count() == 1

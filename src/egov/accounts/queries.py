@@ -45,6 +45,7 @@ def _history_labels() -> dict:
         "account.assurance_raised": _("Identity verified: level 2"),
         "account.contact_changed": _("Contact details changed"),
         "account.session_revoked": _("A session was signed out from the sessions page"),
+        "account.system_access_revoked": _("Signed out of an agency system from the sessions page"),
         "account.disabled": _("Account disabled"),
         "account.eid_signed_in": _("Signed in with the national eID"),
         "account.eid_refused": _("Sign-in with the national eID refused"),
@@ -75,3 +76,35 @@ def account_history(user: User, *, before_id: int | None = None, limit: int = HI
         rows.append({"id": event.id, "at": event.occurred_at, "what": labels[event.event_type], "how": how})
     older = page[limit - 1].id if len(page) > limit else None
     return rows, older
+
+
+def connected_systems(user: User) -> list[dict]:
+    """Agency systems the person signed in to with egov (single sign-on) that still hold a live token or a refresh
+    token: one row per system, newest first. Revoking one (``services.revoke_system_access``) ends them all."""
+    from django.db.models import Max
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+
+    from egov.exchange.models import OidcApplication
+
+    now = timezone.now()
+    live = (get_access_token_model().objects.filter(user=user, expires__gt=now)
+            .values("application_id").annotate(last=Max("created")))
+    refresh = (get_refresh_token_model().objects.filter(user=user, revoked__isnull=True)
+               .values("application_id").annotate(last=Max("created")))
+    last: dict[int, object] = {}
+    for row in [*live, *refresh]:
+        if row["application_id"] is not None:
+            last[row["application_id"]] = max(last.get(row["application_id"], row["last"]), row["last"])
+    if not last:
+        return []
+    applications = {a.pk: a for a in get_application_model().objects.filter(pk__in=last)}
+    links = {link.application_id: link for link in
+             OidcApplication.objects.select_related("client__agency").filter(application_id__in=last)}
+    rows = []
+    for application_id, at in last.items():
+        link = links.get(application_id)
+        rows.append({"application_id": application_id, "last_signed_in": at,
+                     "name": link.client.name if link else applications[application_id].name,
+                     "agency": link.client.agency.name if link else ""})
+    return sorted(rows, key=lambda row: row["last_signed_in"], reverse=True)

@@ -700,3 +700,28 @@ def rotate_code_batch(old_key_ids: list[str], active, batch_size: int) -> int:
             row.key_id = active.key_id
         OneTimeCode.objects.bulk_update(rows, ["sealed_change", "key_id"])
     return len(rows)
+
+
+def revoke_system_access(user: User, application_id: int) -> int:
+    """Sign the person out of an agency system they entered with egov: every access token, refresh token, ID token
+    and pending authorization code that system holds for them is revoked at once. Returns how many were."""
+    from oauth2_provider.models import (
+        get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model,
+    )
+
+    with transaction.atomic():
+        refresh = get_refresh_token_model().objects.filter(user=user, application_id=application_id,
+                                                           revoked__isnull=True)
+        access = get_access_token_model().objects.filter(user=user, application_id=application_id)
+        grants = get_grant_model().objects.filter(user=user, application_id=application_id)
+        ids = get_id_token_model().objects.filter(user=user, application_id=application_id)
+        count = refresh.count() + access.count()
+        if not count and not grants.exists():
+            raise PermissionDenied(_("You are not signed in to this system with egov, or it was signed out "
+                                     "already."))
+        refresh.update(revoked=timezone.now())
+        access.delete()
+        grants.delete()
+        ids.delete()
+        _event("account.system_access_revoked", user=user, actor=user, payload={"application": application_id})
+    return count

@@ -333,8 +333,21 @@ def change_contact_code(request, code_uid):
 @never_cache
 @login_required
 def sessions(request):
-    """Phiên đăng nhập: every browser signed in to this account; any of them can be signed out from here."""
+    """Phiên đăng nhập: every browser signed in to this account, and every agency system entered with it (single
+    sign-on); any of them can be signed out from here."""
     current = request.session.session_key
+    if request.method == "POST" and "system" in request.POST:
+        raw = request.POST.get("system", "")
+        if not raw.isdigit():
+            return denied(request, _("Choose a system to sign out of."), 400)
+        try:
+            services.revoke_system_access(request.user, int(raw))
+        except PermissionDenied as refused:
+            return denied(request, str(refused), 404)
+        from django.contrib import messages as flash
+
+        flash.success(request, _("You are signed out of that system: it can no longer act with your egov sign-in."))
+        return redirect("accounts:sessions")
     if request.method == "POST":
         raw = request.POST.get("session", "")
         if not raw.isdigit():
@@ -347,8 +360,8 @@ def sessions(request):
 
         flash.success(request, _("That session is signed out."))
         return redirect("accounts:sessions")
-    rows = queries.open_sessions(request.user)
-    return render(request, "accounts/sessions.html", {"rows": rows, "current_key": current})
+    return render(request, "accounts/sessions.html", {"rows": queries.open_sessions(request.user), "current_key": current,
+                                                     "systems": queries.connected_systems(request.user)})
 
 
 @login_required
