@@ -20,11 +20,12 @@ def run_gunicorn(*, bind: str, workers: int) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             # One thread per process by default: requests here are CPU-bound Python, and threads of one process take
-            # turns on the GIL (a thread holding SQLite's writer queue can wait 5 ms for it). Measured with
-            # bench/bench_population.py, 2 processes: 4 threads each gave GovStack reads a p95 of 79 ms, 1 thread
-            # 47 ms, and verifications 0.46 → 0.55 of the reference. gthread still keeps idle keep-alive
-            # connections open without a thread each.
-            self.cfg.set("threads", int(os.environ.get("EGOV_WEB_THREADS", "1")))
+            # turns on the GIL (a thread holding SQLite's writer queue can wait 5 ms for it). With one thread gunicorn
+            # runs its sync worker: one request per process at a time, the connection closed after each answer, so
+            # production puts a buffering reverse proxy in front (nginx keeps the clients' keep-alive and absorbs slow
+            # uploads). Measured with bench/bench_population.py, 2 processes, 16 clients: GovStack reads had a p95
+            # of 79 ms with 4 threads (gthread), 75 ms with gthread and 1 thread, 47 ms with sync; verifications went
+            # from 0.46 to 0.53-0.55 of the reference. EGOV_WEB_THREADS > 1 switches to gthread.
             self.cfg.set("accesslog", "-" if settings.DEBUG else None)
             self.cfg.set("timeout", 60)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
