@@ -4,6 +4,8 @@ import os
 import stat
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -168,3 +170,29 @@ def test_checkpoint_with_another_key_is_reported(settings, tmp_path):
     assert not report.ok
     assert "signature invalid" in report.partitions[0].problem
     assert Checkpoint.objects.count() == 1
+
+
+@given(st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30), timezones=st.just(dt.UTC)))
+def test_the_canonical_time_text_is_what_strftime_wrote_before(moment):
+    """Hashes of stored events cover this text: the faster formatting must give exactly the old one."""
+    from egov.kernel.ledger import format_time, parse_time
+
+    utc = moment.astimezone(dt.UTC)
+    old = utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert format_time(moment) == old
+    if utc.year >= 1000:
+        assert parse_time(old) == utc
+
+
+def test_sqlite_placeholders_are_rewritten_once_and_alike(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's placeholder rewriting")
+    from egov.kernel.sqlite3 import base
+
+    with connection.cursor() as cursor:
+        for value in ("a%b", "100%"):
+            cursor.execute("SELECT %s, '%%', %s", [value, 2])
+            assert cursor.fetchone() == (value, "%", 2)
+    assert base._QMARK_QUERIES["SELECT %s, '%%', %s"] == "SELECT ?, '%', ?"

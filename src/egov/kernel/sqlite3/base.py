@@ -21,6 +21,12 @@ from django.db.backends.sqlite3 import base
 
 FIRST_WAIT, LONGEST_WAIT = 0.00005, 0.001
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Django rewrites every statement's %s placeholders to SQLite's ? with a regular expression, on every execution: a
+# tenth of a ledger append (measured with cProfile on bench/bench_ledger.py's loop). The same few hundred statement
+# texts come back all the time, so their rewritten form is kept, up to a bound (IN lists of varying length make new
+# texts; past the bound they are rewritten as before).
+_QMARK_QUERIES: dict[str, str] = {}
+_QMARK_QUERIES_MAX = 4096
 
 
 class QueuedCursor(base.SQLiteCursorWrapper):
@@ -29,6 +35,16 @@ class QueuedCursor(base.SQLiteCursorWrapper):
     def __init__(self, connection, wrapper):
         super().__init__(connection)
         self._egov_wrapper = wrapper
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = _QMARK_QUERIES.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(_QMARK_QUERIES) < _QMARK_QUERIES_MAX:
+                _QMARK_QUERIES[query] = converted
+        return converted
 
     def _queued(self, query: str) -> bool:
         wrapper = self._egov_wrapper
