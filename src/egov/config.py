@@ -136,12 +136,17 @@ def _create_rsa_key(path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    write_key_file(path, rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
+def write_key_file(path: Path, pem: bytes) -> None:
+    """Write a generated private key once, readable by its owner only. When another process created the file
+    first, theirs is kept (every process then loads the same key)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
+    except FileExistsError:
         return
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)

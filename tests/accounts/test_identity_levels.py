@@ -424,3 +424,29 @@ def test_nobody_signs_another_person_out_of_an_agency_system(make_user):
     with pytest.raises(PermissionDenied):
         services.revoke_system_access(other, app.pk)
     assert AccessToken.objects.filter(user=owner).count() == 1
+
+
+def test_a_username_taken_at_the_same_moment_is_refused_not_a_500(db, monkeypatch):
+    from egov.accounts import services as account_services
+
+    real_exists = account_services.User.objects.filter
+
+    def race(*args, **kwargs):  # the check sees nobody; the row arrives before the insert
+        query = real_exists(*args, **kwargs)
+        if "username__iexact" in kwargs and not User.objects.filter(username="racer").exists():
+            User.objects.create(username="racer", email="first@example.org")
+            return User.objects.none()
+        return query
+
+    monkeypatch.setattr(account_services.User.objects, "filter", race)
+    response = Client().post("/accounts/register/", {"username": "racer", "email": "second@example.org",
+                                                     "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 400 and "This username is taken" in response.content.decode()
+    assert User.objects.filter(email="second@example.org").count() == 0
+
+
+def test_a_missing_choice_is_named_beside_the_choices_and_the_value_kept(citizen):
+    page = citizen[1].post("/accounts/contact/", {"value": "moi@example.org"})
+    text = page.content.decode()
+    assert page.status_code == 400 and "This field is required." in text and 'value="moi@example.org"' in text
+    assert 'id="id_field_error"' in text

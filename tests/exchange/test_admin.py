@@ -4,7 +4,6 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from egov.accounts.models import Role
 from egov.exchange import services
@@ -14,12 +13,6 @@ from egov.registries.models import Agency, Person, Registry
 
 ADD = "/admin/exchange/clientsystem/add/"
 KEY = re.compile(r"<code>(egk_[A-Za-z0-9_-]+)</code>")
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -19,15 +19,6 @@ VERIFY = "/api/v1/population/verify"
 AN = {"personal_id_number": "079090001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-17"}
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Assertions read the English source messages (Vietnamese, the default, is checked by the i18n tests)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def agency(db):
     return Agency.objects.create(code="000.00.12.H29", name="Sở Tư pháp Thành phố Hồ Chí Minh")

@@ -116,7 +116,8 @@ def meets_assurance(level: int, required: int) -> bool:
 
 # One-time codes (mã xác thực): sent to a contact the person controls, short-lived, few tries, used once.
 CODE_DIGITS = 6
-CODE_LIFETIME = timedelta(minutes=10)
+CODE_MINUTES = 10
+CODE_LIFETIME = timedelta(minutes=CODE_MINUTES)
 CODE_MAX_TRIES = 5
 CODES_PER_HOUR = 5          # codes one account may ask for in an hour (each costs an SMS; stops flooding a phone)
 IDENTITY_CHECKS_PER_HOUR = 10  # registry matches one account may try in an hour (stops guessing identities)

@@ -380,9 +380,14 @@ def register_citizen(*, username: str, email: str, password: str) -> User:
     if errors:
         raise RegistrationRefused(errors)
     candidate.set_password(password)
-    with transaction.atomic():
-        candidate.save()
-        _event("account.registered", user=candidate, actor=candidate, payload={"level": 1})
+    from django.db import IntegrityError
+
+    try:
+        with transaction.atomic():
+            candidate.save()
+            _event("account.registered", user=candidate, actor=candidate, payload={"level": 1})
+    except IntegrityError:  # the same username registered a moment ago by someone else
+        raise RegistrationRefused({"username": [_("This username is taken: choose another.")]}) from None
     return candidate
 
 
@@ -423,6 +428,18 @@ def _new_code(user: User, purpose: str, *, channel: str, hint: str, person=None,
     return row, code
 
 
+def _send_code(user: User, *, channel: str, to: str, subject, text, purpose: str) -> None:
+    """Send a one-time code's message (kept in the outbox); a failed delivery is a ``CodeRefused`` to show."""
+    from egov.notifications import backends
+    from egov.notifications import services as notifications
+
+    try:
+        notifications.send(channel=channel, to=to, subject=str(subject), text=str(text), purpose=purpose, user=user)
+    except backends.DeliveryFailed:
+        raise CodeRefused(_("The code could not be sent just now. Try again in a few minutes."),
+                          rule="delivery") from None
+
+
 def _limit_codes(user: User) -> None:
     from egov.kernel import ratelimit
 
@@ -455,7 +472,7 @@ def _use_code(user: User, code_uid, code: str, purpose: str):
                               rule="locked")
         if state == rules.CodeState.EXPIRED:
             raise CodeRefused(_("This code has expired (codes last %(minutes)d minutes). Ask for a new code.")
-                              % {"minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}, rule="expired")
+                              % {"minutes": rules.CODE_MINUTES}, rule="expired")
         import hmac
 
         if not hmac.compare_digest(row.digest, _code_digest(row.uid, code)):
@@ -491,7 +508,6 @@ def start_identity_check(user: User, *, personal_id_number: str, full_name: str,
     The answer never tells whether a number exists: unknown number and wrong name or date read alike. The account
     is not changed until the code is confirmed (``confirm_identity_code``)."""
     from egov.kernel import crypto, ledger, ratelimit
-    from egov.notifications import backends
     from egov.notifications import services as notifications
     from egov.registries import queries as registry
     from egov.registries.models import Person
@@ -534,15 +550,10 @@ def start_identity_check(user: User, *, personal_id_number: str, full_name: str,
             rule="no_contact")
     _limit_codes(user)
     row, code = _new_code(user, "identity", channel=channel, hint=notifications.mask(contact), person=person)
-    text = _("egov: your identity verification code is %(code)s. It expires in %(minutes)d minutes. Never give it "
-             "to anyone, even someone who says they work for egov.") % {
-        "code": code, "minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}
-    try:
-        notifications.send(channel=channel, to=contact, subject=str(_("Your egov verification code")),
-                           text=str(text), purpose="account.identity_code", user=user)
-    except backends.DeliveryFailed:
-        raise AssuranceRefused(_("The code could not be sent just now. Try again in a few minutes."),
-                               rule="delivery") from None
+    _send_code(user, channel=channel, to=contact, subject=_("Your egov verification code"),
+               text=_("egov: your identity verification code is %(code)s. It expires in %(minutes)d minutes. Never "
+                      "give it to anyone, even someone who says they work for egov.")
+               % {"code": code, "minutes": rules.CODE_MINUTES}, purpose="account.identity_code")
     return row
 
 
@@ -582,7 +593,6 @@ def start_contact_change(user: User, *, field: str, value: str):
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
-    from egov.notifications import backends
     from egov.notifications import services as notifications
 
     value = (value or "").strip()
@@ -610,15 +620,10 @@ def start_contact_change(user: User, *, field: str, value: str):
     _limit_codes(user)
     row, code = _new_code(user, "contact", channel=channel, hint=notifications.mask(value),
                           change={"field": field, "value": value})
-    text = _("egov: your code to confirm this %(what)s is %(code)s. It expires in %(minutes)d minutes.") % {
-        "what": _("email address") if field == "email" else _("phone number"), "code": code,
-        "minutes": int(rules.CODE_LIFETIME.total_seconds() // 60)}
-    try:
-        notifications.send(channel=channel, to=value, subject=str(_("Confirm your new contact detail")),
-                           text=str(text), purpose="account.contact_code", user=user)
-    except backends.DeliveryFailed:
-        raise CodeRefused(_("The code could not be sent just now. Try again in a few minutes."),
-                          rule="delivery") from None
+    _send_code(user, channel=channel, to=value, subject=_("Confirm your new contact detail"),
+               text=_("egov: your code to confirm this %(what)s is %(code)s. It expires in %(minutes)d minutes.")
+               % {"what": _("email address") if field == "email" else _("phone number"), "code": code,
+                  "minutes": rules.CODE_MINUTES}, purpose="account.contact_code")
     return row
 
 
@@ -693,13 +698,11 @@ def rotate_code_batch(old_key_ids: list[str], active, batch_size: int) -> int:
     from egov.accounts.models import OneTimeCode
     from egov.kernel import crypto
 
-    with transaction.atomic():
-        rows = list(OneTimeCode.objects.select_for_update().filter(key_id__in=old_key_ids).order_by("id")[:batch_size])
-        for row in rows:
-            row.sealed_change = crypto.seal_json(crypto.open_json(row.sealed_change, row.aad), row.aad, key=active)
-            row.key_id = active.key_id
-        OneTimeCode.objects.bulk_update(rows, ["sealed_change", "key_id"])
-    return len(rows)
+    def reseal(row):
+        row.sealed_change = crypto.seal_json(crypto.open_json(row.sealed_change, row.aad), row.aad, key=active)
+        row.key_id = active.key_id
+
+    return crypto.reseal_batch(OneTimeCode, old_key_ids, batch_size, reseal, ["sealed_change", "key_id"])
 
 
 def revoke_system_access(user: User, application_id: int) -> int:

@@ -267,7 +267,8 @@ def _code_step(request, code_uid, purpose: str, confirm, success_message, templa
 
             flash.success(request, success_message)
             return redirect("accounts:me")
-    return render(request, template, {"form": form, "code_request": row}, status=_form_status(form))
+    return render(request, template, {"form": form, "code_request": row, "code_minutes": services.rules.CODE_MINUTES},
+                  status=_form_status(form))
 
 
 @sensitive_post_parameters("code")

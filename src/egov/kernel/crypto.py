@@ -233,3 +233,16 @@ def count_by_key(model) -> dict[str, int]:
 
     return {row["key_id"]: row["n"] for row in model.objects.exclude(key_id="").values("key_id")
             .annotate(n=Count("id")).order_by("key_id")}
+
+
+def reseal_batch(model, old_key_ids: list[str], batch_size: int, reseal: Callable, fields: list[str]) -> int:
+    """One ``rotate_batch`` for a table whose rows only need re-sealing: lock up to ``batch_size`` rows still under an
+    old key, ``reseal(row)`` each (with the active key), save ``fields``; one short transaction. Returns the count."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        rows = list(model.objects.select_for_update().filter(key_id__in=old_key_ids).order_by("id")[:batch_size])
+        for row in rows:
+            reseal(row)
+        model.objects.bulk_update(rows, fields)
+    return len(rows)

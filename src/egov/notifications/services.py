@@ -50,9 +50,7 @@ def message_key_usage() -> dict[str, int]:
 
 def rotate_message_batch(old_key_ids: list[str], active, batch_size: int) -> int:
     """Re-seal a batch of messages still under an old key (``egov keys rotate``)."""
-    with transaction.atomic():
-        messages = list(Message.objects.select_for_update().filter(key_id__in=old_key_ids).order_by("id")[:batch_size])
-        for message in messages:
-            message.seal(**message.content(), key=active)
-        Message.objects.bulk_update(messages, ["sealed", "key_id"])
-    return len(messages)
+    from egov.kernel import crypto
+
+    return crypto.reseal_batch(Message, old_key_ids, batch_size,
+                               lambda message: message.seal(**message.content(), key=active), ["sealed", "key_id"])

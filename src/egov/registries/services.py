@@ -1177,18 +1177,6 @@ def rotate_keys(*, batch_size: int = 500, pause_seconds: float = 0.0, progress=N
             if pause_seconds:
                 time.sleep(pause_seconds)
     return report
-    for rotate_batch, counter in ((_rotate_person_batch, "persons"), (_rotate_record_batch, "records")):
-        while True:
-            done = rotate_batch(old_ids, active, batch_size)
-            if not done:
-                break
-            setattr(report, counter, getattr(report, counter) + done)
-            report.batches += 1
-            if progress:
-                progress(report)
-            if pause_seconds:
-                time.sleep(pause_seconds)
-    return report
 
 
 # ===============================================================================================================
