@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "egov.accounts",
     "egov.exchange.apps.ExchangeConfig",
     "egov.notifications",
+    "egov.procedures",
+    "egov.dossiers",
     "egov.portal",
 ]
 

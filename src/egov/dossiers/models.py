@@ -1,0 +1,202 @@
+"""One-stop dossiers (hồ sơ thủ tục hành chính): what an applicant filed, its legal status, its clock and its history.
+
+The legal status is ours (the ten codes of DOMAIN.md); the internal processing steps run in the procedure version's
+BPMN (``workflow.py``), whose state is kept on the dossier. Only ``services.py`` changes these rows.
+
+Personal data (names, ID numbers, contact details, the e-form's answers) are sealed like the population registry's
+(``sealed``, AES-GCM under ``EGOV_DATA_KEYS``): a database dump shows none of them.
+"""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from egov.kernel import crypto
+
+
+class Status(models.IntegerChoices):
+    """Trạng thái hồ sơ: the codes used when synchronising with the national portal."""
+    SUBMITTED = 1, _("Submitted online, not yet received")
+    RECEIVED = 2, _("Received")
+    REFUSED = 3, _("Not received")
+    PROCESSING = 4, _("Being processed")
+    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
+    FEES_DUE = 6, _("Fees or taxes due")
+    WITHDRAWAL_REQUESTED = 7, _("Applicant asked to withdraw")
+    STOPPED = 8, _("Processing stopped")
+    RESULT_READY = 9, _("Result ready")
+    DELIVERED = 10, _("Result delivered")
+
+
+class Channel(models.IntegerChoices):
+    """Kênh nộp hồ sơ."""
+    IN_PERSON = 1, _("In person")
+    ONLINE = 2, _("Online")
+    POST = 3, _("Public postal service")
+
+
+class Dossier(models.Model):
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    procedure_version = models.ForeignKey("procedures.ProcedureVersion", on_delete=models.PROTECT,
+                                          related_name="dossiers", verbose_name=_("procedure version"))
+    receiving_agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, related_name="dossiers",
+                                         verbose_name=_("receiving agency"))
+    channel = models.PositiveSmallIntegerField(_("channel"), choices=Channel.choices)
+    status = models.PositiveSmallIntegerField(_("status"), choices=Status.choices)
+    status_before_withdrawal = models.PositiveSmallIntegerField(null=True, blank=True, choices=Status.choices)
+    # Người nộp (applicant) and người được giải quyết (subject) are distinct: a parent files for a child.
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="dossiers_filed", verbose_name=_("applicant's account"))
+    applicant_person = models.ForeignKey("registries.Person", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+", verbose_name=_("applicant in the population registry"))
+    subject_person = models.ForeignKey("registries.Person", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+", verbose_name=_("subject in the population registry"))
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("desk officer who filed it"))
+    sealed = models.TextField(editable=False)
+    key_id = models.CharField(max_length=32, editable=False)
+    # The clock (all UTC instants).
+    submitted_at = models.DateTimeField(_("submitted at"))
+    received_at = models.DateTimeField(_("receipt instant"), null=True, blank=True)
+    appointment_at = models.DateTimeField(_("appointment date"), null=True, blank=True)
+    original_appointment_at = models.DateTimeField(_("first appointment date"), null=True, blank=True)
+    rescheduled_at = models.DateTimeField(_("apology issued at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("processing ended at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    supplement_count = models.PositiveSmallIntegerField(default=0)
+    workflow_state = models.JSONField(default=dict, blank=True, editable=False)
+    current_step = models.CharField(_("current step"), max_length=64, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="dossiers_assigned", verbose_name=_("assigned to"))
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        indexes = [
+            models.Index(fields=["receiving_agency", "status", "-id"], name="dossiers_inbox"),
+            models.Index(fields=["receiving_agency", "appointment_at"], name="dossiers_agency_due"),
+            models.Index(fields=["applicant", "-id"], name="dossiers_applicant"),
+            models.Index(fields=["assignee", "status", "-id"], name="dossiers_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def aad(self) -> bytes:
+        return f"dossiers.dossier:{self.uid}".encode()
+
+    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
+        key = key or crypto.keyring().active
+        self.sealed = crypto.seal_json(content, self.aad, key=key)
+        self.key_id = key.key_id
+
+    def content(self) -> dict:
+        """The applicant's and subject's details and the e-form's answers, in clear (read is logged by the caller)."""
+        return crypto.open_json(self.sealed, self.aad)
+
+
+class DossierCodeSequence(models.Model):
+    """The last sequence number given per receiving unit and day: codes without gaps (the row is locked in the
+    transaction that creates the dossier, so a rolled-back submission gives its number back)."""
+    agency_code = models.CharField(max_length=13)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency_code", "day"], name="dossiers_code_sequence_unique")]
+
+
+class Transition(models.Model):
+    """One change of legal status, with the document issued for it: the dossier's history (form 06, form 07)."""
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.PositiveSmallIntegerField(null=True, blank=True, choices=Status.choices)
+    to_status = models.PositiveSmallIntegerField(choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    at = models.DateTimeField()
+    form = models.CharField(_("document"), max_length=8, blank=True, help_text=_("01..07, or 'result'"))
+    note = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dossier", "at", "id"], name="dossiers_transition_history"),
+                   models.Index(fields=["at", "id"], name="dossiers_transition_time")]
+        ordering = ["at", "id"]
+
+
+class Pause(models.Model):
+    """Time the clock stands still: waiting for a supplement or for fees."""
+
+    class Reason(models.TextChoices):
+        SUPPLEMENT = "supplement", _("Waiting for the applicant's supplement")
+        FEES = "fees", _("Waiting for fees to be paid")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="pauses")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+
+class Step(models.Model):
+    """One processing step (a BPMN user task) as it ran: who, from when, due when, done when, early/on time/late."""
+
+    class Verdict(models.TextChoices):
+        EARLY = "early", _("Early")
+        ON_TIME = "on_time", _("On time")
+        LATE = "late", _("Late")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="steps")
+    task_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=32)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+
+def attachment_path(instance, filename):
+    return f"dossiers/{instance.dossier.uid}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file of the dossier: a component, a scan from the post, a supplement, the result. Stored through the storage
+    API under a random name. The uploader's file name is not kept (names like "CCCD_Nguyen_Van_A.pdf" are personal
+    data): ``name`` is made from the component and the sniffed type."""
+
+    class Kind(models.TextChoices):
+        COMPONENT = "component", _("Dossier component")
+        SUPPLEMENT = "supplement", _("Supplement")
+        RESULT = "result", _("Result")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    component_code = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]

@@ -1,0 +1,96 @@
+"""Procedure catalogue (cơ sở dữ liệu thủ tục hành chính): versioned procedure definitions with effective dates.
+
+A ``Procedure`` is identified by its national code (``1.000656``); what it requires, costs and takes lives in its
+``ProcedureVersion`` rows, each effective from a date. A dossier keeps the version it was submitted under, so a
+version that a dossier uses is never edited: a change is a new version.
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    """Cấp thực hiện: the level of government that implements the procedure."""
+    COMMUNE = "commune", _("Commune")
+    PROVINCE = "province", _("Province")
+    MINISTRY = "ministry", _("Ministry (central)")
+
+
+class OnlineLevel(models.TextChoices):
+    """Mức độ dịch vụ công trực tuyến (Decree 42/2022)."""
+    FULL = "full", _("Full-process online")
+    PARTIAL = "partial", _("Partially online")
+    NONE = "none", _("Not online")
+
+
+class Procedure(models.Model):
+    """Thủ tục hành chính, identified by its national code."""
+
+    code = models.CharField(_("national code"), max_length=32, unique=True, help_text=_("e.g. 1.000656"))
+    name = models.CharField(_("name"), max_length=500)
+    sector = models.CharField(_("sector"), max_length=200, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ProcedureVersion(models.Model):
+    """One version of a procedure, in force from ``effective_from`` (inclusive) until the next version's date.
+
+    JSON fields (shapes documented in docs/catalogue-format.md):
+    ``steps``: [{"id": "process", "name": ..., "role": "specialist", "working_days": 3}] — ids are the BPMN user
+    task ids; their working days add up to ``duration_days``.
+    ``fees``: [{"code": ..., "name": ..., "amount": 50000}] in VND.
+    ``components``: [{"code": ..., "name": ..., "required": true, "template": "", "result_of": "1.000656"}] —
+    ``result_of`` names a procedure whose earlier result can stand in for the component.
+    ``form_schema``: the e-form as JSON Schema; ``ui_schema``: UI hints per field.
+    """
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions",
+                                  verbose_name=_("procedure"))
+    version = models.PositiveIntegerField(_("version"))
+    effective_from = models.DateField(_("effective from"))
+    name = models.CharField(_("name"), max_length=500)
+    sector = models.CharField(_("sector"), max_length=200)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    agencies = models.ManyToManyField("registries.Agency", related_name="procedure_versions",
+                                      verbose_name=_("implementing agencies"))
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    duration_days = models.DecimalField(_("duration in working days"), max_digits=6, decimal_places=2)
+    same_day = models.BooleanField(_("resolved within the day"), default=False,
+                                   help_text=_("Dossiers arriving after 15:00 count from the next working day."))
+    steps = models.JSONField(_("processing steps"), default=list)
+    fees = models.JSONField(_("fees"), default=list)
+    components = models.JSONField(_("dossier components"), default=list)
+    form_schema = models.JSONField(_("e-form (JSON Schema)"), default=dict)
+    ui_schema = models.JSONField(_("e-form UI hints"), default=dict, blank=True)
+    online_level = models.CharField(_("online level"), max_length=8, choices=OnlineLevel.choices)
+    min_assurance_level = models.PositiveSmallIntegerField(_("minimum assurance level"), default=1)
+    auto_receive = models.BooleanField(_("received automatically at submission"), default=False)
+    result_type = models.CharField(_("result"), max_length=300)
+    result_template = models.TextField(_("result template"), blank=True)
+    registry_effect = models.CharField(_("effect on a registry"), max_length=64, blank=True,
+                                       help_text=_("e.g. population.birth: approving registers the child"))
+    bpmn = models.TextField(_("processing steps (BPMN 2.0 XML)"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "version"], name="procedures_version_unique"),
+            models.UniqueConstraint(fields=["procedure", "effective_from"], name="procedures_version_one_per_day"),
+        ]
+        ordering = ["procedure__code", "-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} v{self.version} ({self.effective_from})"
+
+    @property
+    def total_fee(self) -> int:
+        return sum(int(fee.get("amount", 0)) for fee in self.fees)
