@@ -130,3 +130,20 @@ def pdf_file(name="to-khai.pdf", content=PDF):
 
 APPLICANT = {"full_name": "Đỗ Văn Hùng", "id_number": "036072004321", "date_of_birth": dt.date(1972, 8, 20),
              "phone": "0903123456", "email": "hung@example.org", "address": "12 Lê Lợi, Phường Sài Gòn"}
+
+
+def signed_in(client, user):
+    """``client`` signed in as ``user``; an officer has passed the TOTP step (what django_otp.login() stores); the
+    browser asks for English."""
+    from django.conf import settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if user.is_officer:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
