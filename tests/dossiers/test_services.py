@@ -7,7 +7,7 @@ from django.db import connection
 from egov.dossiers import queries, services
 from egov.dossiers.models import Attachment, Dossier, Status, Transition
 from egov.kernel.ledger_models import Event
-from tests.dossiers.conftest import APPLICANT, PNG, make_version, pdf_file, vn
+from tests.dossiers.conftest import APPLICANT, make_version, pdf_file, vn
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_bad_intake_reports_every_problem_and_stores_nothing(officers, version):
         services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
                                 applicant={**APPLICANT, "full_name": " ", "id_number": "12345"}, subject=None,
                                 form_data={"copies": 20},
-                                files=[("to_khai", pdf_file("scan.pdf", PNG[:8] + b"not really"))],
+                                files=[("to_khai", pdf_file("scan.pdf", b"just text, not a scan"))],
                                 at=vn("2026-03-02 08:00"))
     errors = caught.value.message_dict
     assert set(errors) == {"applicant.full_name", "applicant.id_number", "form.purpose", "form.copies", "file_to_khai"}
