@@ -3,7 +3,10 @@
 The dossier's legal status (the ten codes) stays in our model; this module only knows the BPMN process: which user
 tasks (steps such as ``assign``, ``process``, ``review``, ``approve``) are ready, for which role (the lane holding the
 task), and what happens when one is completed with a decision (``approve`` goes on, ``return`` may send the dossier
-back to an earlier step through an exclusive gateway). The BPMN convention is in ``../shared`` (bpmn.md).
+back to an earlier step through an exclusive gateway). The BPMN convention (shared with the procedure catalogue): one
+executable process; one lane per role, named by the role code (``specialist``, ``head_of_unit``, ``agency_leader``,
+``desk_officer``); one start and one end event; each step a ``userTask`` with a short id; after a step, an exclusive
+gateway with a default flow may send the dossier back on a flow whose condition is ``decision == "return"``.
 
 Every function is pure: BPMN XML text and a state dict in, a new state dict out; the caller keeps the state on the
 dossier (``Dossier.workflow_state``, a JSONField). No database, no clock beyond SpiffWorkflow's own timestamps.
@@ -228,6 +231,7 @@ class _Process:
 
 _cache: OrderedDict[str, _Process] = OrderedDict()
 _cache_lock = threading.Lock()
+_parse_lock = threading.Lock()
 _validator: BpmnValidator | None = None
 
 
@@ -242,7 +246,8 @@ def _process(bpmn_xml: str) -> _Process:
         if process is not None:
             _cache.move_to_end(digest)
             return process
-    process = _parse(bpmn_xml, digest)   # outside the lock: two threads may parse the same text once each, harmlessly
+    with _parse_lock:   # the schema validator is shared and keeps its error log: one parse at a time
+        process = _parse(bpmn_xml, digest)
     with _cache_lock:
         _cache[digest] = process
         while len(_cache) > CACHE_SIZE:
