@@ -457,3 +457,18 @@ def test_a_process_that_breaks_the_bpmn_schema_is_refused():
 def test_the_bpmn_must_be_text(bpmn):
     with pytest.raises(WorkflowError, match="The BPMN must be XML text"):
         workflow.start(bpmn)
+
+
+def test_processes_run_side_by_side_in_threads():
+    # Web servers run several threads; the parsed specs and the schema validator are shared between them.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one_process(i: int) -> bool:
+        bpmn = (RETURN if i % 2 else LINEAR) + f"<!-- {i} -->"   # a text not seen before: parsed in the thread
+        state = workflow.start(bpmn)
+        for step_id in ("assign", "process", "review", "approve"):
+            state = workflow.complete_step(bpmn, stored(state), step_id)
+        return workflow.is_finished(bpmn, state)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(one_process, range(16)))

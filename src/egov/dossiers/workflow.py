@@ -3,7 +3,10 @@
 The dossier's legal status (the ten codes) stays in our model; this module only knows the BPMN process: which user
 tasks (steps such as ``assign``, ``process``, ``review``, ``approve``) are ready, for which role (the lane holding the
 task), and what happens when one is completed with a decision (``approve`` goes on, ``return`` may send the dossier
-back to an earlier step through an exclusive gateway). The BPMN convention is in ``../shared`` (bpmn.md).
+back to an earlier step through an exclusive gateway). The BPMN convention (shared with the procedure catalogue): one
+executable process; one lane per role, named by the role code (``specialist``, ``head_of_unit``, ``agency_leader``,
+``desk_officer``); one start and one end event; each step a ``userTask`` with a short id; after a step, an exclusive
+gateway with a default flow may send the dossier back on a flow whose condition is ``decision == "return"``.
 
 Every function is pure: BPMN XML text and a state dict in, a new state dict out; the caller keeps the state on the
 dossier (``Dossier.workflow_state``, a JSONField). No database, no clock beyond SpiffWorkflow's own timestamps.
@@ -51,6 +54,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -192,7 +197,22 @@ class _DecisionEngine(PythonScriptEngine):
 
 
 _ENGINE = _DecisionEngine()
-_SERIALIZER = BpmnWorkflowSerializer()
+
+
+class _InstanceConverter(BpmnWorkflowConverter):
+    """SpiffWorkflow's converter of a workflow, less the process spec: the state keeps the instance only, and the
+    spec (the parsed BPMN, shared) is put back into the dict as an object before restoring, which the registry passes
+    through as it is. Converting the spec to and from a dict at every step was a third of a step's time."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)   # what BpmnWorkflowConverter.to_dict adds, minus the spec
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG,
+                                                                       BpmnWorkflow: _InstanceConverter}))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -204,7 +224,6 @@ class _Process:
     sha256: str
     process_id: str
     spec: object                 # SpiffWorkflow's BpmnProcessSpec; shared by every instance, never changed by running
-    spec_json: str               # its serialisation, put back into a state when it is loaded
     steps: tuple[ReadyStep, ...]
     step_ids: frozenset[str]
     order: dict                  # step id -> position in the document
@@ -212,6 +231,7 @@ class _Process:
 
 _cache: OrderedDict[str, _Process] = OrderedDict()
 _cache_lock = threading.Lock()
+_parse_lock = threading.Lock()
 _validator: BpmnValidator | None = None
 
 
@@ -226,7 +246,8 @@ def _process(bpmn_xml: str) -> _Process:
         if process is not None:
             _cache.move_to_end(digest)
             return process
-    process = _parse(bpmn_xml, digest)   # outside the lock: two threads may parse the same text once each, harmlessly
+    with _parse_lock:   # the schema validator is shared and keeps its error log: one parse at a time
+        process = _parse(bpmn_xml, digest)
     with _cache_lock:
         _cache[digest] = process
         while len(_cache) > CACHE_SIZE:
@@ -269,7 +290,7 @@ def _parse(bpmn_xml: str, digest: str) -> _Process:
     except etree.LxmlError as exc:
         raise WorkflowError(_("The BPMN is not valid: %(reason)s") % {"reason": exc}) from exc
     return _Process(
-        sha256=digest, process_id=process_id, spec=spec, spec_json=json.dumps(_SERIALIZER.to_dict(spec)),
+        sha256=digest, process_id=process_id, spec=spec,
         steps=steps, step_ids=frozenset(step.task_id for step in steps),
         order={step.task_id: i for i, step in enumerate(steps)},
     )
@@ -387,8 +408,7 @@ def _state_errors():
 
 
 def _dump(process: _Process, workflow) -> dict:
-    engine = _SERIALIZER.to_dict(workflow)
-    del engine["spec"], engine["subprocess_specs"]   # the BPMN text is the spec; see the module docstring
+    engine = _SERIALIZER.to_dict(workflow)   # without the spec: the BPMN text is the spec (see the module docstring)
     engine[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
     state = {
         "format": STATE_FORMAT,
@@ -434,7 +454,7 @@ def _load(process: _Process, state: dict):
                             % {"elements": ", ".join(map(str, unknown))})
     try:
         _SERIALIZER.migrate(engine)
-        engine["spec"] = json.loads(process.spec_json)
+        engine["spec"] = process.spec
         engine["subprocess_specs"] = {}
         workflow = _SERIALIZER.from_dict(engine)
         if workflow.task_tree is None:
