@@ -125,9 +125,14 @@ class _Parser:
         self.source = source
         self.base_dir = base_dir
         self.errors: list[CatalogueError] = []
+        self.key_lines: dict[int, int] = {}  # id(block value node) -> line of its key
 
     def error(self, node_or_line, path: str, message: str) -> None:
-        line = node_or_line if isinstance(node_or_line, int) or node_or_line is None else _line(node_or_line)
+        """Record a problem at a node (a list or mapping written as a block is located at its key) or a line."""
+        if isinstance(node_or_line, int) or node_or_line is None:
+            line = node_or_line
+        else:
+            line = self.key_lines.get(id(node_or_line)) or _line(node_or_line)
         self.errors.append(CatalogueError(self.source, line, path, message))
 
     # -- mappings -------------------------------------------------------------------------------------------
@@ -149,6 +154,8 @@ class _Parser:
                 self.error(key_node, key_path, _("the key “%(key)s” appears twice") % {"key": key})
             else:
                 values[key] = value_node
+                if isinstance(value_node, (yaml.MappingNode, yaml.SequenceNode)):
+                    self.key_lines[id(value_node)] = _line(key_node)
         for key in required:
             if key not in values:
                 self.error(node, f"{path}.{key}" if path else key, _("missing key “%(key)s”") % {"key": key})
