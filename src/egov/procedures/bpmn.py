@@ -93,10 +93,10 @@ def generate_bpmn(process_id: str, steps: list[dict], *, returns: dict[str, str]
         if kind == "exclusiveGateway":
             attributes += f' default="{default_flow[node_id]}"'
         w(f"    <bpmn:{kind} {attributes}>")
-        for flow_id, source, target, _is_return in flows:
+        for flow_id, _source, target, _is_return in flows:
             if target == node_id:
                 w(f"      <bpmn:incoming>{flow_id}</bpmn:incoming>")
-        for flow_id, source, target, _is_return in flows:
+        for flow_id, source, _target, _is_return in flows:
             if source == node_id:
                 w(f"      <bpmn:outgoing>{flow_id}</bpmn:outgoing>")
         w(f"    </bpmn:{kind}>")

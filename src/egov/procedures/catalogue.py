@@ -12,7 +12,7 @@ import json
 import re
 import string
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
