@@ -44,8 +44,11 @@ class ImportReport:
 
 
 def read_catalogue(path_or_text: str | Path) -> Catalogue:
-    """Parse a catalogue given as a path (a Path, or a one-line str naming an existing file) or as its text."""
-    if isinstance(path_or_text, Path) or ("\n" not in path_or_text and Path(path_or_text).is_file()):
+    """Parse a catalogue given as a path (a Path, or a one-line str naming a file or ending in .yaml/.yml) or as
+    its text."""
+    looks_like_path = "\n" not in path_or_text and (path_or_text.endswith((".yaml", ".yml"))
+                                                    or Path(path_or_text).is_file()) if isinstance(path_or_text, str) else True
+    if looks_like_path:
         path = Path(path_or_text)
         if not path.is_file():
             raise CatalogueErrors([CatalogueError(str(path), None, "", _("file not found"))])
