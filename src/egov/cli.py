@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
                                  "sign in with egov (single sign-on; not in production)")
     demo_client.add_argument("--bind", default="127.0.0.1:8001", help="address:port of the demo agency system")
     demo_client.add_argument("--provider", default="http://127.0.0.1:8000", help="egov's address (the OpenID provider)")
+    catalogue = sub.add_parser("catalogue", help="procedure catalogue: import a file, export to a directory")
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True, metavar="ACTION")
+    catalogue_import = catalogue_sub.add_parser("import", help="load a catalogue file (egov-catalogue/1); nothing "
+                                                "is loaded when it has errors")
+    catalogue_import.add_argument("file", help="the catalogue's YAML file")
+    catalogue_export = catalogue_sub.add_parser("export", help="write catalogue.yaml and its BPMN files")
+    catalogue_export.add_argument("directory", help="directory to write into")
     sub.add_parser("check", help="check configuration and that no model change lacks a migration")
     audit = sub.add_parser("audit", help="event ledger integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             pass
+    elif args.command == "catalogue":
+        if args.catalogue_command == "import":
+            _call("egov_catalogue", "import", args.file)
+        else:
+            _call("egov_catalogue", "export", args.directory)
     elif args.command == "check":
         _call("egov_check")
     elif args.command == "audit":

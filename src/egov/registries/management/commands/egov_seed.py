@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from egov.procedures.demo import load_demo_catalogue
 from egov.registries import demo as demo_data
 from egov.registries import demo_population
 from egov.registries import services
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             created = self._demo_agencies()
             self.stdout.write(f"Demo agencies: {created} created, {len(demo_data.DEMO_AGENCIES) - created} "
                               "already present.")
+            self.stdout.write(load_demo_catalogue())
             population_started = time.perf_counter()
             try:
                 population = demo_population.load_demo_population()

@@ -1,0 +1,88 @@
+"""Import rules: a version that dossiers use never changes; the command line reports errors one per line."""
+import datetime as dt
+import shutil
+
+import pytest
+
+from egov import cli
+from egov.dossiers.models import Channel, Dossier, Status
+from egov.procedures import services
+from egov.procedures.catalogue import CatalogueErrors
+from egov.procedures.demo import DEMO_CATALOGUE
+from egov.procedures.models import ProcedureVersion
+
+
+@pytest.fixture
+def catalogue_copy(tmp_path):
+    shutil.copytree(DEMO_CATALOGUE.parent, tmp_path / "catalogue")
+    return tmp_path / "catalogue" / "demo.yaml"
+
+
+def use(version: ProcedureVersion) -> Dossier:
+    agency = version.agencies.first()
+    return Dossier.objects.create(code=f"{agency.code}-250801-0001", procedure_version=version,
+                                  receiving_agency=agency, channel=Channel.ONLINE, status=Status.SUBMITTED,
+                                  sealed="-", key_id="-", submitted_at=dt.datetime(2025, 8, 1, 2, 0, tzinfo=dt.UTC))
+
+
+def test_a_version_used_by_a_dossier_cannot_be_changed(demo_agencies, catalogue_copy):
+    services.import_catalogue(DEMO_CATALOGUE)
+    version = ProcedureVersion.objects.get(procedure__code="2.000488")
+    use(version)
+    text = catalogue_copy.read_text(encoding="utf-8")
+    catalogue_copy.write_text(text.replace("amount: 200000}", "amount: 250000}", 1), encoding="utf-8")
+
+    with pytest.raises(CatalogueErrors) as caught:
+        services.import_catalogue(catalogue_copy)
+    assert [(error.path, error.message) for error in caught.value.errors] == [
+        ("procedures[7].versions[0]", "version 1 of 2.000488 (effective 2025-07-01) is used by dossiers and cannot "
+                                      "change: give the change a new version with a later effective_from")]
+    version.refresh_from_db()
+    assert version.total_fee == 200000
+
+
+def test_a_change_to_a_used_version_goes_into_a_new_version(demo_agencies, catalogue_copy):
+    services.import_catalogue(DEMO_CATALOGUE)
+    use(ProcedureVersion.objects.get(procedure__code="2.000815", version=2))
+    text = catalogue_copy.read_text(encoding="utf-8")
+    # The 2025 version of the certified copy, repeated with a later date and a new fee.
+    start = text.index("      - effective_from: 2025-07-01\n", text.index('code: "2.000815"'))
+    end = text.index("\n  - code:", start)
+    newer = text[start:end].replace("effective_from: 2025-07-01", "effective_from: 2026-01-01").replace(
+        "amount: 2000}", "amount: 3000}")
+    catalogue_copy.write_text(text[:end] + "\n" + newer + text[end:], encoding="utf-8")
+
+    report = services.import_catalogue(catalogue_copy)
+    assert report.created == ["2.000815 2026-01-01 (v3)"]
+    assert len(report.unchanged) == 12
+    assert ProcedureVersion.objects.get(procedure__code="2.000815", version=3).total_fee == 3000
+
+
+def test_the_cli_prints_one_line_per_error_and_exits_1(db, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: egov-catalogue/1\nprocedures:\n  - code: \"1.2345\"\n    name: X\n    sector: Y\n"
+                   "    versions: []\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["catalogue", "import", str(bad)])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}:3: procedures[0].code: bad procedure code “1.2345”: a national code is a digit, a dot and six "
+        "digits, e.g. 1.001193",
+        f"{bad}:6: procedures[0].versions: a procedure needs at least one version",
+        "egov catalogue: 2 error(s); nothing was imported",
+    ]
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["catalogue", "import", str(tmp_path / "nowhere.yaml")])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{tmp_path / 'nowhere.yaml'}: file not found", "egov catalogue: 1 error(s); nothing was imported"]
+
+
+def test_the_cli_imports_and_exports(demo_agencies, tmp_path, capsys):
+    cli.main(["catalogue", "import", str(DEMO_CATALOGUE)])
+    assert capsys.readouterr().out.strip() == (f"{DEMO_CATALOGUE}: 11 procedures created; versions: 12 created, "
+                                               "0 updated, 0 unchanged")
+    cli.main(["catalogue", "export", str(tmp_path / "out")])
+    assert capsys.readouterr().out.strip() == f"Catalogue written to {tmp_path / 'out' / 'catalogue.yaml'}"
+    assert len(list((tmp_path / "out" / "bpmn").glob("*.bpmn"))) == 12
