@@ -71,3 +71,21 @@ def load_demo_dossiers(agency, officers: dict, versions: list) -> int:
                 services.attach_result(dossier.pk, officer=officers["specialist"], file=None,
                                        at=at + dt.timedelta(hours=3))
     return created
+
+
+def load_for_demo_officers() -> str:
+    """`egov seed --demo`: demo dossiers at the demo officers' agency; returns one summary line."""
+    from egov.accounts.demo import demo_agency
+    from egov.accounts.models import User
+    from egov.procedures.queries import versions_in_force
+
+    agency = demo_agency()
+    if agency is None:
+        return "Demo dossiers: no demo agency."
+    usernames = {"desk": "demo.desk", "specialist": "demo.specialist", "head": "demo.head", "leader": "demo.leader"}
+    users = {u.username: u for u in User.objects.filter(username__in=usernames.values(), agency=agency)}
+    officers = {role: users.get(name) for role, name in usernames.items()}
+    versions = list(versions_in_force(timezone.localdate(), agency=agency))
+    created = load_demo_dossiers(agency, officers, versions)
+    return (f"Demo dossiers at {agency.code}: {created} created." if created
+            else f"Demo dossiers at {agency.code}: already present (or no procedure there).")

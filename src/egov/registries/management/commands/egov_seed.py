@@ -80,6 +80,8 @@ class Command(BaseCommand):
             lines = load_demo_accounts()
             for line in lines or []:
                 self.stdout.write(str(line))
+            from egov.dossiers.demo import load_for_demo_officers
+            self.stdout.write(load_for_demo_officers())
             if demo_population.link_demo_citizen():
                 self.stdout.write(f"{demo_population.DEMO_CITIZEN_USERNAME} is linked to the demo person "
                                   f"{demo_population.DEMO_CITIZEN_PIN}.")
