@@ -242,7 +242,7 @@ class RefuseForm(ActionForm):
 
 
 class SupplementRequestForm(ActionForm):
-    prefix_name = "request_supplement"
+    prefix_name = "request-supplement"
     missing = forms.CharField(label=_("What is missing or must be completed"), widget=forms.Textarea(attrs={"rows": 4}),
                               help_text=_("One item per line: form 02 lists them all in one notice."))
     note = forms.CharField(label=_("Note to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -279,26 +279,23 @@ class MultipleFileField(forms.FileField):
 class SupplyForm(ActionForm):
     """The supplement: files and a note, from the applicant or from a desk officer on their behalf."""
     prefix_name = "supply"
-    files = MultipleFileField(label=_("Supplement files"), help_text=_("PDF, JPEG or PNG; you can choose several."))
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    service_fields = {"files": "files", "note": "note"}
-
-    def clean_files(self):
-        files = self.cleaned_data["files"]
-        if not files:
-            raise ValidationError(_("Choose at least one file."))
-        return files
+    files = MultipleFileField(label=_("Supplement files"), required=False,
+                              help_text=_("PDF, JPEG or PNG; you can choose several."))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("What is supplied, or why no file is needed."))
+    service_fields = {"files": "files", "file_supplement": "files", "note": "note"}
 
     def arguments(self):
         return {"files": [("supplement", f) for f in self.cleaned_data["files"]], "note": self.cleaned_data["note"]}
 
 
 class CompleteStepForm(ActionForm):
-    """One processing step done: approve (forward) or return, with a note, and who takes the next step."""
-    prefix_name = "complete_step"
-    task_id = forms.CharField(widget=forms.HiddenInput)
+    """One processing step done: approve (forward) or return, with a note, and who takes the next step (an officer
+    of the agency in the next step's role)."""
+    prefix_name = "complete-step"
+    task_id = forms.ChoiceField(label=_("Step"))
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, initial="approve",
-                                 choices=[("approve", _("Approve and forward")), ("return", _("Return"))])
+                                 choices=[("approve", _("Approve and forward")), ("return", _("Return for rework"))])
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_assignee = forms.TypedChoiceField(label=_("Next step assigned to"), required=False, coerce=int,
                                            empty_value=None)
@@ -306,37 +303,42 @@ class CompleteStepForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        dossier = self.dossier
-        if dossier is not None:
-            self.fields["task_id"].initial = dossier.current_step
-        role = next_step_role(dossier) if dossier is not None else None
-        officers = User.objects.filter(agency_id=dossier.receiving_agency_id, is_active=True) if dossier else \
-            User.objects.none()
-        officers = officers.filter(role=role) if role else officers.exclude(role__in=[Role.CITIZEN,
-                                                                                      Role.BUSINESS_REPRESENTATIVE])
+        dossier, officer = self.dossier, self.officer
+        steps = [step for step in dossier.steps.filter(completed_at__isnull=True).order_by("started_at", "id")
+                 if officer is None or step.role == officer.role] if dossier is not None else []
+        self.fields["task_id"].choices = [(step.task_id, step.name) for step in steps]
+        if len(steps) == 1:
+            self.fields["task_id"].initial = steps[0].task_id
+            self.fields["task_id"].widget = forms.HiddenInput()
+        role = next_step_role(dossier, steps[0].task_id if steps else "") if dossier is not None else None
+        officers = User.objects.none()
+        if role and dossier is not None:
+            officers = User.objects.filter(agency_id=dossier.receiving_agency_id, role=role, is_active=True)
         self.officers = {u.pk: u for u in officers.order_by("last_name", "first_name", "username")}
-        self.fields["next_assignee"].choices = [("", _("Whoever of that role takes it"))] + [
-            (u.pk, officer_name(u)) for u in self.officers.values()]
-        if role:
-            self.fields["next_assignee"].help_text = _("Officers of your agency with the next step's role: %(role)s.") \
+        if self.officers:
+            self.fields["next_assignee"].choices = [("", _("Any officer of that role"))] + [
+                (u.pk, officer_name(u)) for u in self.officers.values()]
+            self.fields["next_assignee"].help_text = _("Officers of your agency in the next step's role: %(role)s.") \
                 % {"role": Role(role).label if role in Role.values else role}
+        else:
+            del self.fields["next_assignee"]  # the last step, or nobody to choose
 
     def arguments(self):
         data = self.cleaned_data
         return {"task_id": data["task_id"], "decision": data["decision"], "note": data["note"],
-                "next_assignee": self.officers.get(data["next_assignee"])}
+                "next_assignee": self.officers.get(data.get("next_assignee"))}
 
 
 def officer_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def next_step_role(dossier) -> str | None:
-    """The role of the step after the current one, from the procedure version's steps (None at the last step)."""
+def next_step_role(dossier, task_id: str) -> str | None:
+    """The role of the step after ``task_id`` in the procedure version's steps (None after the last one)."""
     steps = dossier.procedure_version.steps or []
     ids = [step.get("id") for step in steps]
-    if dossier.current_step in ids:
-        index = ids.index(dossier.current_step)
+    if task_id in ids:
+        index = ids.index(task_id)
         if index + 1 < len(steps):
             return steps[index + 1].get("role")
     return None
@@ -369,7 +371,7 @@ class StopForm(ReasonForm):
 
 
 class RefuseWithdrawalForm(ReasonForm):
-    prefix_name = "refuse_withdrawal"
+    prefix_name = "refuse-withdrawal"
 
 
 class WithdrawForm(ReasonForm):
@@ -378,7 +380,7 @@ class WithdrawForm(ReasonForm):
 
 
 class AttachResultForm(ActionForm):
-    prefix_name = "attach_result"
+    prefix_name = "attach-result"
     file = forms.FileField(label=_("The signed result"), required=False,
                            help_text=_("A PDF or a scan. Leave empty to generate it from the procedure's template."))
     service_fields = {"file": "file"}
@@ -406,15 +408,15 @@ class TransferForm(ActionForm):
 
 
 class RequestFeesForm(ActionForm):
-    prefix_name = "request_fees"
+    prefix_name = "request-fees"
 
 
 class RecordPaymentForm(ActionForm):
-    prefix_name = "record_payment"
+    prefix_name = "record-payment"
 
 
 class ConfirmWithdrawalForm(ActionForm):
-    prefix_name = "confirm_withdrawal"
+    prefix_name = "confirm-withdrawal"
 
 
 # --- The tracking book (sổ theo dõi hồ sơ, form 07) ----------------------------------------------------------------
@@ -423,7 +425,7 @@ class BookFilterForm(forms.Form):
     date_from = date_field(_("From"))
     date_to = date_field(_("To"))
     status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
-    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
+    procedure = forms.TypedChoiceField(label=_("Procedure"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, statuses, procedures, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,8 +14,8 @@ Back office (officers, signed in with TOTP, only their agency's dossiers):
 
 Applicant (``/dossiers/<code>/``): status, appointment, documents; supply a supplement; ask to withdraw.
 """
-import csv
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -28,8 +28,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from egov.accounts.views import denied, officer_required
-from egov.dossiers import forms, queries, services
-from egov.dossiers.models import Attachment, Dossier, Status
+from egov.dossiers import forms, queries, rules, services
+from egov.dossiers.models import Attachment, Status
 
 FORMS = ("01", "02", "03", "04", "05", "06")
 FORM_TITLES = {
@@ -58,18 +58,18 @@ class Action:
 ACTIONS = {action.name: action for action in [
     Action("receive", _("Receive the dossier"), forms.ReceiveForm, "receive"),
     Action("refuse", _("Refuse to receive"), forms.RefuseForm, "refuse", danger=True),
-    Action("request_supplement", _("Request a supplement"), forms.SupplementRequestForm, "request_supplement"),
+    Action("request-supplement", _("Request a supplement"), forms.SupplementRequestForm, "request_supplement"),
     Action("supply", _("Record the supplement (on the applicant's behalf)"), forms.SupplyForm, "supply",
            as_user=True),
     Action("transfer", _("Transfer to the competent unit"), forms.TransferForm, "transfer"),
-    Action("complete_step", _("Complete this step"), forms.CompleteStepForm, "complete_step"),
-    Action("request_fees", _("Request fees or taxes"), forms.RequestFeesForm, "request_fees"),
-    Action("record_payment", _("Record the payment"), forms.RecordPaymentForm, "record_payment"),
+    Action("complete-step", _("Complete this step"), forms.CompleteStepForm, "complete_step"),
+    Action("request-fees", _("Request fees or taxes"), forms.RequestFeesForm, "request_fees"),
+    Action("record-payment", _("Record the payment"), forms.RecordPaymentForm, "record_payment"),
     Action("apologise", _("Apologise and set a new date"), forms.ApologyForm, "apologise"),
-    Action("confirm_withdrawal", _("Confirm the withdrawal"), forms.ConfirmWithdrawalForm, "confirm_withdrawal"),
-    Action("refuse_withdrawal", _("Refuse the withdrawal"), forms.RefuseWithdrawalForm, "refuse_withdrawal"),
+    Action("confirm-withdrawal", _("Confirm the withdrawal"), forms.ConfirmWithdrawalForm, "confirm_withdrawal"),
+    Action("refuse-withdrawal", _("Refuse the withdrawal"), forms.RefuseWithdrawalForm, "refuse_withdrawal"),
     Action("stop", _("Stop processing"), forms.StopForm, "stop", danger=True),
-    Action("attach_result", _("Issue the result"), forms.AttachResultForm, "attach_result"),
+    Action("attach-result", _("Issue the result"), forms.AttachResultForm, "attach_result"),
     Action("deliver", _("Deliver the result"), forms.DeliverForm, "deliver"),
 ]}
 
@@ -92,39 +92,46 @@ def _refused(request, dossier, reason):
 
 
 def _dossier_for_officer(request, code):
-    """The dossier if the officer's agency received it; ``NotAllowed`` (→ 403) or 404 otherwise."""
+    """The dossier if the officer's agency received it; another agency's is 404, as if it did not exist."""
     return queries.for_officer(request.user, code)
 
 
 # --- Inbox -----------------------------------------------------------------------------------------------------------
 
+def _procedure_choices(agency) -> list[tuple[int, str]]:
+    """(procedure id, "code – name") of the procedures the agency implements today."""
+    return [(v.procedure_id, f"{v.procedure.code} – {v.name}") for v in forms.current_versions(agency)]
+
+
 @never_cache
 @backoffice_required
+@require_GET
 def inbox(request):
-    """Hồ sơ của tôi: the agency's dossiers the officer's role works on, with counts per status."""
+    """Hồ sơ của đơn vị: the agency's dossiers, with counts per status, filters and flags, newest first."""
     officer = request.user
-    versions = forms.current_versions(officer.agency)
-    procedures = sorted({(v.procedure.code, f"{v.procedure.code} – {v.procedure.name}") for v in versions})
+    procedures = _procedure_choices(officer.agency)
     status = _int_or_none(request.GET.get("status"))
     status = status if status in Status.values else None
-    procedure = request.GET.get("procedure") or None
-    procedure = procedure if procedure in {code for code, _name in procedures} else None
+    procedure = _int_or_none(request.GET.get("procedure"))
+    procedure = procedure if procedure in {pk for pk, _name in procedures} else None
     flag = request.GET.get("flag") or None
     flag = flag if flag in FLAGS else None
+    mine = request.GET.get("mine") == "1"
     after_id = _int_or_none(request.GET.get("after"))
-    rows, counts, next_after_id = queries.inbox(officer, status=status, procedure=procedure, flag=flag,
-                                                after_id=after_id)
-    filters = {"status": status, "procedure": procedure, "flag": flag}
-    tabs = [{"status": value, "label": label, "count": counts.get(value, 0),
-             "url": _inbox_url(status=value, procedure=procedure, flag=flag), "current": value == status}
+    page = queries.inbox(officer, status=status, procedure_id=procedure, flag=flag, mine=mine, after_id=after_id)
+    filters = {"status": status, "procedure": procedure, "flag": flag, "mine": "1" if mine else None}
+    tabs = [{"status": value, "label": label, "count": page.counts.get(value, 0), "current": value == status,
+             "url": _inbox_url(**{**filters, "status": value})}
             for value, label in Status.choices]
+    rows = [{"dossier": d, "flag": "overdue" if d.id in page.overdue_ids else
+             "near_deadline" if d.id in page.near_ids else ""} for d in page.rows]
     context = {
-        "rows": rows, "tabs": tabs, "total": sum(counts.values()), "filters": filters,
-        "all_url": _inbox_url(procedure=procedure, flag=flag), "procedures": procedures,
+        "rows": rows, "tabs": tabs, "filters": filters, "procedures": procedures,
+        "open_total": sum(page.counts.get(value, 0) for value in queries.OPEN_STATUSES),
+        "all_url": _inbox_url(**{**filters, "status": None}),
         "statuses": Status.choices, "flags": FLAGS.items(),
-        "next_url": _inbox_url(after=next_after_id, **filters) if next_after_id else None,
+        "next_url": _inbox_url(after=page.next_after_id, **filters) if page.next_after_id else None,
         "first_url": _inbox_url(**filters) if after_id else None,
-        "now": timezone.now(),
     }
     return render(request, "dossiers/inbox.html", context)
 
@@ -137,8 +144,6 @@ def _int_or_none(value):
 
 
 def _inbox_url(**params) -> str:
-    from urllib.parse import urlencode
-
     query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
     return reverse("backoffice:inbox") + (f"?{query}" if query else "")
 
@@ -203,8 +208,12 @@ def _render_detail(request, dossier, *, bound=None, status=200):
         actions.append({"name": name, "label": action.label, "form": form, "danger": action.danger,
                         "url": reverse("backoffice:action", kwargs={"code": dossier.code, "action": name}),
                         "open": bound is not None and bound.prefix == name})
+    services.log_read(dossier, reader=request.user, purpose="back office: dossier page")
     context = _dossier_context(dossier)
-    context.update({"actions": actions, "clock": queries.clock(dossier), "history": queries.history(dossier),
+    clock = queries.clock(dossier)
+    steps = [{"step": step, "verdict": rules.VERDICT_LABELS.get(step.verdict, "")} for step in clock.steps]
+    context.update({"actions": actions, "clock": clock, "steps": steps, "history": queries.history(dossier),
+                    "verdict": rules.VERDICT_LABELS.get(clock.verdict, ""),
                     "bound": bound, "backoffice": True})
     return render(request, "dossiers/detail.html", context, status=status)
 
@@ -216,7 +225,7 @@ def _dossier_context(dossier) -> dict:
     properties = (version.form_schema or {}).get("properties") or {}
     ui_schema = version.ui_schema or {}
     answers = []
-    for name, value in (content.get("form_data") or {}).items():
+    for name, value in (content.get("form") or {}).items():
         spec, ui = properties.get(name) or {}, ui_schema.get(name) or {}
         label = ui.get("ui:title") or ui.get("title") or spec.get("title") or name
         if isinstance(value, bool):
@@ -280,15 +289,15 @@ def _pdf_response(request, dossier, form):
     if form not in FORMS:
         raise Http404(_t("There is no form %(form)s: the one-stop forms are 01 to 06.") % {"form": form})
     try:
-        content = services.form_pdf(dossier, form, reader=request.user)
-    except services.TransitionRefused as exc:
-        return _refused(request, dossier, exc.reason)
+        download = services.form_pdf(dossier, form, reader=request.user)
+    except services.TransitionRefused as exc:  # not issued to this dossier
+        raise Http404(exc.reason) from None
     except services.NotAllowed as exc:
         return denied(request, str(exc))
     except services.InvalidInput as exc:
         raise Http404(" ".join(exc.messages)) from None
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{dossier.code}-mau-{form}.pdf"'
+    response = HttpResponse(download.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{download.filename}"'
     return response
 
 
@@ -316,10 +325,8 @@ def _file_response(dossier, pk, *, kinds=None):
 # --- Tracking book (form 07) ---------------------------------------------------------------------------------------
 
 BOOK_COLUMNS = [
-    ("code", _("Dossier code")), ("procedure", _("Procedure")), ("applicant", _("Applicant")),
-    ("channel", _("Channel")), ("received_at", _("Received")), ("appointment_at", _("Appointment")),
-    ("finished_at", _("Processed")), ("delivered_at", _("Delivered")), ("status", _("Status")),
-    ("verdict", _("Early / on time / late")),
+    _("Dossier code"), _("Procedure"), _("Applicant"), _("Channel"), _("Received"), _("Appointment"),
+    _("Processed"), _("Delivered"), _("Status"), _("Early / on time / late"),
 ]
 
 
@@ -327,53 +334,55 @@ BOOK_COLUMNS = [
 @backoffice_required
 @require_GET
 def book(request):
-    """Sổ theo dõi hồ sơ (form 07): the agency's dossiers received in a period, filterable; CSV and PDF exports."""
+    """Sổ theo dõi hồ sơ (form 07): the agency's dossiers of a period, filterable; CSV and PDF exports (the legal
+    form, in Vietnamese)."""
     officer = request.user
-    versions = forms.current_versions(officer.agency)
-    procedures = sorted({(v.procedure.code, f"{v.procedure.code} – {v.procedure.name}") for v in versions})
     params = {key: value for key, value in request.GET.items() if key != "format"}
-    form = forms.BookFilterForm(params, statuses=Status.choices, procedures=procedures)
+    form = forms.BookFilterForm(params, statuses=Status.choices, procedures=_procedure_choices(officer.agency))
     if not form.is_valid():
         return render(request, "dossiers/book.html", {"form": form, "rows": [], "columns": BOOK_COLUMNS},
                       status=400)
     data = form.cleaned_data
-    rows = queries.tracking_book(officer, date_from=data["date_from"], date_to=data["date_to"],
-                                 status=data["status"], procedure=data["procedure"] or None)
-    table = [_book_row(row) for row in rows]
+    dossiers = queries.tracking_book(officer, date_from=data["date_from"], date_to=data["date_to"],
+                                     status=data["status"], procedure_id=data["procedure"])
     export = request.GET.get("format")
-    filename = f"so-theo-doi-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}"
-    if export == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        response.write("\ufeff")  # so that spreadsheet programs read the Vietnamese letters as UTF-8
-        writer = csv.writer(response)
-        writer.writerow([str(label) for _key, label in BOOK_COLUMNS])
-        for row in table:
-            writer.writerow(row["cells"])
+    filename = f"so-theo-doi-ho-so-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}"
+    if export in ("csv", "pdf"):
+        download = _book_export(officer, dossiers, data, export)
+        response = HttpResponse(download, content_type="text/csv; charset=utf-8" if export == "csv"
+                                else "application/pdf")
+        disposition = "attachment" if export == "csv" else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}.{export}"'
         return response
-    if export == "pdf":
-        content = services.tracking_book_pdf(officer, rows, date_from=data["date_from"], date_to=data["date_to"])
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
-        return response
-    query = request.GET.copy()
-    query.pop("format", None)
-    context = {"form": form, "rows": table, "columns": BOOK_COLUMNS, "query": query.urlencode()}
+    rows = [_book_row(dossier) for dossier in dossiers]
+    context = {"form": form, "rows": rows, "columns": BOOK_COLUMNS, "query": urlencode(params)}
     return render(request, "dossiers/book.html", context)
 
 
-def _book_row(row) -> dict:
-    """One line of the book as text cells (the same for the page and the CSV)."""
-    def get(key):
-        return row.get(key) if isinstance(row, dict) else getattr(row, key, "")
+def _book_export(officer, dossiers, data, kind: str) -> bytes:
+    """Form 07 as the law prints it (Vietnamese): CSV or PDF, rendered by ``documents`` from ``paperwork``'s rows."""
+    from egov.dossiers import documents, paperwork
 
-    cells = []
-    for key, _label in BOOK_COLUMNS:
-        value = get(key)
-        if hasattr(value, "astimezone"):
-            value = timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
-        cells.append("" if value is None else str(value))
-    return {"code": get("code"), "cells": cells}
+    rows = paperwork.book_rows(dossiers)
+    if kind == "csv":
+        return documents.tracking_book_csv(rows)
+    return documents.form_07_tracking_book(paperwork.issuer(officer.agency), rows, period_from=data["date_from"],
+                                           period_to=data["date_to"])
+
+
+def _book_row(dossier) -> dict:
+    """One line of the book on the page, in the reader's language."""
+    def when(value):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    verdict = ""
+    if dossier.finished_at and dossier.appointment_at and dossier.status in (Status.RESULT_READY, Status.DELIVERED):
+        verdict = rules.VERDICT_LABELS.get(rules.verdict(dossier.finished_at, dossier.appointment_at), "")
+    applicant = (dossier.content().get("applicant") or {}).get("full_name", "")
+    cells = [dossier.procedure_version.name, applicant, dossier.get_channel_display(), when(dossier.received_at),
+             when(dossier.appointment_at), when(dossier.finished_at), when(dossier.delivered_at),
+             dossier.get_status_display(), verdict]
+    return {"code": dossier.code, "cells": cells}
 
 
 # --- Applicant side ------------------------------------------------------------------------------------------------
@@ -387,9 +396,7 @@ def applicant_required(view):
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
-        dossier = Dossier.objects.select_related("procedure_version", "receiving_agency").filter(code=code).first()
-        if dossier is None or dossier.applicant_id != request.user.pk:
-            raise Http404(_t("You have no dossier with this code."))
+        dossier = queries.for_applicant(request.user, code)  # someone else's dossier: 404
         return view(request, dossier, *args, **kwargs)
 
     return wrapper
