@@ -136,6 +136,9 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = config.env_path("EGOV_MEDIA_ROOT", DATA_DIR / "media")
+# Dossier attachments (scans, supplements, results): at most this many bytes each; PDF, JPEG or PNG by content.
+EGOV_ATTACHMENT_MAX_BYTES = config.env_int("EGOV_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 _EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 MAILERS = {

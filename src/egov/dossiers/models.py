@@ -65,6 +65,9 @@ class Dossier(models.Model):
     rescheduled_at = models.DateTimeField(_("apology issued at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("processing ended at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The working time the dossier is allowed, in working hours: the version's duration (8 h a day) until an apology
+    # (form 04) sets a new appointment date; the appointment is always recomputed from it and the closed pauses.
+    allowed_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
     workflow_state = models.JSONField(default=dict, blank=True, editable=False)
     current_step = models.CharField(_("current step"), max_length=64, blank=True)

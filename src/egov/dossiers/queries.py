@@ -1,0 +1,200 @@
+"""Reads of the one-stop system: the officer's inbox, one dossier for an officer, its clock, what may be done now,
+the tracking book (form 07). Lists paginate by key (``after_id``), never by offset."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
+
+from egov.dossiers import rules, services
+from egov.dossiers.models import Attachment, Dossier, Pause, Status, Step, Transition
+from egov.kernel import calendar
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
+                 Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY)
+# Statuses whose appointment date is running (or paused) and can fall overdue.
+CLOCK_STATUSES = (Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
+                  Status.WITHDRAWAL_REQUESTED)
+NEAR_DEADLINE_DAYS = 1  # working days left before the appointment date that count as "near"
+FLAGS = ("near_deadline", "overdue")
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[Dossier]
+    counts: dict[int, int]
+    next_after_id: int | None
+    overdue_ids: frozenset[int] = frozenset()
+    near_ids: frozenset[int] = frozenset()
+
+
+def _officer_dossiers(officer):
+    services._officer_role(officer)
+    return Dossier.objects.filter(receiving_agency_id=officer.agency_id)
+
+
+def near_deadline_limit(now: dt.datetime, agency) -> dt.datetime:
+    """The instant one working day from now: appointments before it are near."""
+    return calendar.add_working_days(now, NEAR_DEADLINE_DAYS, agency)
+
+
+def inbox(officer, *, status: int | None = None, procedure_id: int | None = None, flag: str | None = None,
+          mine: bool = False, after_id: int | None = None, limit: int = 25, now: dt.datetime | None = None) -> InboxPage:
+    """Hồ sơ của đơn vị: newest first, one page after ``after_id``; counts per status for the tabs (open statuses
+    by default). Overdue: the appointment has passed and the result is not ready; near: due within a working day."""
+    now = now or timezone.now()
+    limit = max(1, min(int(limit), 100))
+    base = _officer_dossiers(officer)
+    if procedure_id:
+        base = base.filter(procedure_version__procedure_id=procedure_id)
+    counts = dict(base.filter(status__in=list(Status.values)).values_list("status").annotate(n=Count("id"))
+                  .values_list("status", "n"))
+    rows = base
+    if status:
+        rows = rows.filter(status=status)
+    else:
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    if mine:
+        rows = rows.filter(Q(assignee=officer) | Q(steps__assignee=officer, steps__completed_at__isnull=True)).distinct()
+    near_limit = near_deadline_limit(now, officer.agency)
+    if flag == "overdue":
+        rows = rows.filter(status__in=CLOCK_STATUSES, appointment_at__lt=now)
+    elif flag == "near_deadline":
+        rows = rows.filter(status__in=CLOCK_STATUSES, appointment_at__gte=now, appointment_at__lte=near_limit)
+    if after_id:
+        rows = rows.filter(id__lt=after_id)
+    page = list(rows.select_related("procedure_version__procedure").order_by("-id")[: limit + 1])
+    next_after = page[limit - 1].id if len(page) > limit else None
+    page = page[:limit]
+    overdue = frozenset(d.id for d in page if d.status in CLOCK_STATUSES and d.appointment_at and d.appointment_at < now)
+    near = frozenset(d.id for d in page if d.status in CLOCK_STATUSES and d.appointment_at
+                     and now <= d.appointment_at <= near_limit)
+    return InboxPage(rows=page, counts=counts, next_after_id=next_after, overdue_ids=overdue, near_ids=near)
+
+
+def for_officer(officer, code: str) -> Dossier:
+    """One dossier of the officer's agency (another agency's: 404, as if it did not exist)."""
+    dossier = (_officer_dossiers(officer).select_related("procedure_version__procedure", "receiving_agency",
+                                                         "assignee").filter(code=code).first())
+    if dossier is None:
+        raise Http404("no such dossier in your agency")
+    return dossier
+
+
+def for_applicant(user, code: str) -> Dossier:
+    if not getattr(user, "is_authenticated", False):
+        raise services.NotAllowed("sign in")
+    dossier = (Dossier.objects.select_related("procedure_version__procedure", "receiving_agency")
+               .filter(code=code, applicant=user).first())
+    if dossier is None:
+        raise Http404("no such dossier of yours")
+    return dossier
+
+
+def history(dossier: Dossier) -> list[Transition]:
+    return list(dossier.transitions.select_related("actor").order_by("at", "id"))
+
+
+def attachments(dossier: Dossier) -> list[Attachment]:
+    return list(dossier.attachments.order_by("uploaded_at", "id"))
+
+
+@dataclass(frozen=True)
+class StepClock:
+    task_id: str
+    name: str
+    role: str
+    assignee: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    completed_at: dt.datetime | None
+    verdict: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class DossierClock:
+    received_at: dt.datetime | None
+    appointment_at: dt.datetime | None
+    original_appointment_at: dt.datetime | None
+    rescheduled: bool
+    paused: bool
+    pauses: list[Pause] = field(default_factory=list)
+    steps: list[StepClock] = field(default_factory=list)
+    verdict: str = ""           # of the whole dossier once it has ended
+    remaining_hours: float | None = None   # working hours left (negative: overdue by), None when not running
+    overdue: bool = False
+
+
+def clock(dossier: Dossier, *, now: dt.datetime | None = None) -> DossierClock:
+    """The legal clock as the officer and the applicant see it: receipt, appointment, pauses with reasons, each step
+    with its due date and early / on time / late."""
+    now = now or timezone.now()
+    pauses = list(dossier.pauses.all())
+    steps = [StepClock(s.task_id, s.name, s.role, s.assignee.get_full_name() if s.assignee else "", s.started_at,
+                       s.due_at, s.completed_at, s.verdict, s.outcome)
+             for s in Step.objects.filter(dossier=dossier).select_related("assignee").order_by("started_at", "id")]
+    paused = any(p.ended_at is None for p in pauses)
+    verdict, remaining, overdue = "", None, False
+    if dossier.finished_at and dossier.appointment_at and dossier.status in (Status.RESULT_READY, Status.DELIVERED):
+        verdict = rules.verdict(dossier.finished_at, dossier.appointment_at)
+    elif dossier.appointment_at and dossier.status in CLOCK_STATUSES:
+        cal = calendar.Calendar()
+        agency = dossier.receiving_agency
+        if now <= dossier.appointment_at:
+            remaining = cal.working_hours_between(now, dossier.appointment_at, agency).total_seconds() / 3600
+        else:
+            remaining = -cal.working_hours_between(dossier.appointment_at, now, agency).total_seconds() / 3600
+            overdue = not paused
+    return DossierClock(received_at=dossier.received_at, appointment_at=dossier.appointment_at,
+                        original_appointment_at=dossier.original_appointment_at,
+                        rescheduled=dossier.rescheduled_at is not None, paused=paused, pauses=pauses, steps=steps,
+                        verdict=verdict, remaining_hours=remaining, overdue=overdue)
+
+
+def open_steps(dossier: Dossier) -> list[Step]:
+    return list(dossier.steps.filter(completed_at__isnull=True).select_related("assignee").order_by("started_at", "id"))
+
+
+def actions_for(officer, dossier: Dossier) -> list[str]:
+    """The back-office actions this officer may take on this dossier now (the buttons shown); the services check
+    again on every POST."""
+    role = getattr(officer, "role", "")
+    if officer.agency_id != dossier.receiving_agency_id or role not in rules.OFFICER_ROLES:
+        return []
+    on = timezone.localdate()
+    actions = [t.action for t in rules.allowed_targets(dossier.status, actor_role=role, on=on)]
+    actions = [a for a in actions if a not in ("complete-step", "request-withdrawal")]
+    if dossier.status == Status.PROCESSING:
+        steps = open_steps(dossier)
+        if any(s.role == role and (s.assignee_id in (None, officer.pk)) for s in steps):
+            actions.append("complete-step")
+        if role in rules.PROCESSORS:
+            actions.append("attach-result")
+    if dossier.status == Status.WITHDRAWAL_REQUESTED and role in rules.REFUSE_WITHDRAWAL_ACTORS:
+        actions.append("refuse-withdrawal")
+    if (dossier.status in rules.APOLOGY_STATUSES and role in rules.APOLOGY_ACTORS and dossier.rescheduled_at is None
+            and dossier.appointment_at and timezone.now() < dossier.appointment_at):
+        actions.append("apologise")
+    return list(dict.fromkeys(actions))
+
+
+def officers_for_role(officer, role: str):
+    """Officers of the same agency in ``role`` (the next step's assignee)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(agency_id=officer.agency_id, role=role, is_active=True).order_by("username")
+
+
+def tracking_book(officer, *, date_from: dt.date, date_to: dt.date, status: int | None = None,
+                  procedure_id: int | None = None, limit: int = 5000) -> list[Dossier]:
+    """Sổ theo dõi hồ sơ (form 07): the agency's dossiers submitted or received in the period, oldest first."""
+    rows = _officer_dossiers(officer).filter(submitted_at__date__gte=date_from, submitted_at__date__lte=date_to)
+    if status:
+        rows = rows.filter(status=status)
+    if procedure_id:
+        rows = rows.filter(procedure_version__procedure_id=procedure_id)
+    return list(rows.select_related("procedure_version__procedure").order_by("submitted_at", "id")[:limit])

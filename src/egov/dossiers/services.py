@@ -1,0 +1,824 @@
+"""Business actions on dossiers (hồ sơ): the only code that changes them.
+
+Every legal transition goes through ``_move``: it checks the status table (``rules.require_transition``), records
+the transition with the document it issues, and writes the ledger event in the same transaction. Authorisation is
+always server-side: an officer acts only on their agency's dossiers and only in their role; an applicant only on
+their own dossier.
+
+The clock: the receipt instant (``calendar.receipt_instant``) starts it; the appointment date is always recomputed
+from the receipt instant, the allowed working time and the closed pauses (a supplement or fees wait), never shifted
+by hand, so a pause, a resumption or an apology can never leave it stale.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import filetype
+import jsonschema
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egov.dossiers import rules, workflow
+from egov.dossiers.models import Attachment, Channel, Dossier, DossierCodeSequence, Pause, Status, Step, Transition
+from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: views catch it from here)
+from egov.kernel import calendar, crypto, ledger
+from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
+
+logger = logging.getLogger("egov.dossiers")
+
+ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+class NotAllowed(PermissionDenied):
+    """Not this person's to do (wrong role, another agency's dossier, not the applicant): HTTP 403."""
+
+
+class InvalidInput(ValidationError):
+    """Bad form data or file; ``message_dict`` maps each field to its messages (the form is shown again)."""
+
+
+# --- Who acts --------------------------------------------------------------------------------------------------------
+
+def _officer_role(officer) -> str:
+    if not getattr(officer, "is_authenticated", False) or officer.role not in rules.OFFICER_ROLES or not officer.agency_id:
+        raise NotAllowed(_("Only officers of an agency may do this."))
+    return officer.role
+
+
+def _require_agency(officer, dossier: Dossier) -> None:
+    if officer.agency_id != dossier.receiving_agency_id:
+        raise NotAllowed(_("This dossier belongs to another agency."))
+
+
+def _require_applicant(user, dossier: Dossier) -> None:
+    if not getattr(user, "is_authenticated", False) or dossier.applicant_id != user.pk:
+        raise NotAllowed(_("Only the applicant may do this."))
+
+
+def _acting_role(user, dossier: Dossier) -> str:
+    """The applicant acts as ``applicant``; an officer of the receiving agency in their role (on the applicant's
+    behalf where the table allows the desk to)."""
+    if getattr(user, "is_authenticated", False) and dossier.applicant_id == user.pk:
+        return rules.APPLICANT
+    role = _officer_role(user)
+    _require_agency(user, dossier)
+    return role
+
+
+def _locked(dossier_id) -> Dossier:
+    dossier = (Dossier.objects.select_for_update().select_related("procedure_version", "receiving_agency")
+               .filter(pk=dossier_id).first())
+    if dossier is None:
+        raise Dossier.DoesNotExist(f"no dossier {dossier_id}")
+    return dossier
+
+
+def _now(at) -> dt.datetime:
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("instants must be timezone-aware")
+    return at
+
+
+# --- Transitions, events, documents ----------------------------------------------------------------------------------
+
+def _event(name: str, dossier: Dossier, actor, payload: dict | None = None) -> None:
+    ledger.append(f"dossier.{name}", partition=dossier.receiving_agency.code, actor=actor, subject=dossier,
+                  payload={"code": dossier.code, "status": dossier.status, **(payload or {})})
+
+
+def _move(dossier: Dossier, target: int, *, actor, role: str, at: dt.datetime, note: str = "",
+          details: dict | None = None, event: str | None = None) -> rules.Transition:
+    rule = rules.require_transition(dossier.status, target, actor_role=role, on=to_vn(at).date())
+    source = dossier.status
+    dossier.status = target
+    Transition.objects.create(dossier=dossier, from_status=source, to_status=target, actor=_user_or_none(actor),
+                              at=at, form=rule.form, note=note, details=details or {})
+    _event(event or rule.action.replace("-", "_"), dossier, actor,
+           {"from": source, "to": target, "form": rule.form})
+    return rule
+
+
+def _record(dossier: Dossier, *, actor, at: dt.datetime, form: str, note: str = "", details: dict | None = None,
+            event: str) -> None:
+    """An event that issues a document without changing the status (form 04, a supplement answer, a result)."""
+    Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=dossier.status,
+                              actor=_user_or_none(actor), at=at, form=form, note=note, details=details or {})
+    _event(event, dossier, actor, {"form": form})
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- Codes -----------------------------------------------------------------------------------------------------------
+
+def _allocate_code(agency_code: str, at: dt.datetime) -> str:
+    """Next code of the receiving unit for the day, inside the caller's transaction: the sequence row stays locked
+    until the dossier is committed, so a rolled-back submission gives its number back (no gaps) and two submissions
+    never get the same number."""
+    day = to_vn(at).date()
+    DossierCodeSequence.objects.bulk_create([DossierCodeSequence(agency_code=agency_code, day=day)],
+                                            ignore_conflicts=True)
+    sequence = DossierCodeSequence.objects.select_for_update().get(agency_code=agency_code, day=day)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return rules.dossier_code(agency_code, day, sequence.last)
+
+
+# --- Input checks ----------------------------------------------------------------------------------------------------
+
+_SCHEMA_MESSAGES = {
+    "required": lambda e: _("This field is required."),
+    "type": lambda e: _("Enter a value of the right kind (%(kind)s).") % {"kind": e.validator_value},
+    "enum": lambda e: _("Choose one of the options offered."),
+    "minLength": lambda e: _("Enter at least %(n)s characters.") % {"n": e.validator_value},
+    "maxLength": lambda e: _("Enter at most %(n)s characters.") % {"n": e.validator_value},
+    "pattern": lambda e: _("This value does not have the expected format."),
+    "format": lambda e: _("This value does not have the expected format (%(format)s).") % {"format": e.validator_value},
+    "minimum": lambda e: _("Enter a value of at least %(n)s.") % {"n": e.validator_value},
+    "maximum": lambda e: _("Enter a value of at most %(n)s.") % {"n": e.validator_value},
+}
+
+
+def check_form_data(schema: dict, data: dict) -> None:
+    """Validate the e-form's answers against the procedure version's JSON Schema; errors per field."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(data):
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            field = ".".join(str(p) for p in [*error.absolute_path, missing] if p != "")
+        else:
+            field = ".".join(str(p) for p in error.absolute_path) or "__all__"
+        message = _SCHEMA_MESSAGES.get(error.validator, lambda e: _("This value is not accepted."))(error)
+        errors.setdefault(f"form.{field}" if field != "__all__" else field, []).append(message)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _read_upload(field: str, upload) -> tuple[bytes, str]:
+    limit = settings.EGOV_ATTACHMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise InvalidInput({field: [_("The file is %(size)s MB; files may be at most %(limit)s MB.")
+                                    % {"size": round(upload.size / 1e6, 1), "limit": round(limit / 1e6, 1)}]})
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise InvalidInput({field: [_("The file is larger than %(limit)s MB.") % {"limit": round(limit / 1e6, 1)}]})
+    if not content:
+        raise InvalidInput({field: [_("The file is empty.")]})
+    kind = filetype.guess(content[:8192])
+    mime = kind.mime if kind else ""
+    if mime not in ALLOWED_TYPES:
+        raise InvalidInput({field: [_("Only PDF, JPEG and PNG files are accepted; this file is not one of them "
+                                      "(whatever its name says).")]})
+    return content, mime
+
+
+def check_files(files: list[tuple[str, object]], components: list[dict], *, require_all: bool) -> list[tuple]:
+    """Read and check every file first (all errors at once), before anything is stored."""
+    known = {c["code"]: c for c in components}
+    errors: dict[str, list[str]] = {}
+    checked = []
+    for code, upload in files:
+        field = f"file_{code}"
+        if code not in known and code != "supplement":
+            errors.setdefault(field, []).append(_("This dossier has no component %(code)s.") % {"code": code})
+            continue
+        try:
+            content, mime = _read_upload(field, upload)
+        except InvalidInput as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+            continue
+        checked.append((code, content, mime))
+    if require_all:
+        given = {code for code, _content, _mime in checked} | {code for code, _u in files}
+        for component in components:
+            if component.get("required") and component["code"] not in given:
+                errors.setdefault(f"file_{component['code']}", []).append(_("Attach this document."))
+    if errors:
+        raise InvalidInput(errors)
+    return checked
+
+
+def _store(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict]) -> list[Attachment]:
+    names = {c["code"]: c.get("name", c["code"]) for c in components}
+    stored = []
+    for code, content, mime in checked:
+        attachment = Attachment(dossier=dossier, kind=kind, component_code=code, content_type=mime, size=len(content),
+                                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=_user_or_none(user),
+                                name=f"{names.get(code, code)[:180]}.{ALLOWED_TYPES[mime]}")
+        attachment.file.save(ALLOWED_TYPES[mime], ContentFile(content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _person_details(details: dict | None, field: str) -> dict | None:
+    if details is None:
+        return None
+    errors = {}
+    clean = {key: " ".join(str(details.get(key) or "").split()) for key in ("full_name", "id_number", "phone", "email",
+                                                                           "address")}
+    clean["date_of_birth"] = details.get("date_of_birth").isoformat() if details.get("date_of_birth") else ""
+    if not clean["full_name"]:
+        errors[f"{field}.full_name"] = [_("Enter the full name.")]
+    if clean["id_number"]:
+        from egov.registries.rules import InvalidPersonalId, parse_personal_id
+
+        try:
+            parse_personal_id(clean["id_number"])
+        except InvalidPersonalId as exc:
+            errors[f"{field}.id_number"] = [exc.message]
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+def _person_by_id_number(id_number: str):
+    from egov.registries.models import PIN_FIELD, Person
+
+    if not id_number:
+        return None
+    return Person.objects.filter(pin_index__in=crypto.blind_indexes(PIN_FIELD, id_number)).first()
+
+
+# --- The clock -------------------------------------------------------------------------------------------------------
+
+def _closed_pauses(dossier: Dossier) -> list[tuple[dt.datetime, dt.datetime]]:
+    return [(p.started_at, p.ended_at) for p in dossier.pauses.all() if p.ended_at is not None]
+
+
+def _start_clock(dossier: Dossier, at: dt.datetime, cal: calendar.Calendar) -> None:
+    version = dossier.procedure_version
+    dossier.received_at = cal.receipt_instant(at, dossier.receiving_agency, same_day=version.same_day)
+    dossier.allowed_hours = Decimal(version.duration_days) * HOURS_PER_WORKING_DAY
+    dossier.appointment_at = cal.add_working_hours(dossier.received_at, dossier.allowed_hours, dossier.receiving_agency)
+    dossier.original_appointment_at = dossier.appointment_at
+
+
+def _recompute_appointment(dossier: Dossier, cal: calendar.Calendar) -> None:
+    if dossier.received_at is None:
+        return
+    dossier.appointment_at = cal.add_working_hours(dossier.received_at, dossier.allowed_hours,
+                                                   dossier.receiving_agency, pauses=_closed_pauses(dossier))
+    pauses = _closed_pauses(dossier)
+    for step in dossier.steps.filter(completed_at__isnull=True):
+        step.due_at = cal.add_working_hours(step.started_at, _step_hours(dossier, step.task_id),
+                                            dossier.receiving_agency, pauses=pauses)
+        step.save(update_fields=["due_at"])
+
+
+def _pause(dossier: Dossier, reason: str, at: dt.datetime) -> None:
+    Pause.objects.create(dossier=dossier, reason=reason, started_at=at)
+
+
+def _resume(dossier: Dossier, at: dt.datetime) -> None:
+    dossier.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+    _recompute_appointment(dossier, calendar.Calendar())
+
+
+# --- Workflow steps --------------------------------------------------------------------------------------------------
+
+def _step_hours(dossier: Dossier, task_id: str) -> Decimal:
+    for step in dossier.procedure_version.steps:
+        if step.get("id") == task_id:
+            return Decimal(str(step.get("working_days", 0))) * HOURS_PER_WORKING_DAY
+    return Decimal(0)
+
+
+def _open_ready_steps(dossier: Dossier, at: dt.datetime, cal: calendar.Calendar, next_assignee=None) -> None:
+    bpmn = dossier.procedure_version.bpmn
+    running = set(dossier.steps.filter(completed_at__isnull=True).values_list("task_id", flat=True))
+    pauses = _closed_pauses(dossier)
+    current = []
+    for ready in workflow.ready_steps(bpmn, dossier.workflow_state):
+        current.append(ready.task_id)
+        if ready.task_id in running:
+            continue
+        assignee = next_assignee if next_assignee is not None and next_assignee.role == ready.role else None
+        Step.objects.create(dossier=dossier, task_id=ready.task_id, name=ready.name, role=ready.role,
+                            assignee=assignee, started_at=at,
+                            due_at=cal.add_working_hours(at, _step_hours(dossier, ready.task_id),
+                                                         dossier.receiving_agency, pauses=pauses))
+    dossier.current_step = ",".join(current)[:64]
+    first_open = dossier.steps.filter(completed_at__isnull=True).order_by("started_at", "id").first()
+    dossier.assignee = first_open.assignee if first_open else None
+
+
+# --- Submission and intake -------------------------------------------------------------------------------------------
+
+def _check_version_at(version, agency, at: dt.datetime) -> None:
+    if not version.agencies.filter(pk=agency.pk).exists():
+        raise InvalidInput({"procedure": [_("This agency does not implement this procedure.")]})
+    if version.effective_from > to_vn(at).date():
+        raise InvalidInput({"procedure": [_("This version of the procedure is not in force yet.")]})
+
+
+def _new_dossier(*, version, agency, channel: int, status: int, at: dt.datetime, applicant_user, applicant: dict,
+                 subject: dict | None, form_data: dict, filed_by=None, idempotency_key=None) -> Dossier:
+    dossier = Dossier(procedure_version=version, receiving_agency=agency, channel=channel, status=status,
+                      applicant=applicant_user, filed_by=filed_by, submitted_at=at, idempotency_key=idempotency_key,
+                      code=_allocate_code(agency.code, at))
+    dossier.applicant_person = _person_by_id_number(applicant.get("id_number", ""))
+    if subject:
+        dossier.subject_person = _person_by_id_number(subject.get("id_number", ""))
+    dossier.seal({"applicant": applicant, "subject": subject, "form": form_data})
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict, subject: dict | None,
+                   form_data: dict, files: list[tuple[str, object]], at=None) -> Dossier:
+    """Tiếp nhận trực tiếp / qua bưu chính: the desk files a walk-in or postal dossier and receives it at once
+    (none → 2, form 01); the clock starts at the receipt instant."""
+    at = _now(at)
+    role = _officer_role(officer)
+    if channel not in (Channel.IN_PERSON, Channel.POST):
+        raise InvalidInput({"channel": [_("At the desk a dossier comes in person or by post.")]})
+    version = procedure_version
+    agency = officer.agency
+    rules.require_transition(rules.NEW, Status.RECEIVED, actor_role=role, on=to_vn(at).date())
+    errors = {}
+    for step in (lambda: _check_version_at(version, agency, at),
+                 lambda: _person_details(applicant, "applicant"),
+                 lambda: _person_details(subject, "subject"),
+                 lambda: check_form_data(version.form_schema, form_data)):
+        try:
+            step()
+        except InvalidInput as exc:
+            errors.update(exc.message_dict)
+    try:
+        checked = check_files(files, version.components, require_all=False)
+    except InvalidInput as exc:
+        errors.update(exc.message_dict)
+        checked = []
+    if errors:
+        raise InvalidInput(errors)
+    dossier = _new_dossier(version=version, agency=agency, channel=channel, status=Status.RECEIVED, at=at,
+                           applicant_user=None, applicant=_person_details(applicant, "applicant"),
+                           subject=_person_details(subject, "subject"), form_data=form_data, filed_by=officer)
+    _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=officer, components=version.components)
+    _start_clock(dossier, at, calendar.Calendar())
+    dossier.save()
+    Transition.objects.create(dossier=dossier, from_status=None, to_status=Status.RECEIVED, actor=officer, at=at,
+                              form="01")
+    _event("received", dossier, officer, {"from": None, "to": Status.RECEIVED, "form": "01", "channel": channel})
+    return dossier
+
+
+@transaction.atomic
+def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
+                  subject: dict | None = None, idempotency_key: str | None = None, at=None) -> Dossier:
+    """Nộp trực tuyến: (none) → 1 with the dossier code; auto-receive procedures are received at once (→ 2)."""
+    from egov.accounts.services import require_assurance
+
+    at = _now(at)
+    if idempotency_key:
+        earlier = Dossier.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            if earlier.applicant_id != applicant_user.pk:
+                raise NotAllowed(_("This submission key belongs to someone else."))
+            return earlier  # a double click or a retry makes one dossier
+    if not getattr(applicant_user, "is_authenticated", False):
+        raise NotAllowed(_("Sign in to apply online."))
+    version = procedure_version
+    require_assurance(applicant_user, version.min_assurance_level)
+    rules.require_transition(rules.NEW, Status.SUBMITTED, actor_role=rules.APPLICANT, on=to_vn(at).date())
+    errors = {}
+    for step in (lambda: _check_version_at(version, agency, at),
+                 lambda: _person_details(subject, "subject"),
+                 lambda: check_form_data(version.form_schema, form_data)):
+        try:
+            step()
+        except InvalidInput as exc:
+            errors.update(exc.message_dict)
+    try:
+        checked = check_files(files, version.components, require_all=True)
+    except InvalidInput as exc:
+        errors.update(exc.message_dict)
+        checked = []
+    if errors:
+        raise InvalidInput(errors)
+    applicant = _applicant_details_of(applicant_user)
+    dossier = _new_dossier(version=version, agency=agency, channel=Channel.ONLINE, status=Status.SUBMITTED, at=at,
+                           applicant_user=applicant_user, applicant=applicant, subject=_person_details(subject, "subject"),
+                           form_data=form_data, idempotency_key=idempotency_key)
+    _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user, components=version.components)
+    Transition.objects.create(dossier=dossier, from_status=None, to_status=Status.SUBMITTED, actor=applicant_user,
+                              at=at, form="ack")
+    _event("submitted", dossier, applicant_user, {"from": None, "to": Status.SUBMITTED, "channel": Channel.ONLINE})
+    if version.auto_receive:
+        _start_clock(dossier, at, calendar.Calendar())
+        dossier.status = Status.RECEIVED
+        dossier.save()
+        Transition.objects.create(dossier=dossier, from_status=Status.SUBMITTED, to_status=Status.RECEIVED, at=at,
+                                  form="01", note="auto-receive")
+        _event("received", dossier, "auto-receive", {"from": Status.SUBMITTED, "to": Status.RECEIVED, "form": "01"})
+    return dossier
+
+
+def _applicant_details_of(user) -> dict:
+    details = {"full_name": user.get_full_name() or user.username, "id_number": "", "date_of_birth": "",
+               "phone": user.phone or "", "email": user.email or "", "address": ""}
+    if user.person_id:
+        data = user.person.personal()  # the applicant's own record, copied into their sealed dossier
+        details.update(full_name=data.full_name, id_number=data.personal_id_number,
+                       date_of_birth=data.date_of_birth.isoformat() if data.date_of_birth else "",
+                       address=data.current_address or data.permanent_address or "")
+    return details
+
+
+# --- The desk --------------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def receive(dossier_id, *, officer, at=None) -> Dossier:
+    """Tiếp nhận: 1 → 2, form 01; the clock starts at the receipt instant."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    _move(dossier, Status.RECEIVED, actor=officer, role=role, at=at, event="received")
+    _start_clock(dossier, at, calendar.Calendar())
+    dossier.save()
+    return dossier
+
+
+def _clean_lines(lines, field: str, message: str) -> list[str]:
+    clean = [" ".join(str(line).split()) for line in (lines or [])]
+    clean = [line[:500] for line in clean if line]
+    if not clean:
+        raise InvalidInput({field: [message]})
+    return clean
+
+
+def _clean_text(text: str, field: str, message: str) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise InvalidInput({field: [message]})
+    return text[:2000]
+
+
+@transaction.atomic
+def refuse(dossier_id, *, officer, reasons: list[str], at=None) -> Dossier:
+    """Từ chối tiếp nhận: 1 → 3, form 03 with the reasons; final."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    reasons = _clean_lines(reasons, "reasons", _("Give at least one reason for refusing the dossier."))
+    _move(dossier, Status.REFUSED, actor=officer, role=role, at=at, details={"reasons": reasons})
+    dossier.finished_at = at
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def request_supplement(dossier_id, *, officer, missing: list[str], note: str = "", at=None) -> Dossier:
+    """Yêu cầu bổ sung: 1 → 5 before reception, or 4 → 5 during processing (the clock pauses); form 02 lists every
+    missing item in one notice."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    missing = _clean_lines(missing, "missing", _("List every missing or incomplete item, one per line."))
+    was_processing = dossier.status == Status.PROCESSING
+    _move(dossier, Status.SUPPLEMENT_REQUESTED, actor=officer, role=role, at=at,
+          note=" ".join((note or "").split())[:2000], details={"missing": missing})
+    if was_processing:
+        _pause(dossier, Pause.Reason.SUPPLEMENT, at)
+    dossier.supplement_count += 1
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "", at=None) -> Dossier:
+    """Bổ sung hồ sơ: 5 → 1 (before reception) or 5 → 4 (after: the clock resumes)."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _acting_role(user, dossier)
+    note = " ".join((note or "").split())[:2000]
+    if not files and not note:
+        raise InvalidInput({"files": [_("Attach the missing documents or say what you are supplying.")]})
+    target = Status.PROCESSING if dossier.received_at else Status.SUBMITTED
+    rules.require_transition(dossier.status, target, actor_role=role, on=to_vn(at).date())
+    checked = check_files([(code if code else "supplement", f) for code, f in files],
+                          dossier.procedure_version.components, require_all=False)
+    _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=dossier.procedure_version.components)
+    _move(dossier, target, actor=user, role=role, at=at, note=note, details={"files": len(checked)}, event="supplied")
+    if target == Status.PROCESSING:
+        _resume(dossier, at)
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def transfer(dossier_id, *, officer, at=None) -> Dossier:
+    """Chuyển xử lý: 2 → 4; the procedure's BPMN process starts and its first step opens with its deadline."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    _move(dossier, Status.PROCESSING, actor=officer, role=role, at=at)
+    dossier.workflow_state = workflow.start(dossier.procedure_version.bpmn)
+    _open_ready_steps(dossier, at, calendar.Calendar())
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve", note: str = "",
+                  next_assignee=None, at=None) -> Dossier:
+    """Hoàn thành một bước xử lý: the step's role completes it (approve, or return to an earlier step); its verdict
+    is recorded (form 06). When the process ends and the result is attached, the dossier is ready (4 → 9)."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    if dossier.status != Status.PROCESSING:
+        raise TransitionRefused(_("Processing steps are completed only while the dossier is being processed (now: "
+                                  "“%(status)s”).") % {"status": rules.label(dossier.status)})
+    if decision not in ("approve", "return"):
+        raise InvalidInput({"decision": [_("Choose approve or return.")]})
+    step = dossier.steps.filter(task_id=task_id, completed_at__isnull=True).first()
+    if step is None:
+        raise TransitionRefused(_("The step “%(step)s” is not open on this dossier.") % {"step": task_id})
+    if step.role != role:
+        raise NotAllowed(_("This step is for the role “%(role)s”.") % {"role": step.role})
+    if step.assignee_id and step.assignee_id != officer.pk:
+        raise NotAllowed(_("This step is assigned to another officer."))
+    if next_assignee is not None and next_assignee.agency_id != dossier.receiving_agency_id:
+        raise InvalidInput({"next_assignee": [_("Choose an officer of this agency.")]})
+    try:
+        dossier.workflow_state = workflow.complete_step(dossier.procedure_version.bpmn, dossier.workflow_state,
+                                                        task_id, decision=decision)
+    except workflow.WorkflowError as exc:
+        raise TransitionRefused(str(exc)) from None
+    step.completed_at, step.completed_by = at, officer
+    step.verdict = rules.verdict(at, step.due_at)
+    step.outcome, step.note = decision, " ".join((note or "").split())[:2000]
+    step.save()
+    _event("step_completed", dossier, officer, {"task": task_id, "decision": decision, "verdict": step.verdict})
+    cal = calendar.Calendar()
+    _open_ready_steps(dossier, at, cal, next_assignee=next_assignee)
+    if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state) and _has_result(dossier):
+        _finish(dossier, officer=officer, role=role, at=at)
+    dossier.save()
+    return dossier
+
+
+def _has_result(dossier: Dossier) -> bool:
+    return dossier.attachments.filter(kind=Attachment.Kind.RESULT).exists()
+
+
+def _finish(dossier: Dossier, *, officer, role: str, at: dt.datetime) -> None:
+    """4 → 9: processing done; the verdict of the whole dossier is fixed; a registry effect (e.g. a birth
+    registration) is applied in the same transaction."""
+    _move(dossier, Status.RESULT_READY, actor=officer, role=role, at=at, event="result_ready")
+    dossier.finished_at = at
+    dossier.current_step = ""
+    dossier.assignee = None
+    _apply_registry_effect(dossier, officer)
+
+
+def _apply_registry_effect(dossier: Dossier, officer) -> None:
+    effect = dossier.procedure_version.registry_effect
+    if not effect:
+        return
+    from egov.registries import services as registries
+
+    from egov.accounts.services import caller_for_user
+
+    form = dossier.content().get("form", {})
+    caller = caller_for_user(officer)
+    if effect == "population.birth":
+        person = registries.register_birth(
+            caller=caller, full_name=form.get("child_full_name", ""),
+            date_of_birth=dt.date.fromisoformat(form["child_date_of_birth"]) if form.get("child_date_of_birth") else None,
+            sex=form.get("child_sex", ""), birth_province_code=form.get("birth_province_code", ""),
+            birth_registration_place=dossier.receiving_agency.name, residence_unit=form.get("residence_unit", ""),
+            address=form.get("address", ""))
+        if dossier.subject_person_id is None:
+            dossier.subject_person = person
+        _event("registry_effect", dossier, officer, {"effect": effect})
+    else:
+        logger.warning("registry effect %s of %s is not applied automatically", effect, dossier.code)
+
+
+@transaction.atomic
+def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
+    """Kết quả: the result, uploaded or generated from the procedure's template; when the process has ended the
+    dossier becomes ready (4 → 9)."""
+    from egov.dossiers import paperwork
+
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    if dossier.status != Status.PROCESSING:
+        raise TransitionRefused(_("A result is attached while the dossier is being processed (now: “%(status)s”).")
+                                % {"status": rules.label(dossier.status)})
+    if role not in rules.PROCESSORS:
+        raise NotAllowed(_("Only the processing unit attaches the result."))
+    if file is not None:
+        content, mime = _read_upload("file", file)
+    else:
+        content, mime = paperwork.generated_result(dossier, officer=officer, at=at), "application/pdf"
+    dossier.attachments.filter(kind=Attachment.Kind.RESULT).update(kind=Attachment.Kind.SUPPLEMENT,
+                                                                   component_code="replaced-result")
+    (attachment,) = _store(dossier, [("result", content, mime)], kind=Attachment.Kind.RESULT, user=officer,
+                           components=[{"code": "result", "name": dossier.procedure_version.result_type}])
+    _record(dossier, actor=officer, at=at, form="result", details={"generated": file is None}, event="result_attached")
+    if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state):
+        _finish(dossier, officer=officer, role=role, at=at)
+    dossier.save()
+    return attachment
+
+
+@transaction.atomic
+def request_fees(dossier_id, *, officer, at=None) -> Dossier:
+    """Yêu cầu thực hiện nghĩa vụ tài chính: 4 → 6; the clock pauses until payment."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    _move(dossier, Status.FEES_DUE, actor=officer, role=role, at=at,
+          details={"fees": dossier.procedure_version.fees})
+    _pause(dossier, Pause.Reason.FEES, at)
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def record_payment(dossier_id, *, officer, at=None) -> Dossier:
+    """Đã nộp phí: 6 → 4; the clock resumes."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    _move(dossier, Status.PROCESSING, actor=officer, role=role, at=at, event="fees_paid")
+    _resume(dossier, at)
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def apologise(dossier_id, *, officer, new_appointment_at: dt.datetime, reason: str, at=None) -> Dossier:
+    """Form 04, xin lỗi và hẹn lại: once, before the appointment date; the new date becomes the appointment (and
+    later pauses still extend it)."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    reason = _clean_text(reason, "reason", _("Say why the dossier will be late."))
+    if new_appointment_at is None or timezone.is_naive(new_appointment_at):
+        raise InvalidInput({"new_appointment_at": [_("Enter the new appointment date.")]})
+    rules.require_apology_allowed(dossier.status, actor_role=role, already_rescheduled=dossier.rescheduled_at is not None,
+                                  appointment_at=dossier.appointment_at, new_appointment_at=new_appointment_at, at=at)
+    cal = calendar.Calendar()
+    old = dossier.appointment_at
+    elapsed = cal.working_hours_between(dossier.received_at, new_appointment_at, dossier.receiving_agency,
+                                        pauses=_closed_pauses(dossier))
+    dossier.allowed_hours = Decimal(elapsed.total_seconds()) / 3600
+    dossier.rescheduled_at = at
+    _recompute_appointment(dossier, cal)
+    _record(dossier, actor=officer, at=at, form="04", note=reason,
+            details={"old": old.isoformat(), "new": dossier.appointment_at.isoformat()}, event="rescheduled")
+    dossier.save()
+    return dossier
+
+
+# --- Withdrawal, stop, delivery --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def request_withdrawal(dossier_id, *, user, reason: str, at=None) -> Dossier:
+    """Rút hồ sơ: the applicant asks (1, 2, 4, 5, 6 → 7); the agency confirms or refuses."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    _require_applicant(user, dossier)
+    reason = _clean_text(reason, "reason", _("Say why you withdraw the dossier."))
+    before = dossier.status
+    _move(dossier, Status.WITHDRAWAL_REQUESTED, actor=user, role=rules.APPLICANT, at=at, note=reason)
+    dossier.status_before_withdrawal = before
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def confirm_withdrawal(dossier_id, *, officer, at=None) -> Dossier:
+    """7 → 8, form 05: the withdrawal is accepted; processing stops."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    _move(dossier, Status.STOPPED, actor=officer, role=role, at=at, details={"reason": "withdrawn"},
+          event="withdrawn")
+    _close_open_pauses_and_steps(dossier, at)
+    dossier.finished_at = at
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
+    """7 → the status before the request, with the reason."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    if dossier.status != Status.WITHDRAWAL_REQUESTED:
+        raise TransitionRefused(_("There is no withdrawal request to refuse (now: “%(status)s”).")
+                                % {"status": rules.label(dossier.status)})
+    if role not in rules.REFUSE_WITHDRAWAL_ACTORS:
+        raise TransitionRefused(_("Refusing a withdrawal is not for your role."))
+    reason = _clean_text(reason, "reason", _("Say why the withdrawal is refused."))
+    back = dossier.status_before_withdrawal
+    Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=back, actor=officer, at=at,
+                              form="notice", note=reason)
+    dossier.status, dossier.status_before_withdrawal = back, None
+    _event("withdrawal_refused", dossier, officer, {"from": Status.WITHDRAWAL_REQUESTED, "to": back})
+    dossier.save()
+    return dossier
+
+
+@transaction.atomic
+def stop(dossier_id, *, officer, reason: str, at=None) -> Dossier:
+    """Dừng xử lý: 2, 4, 5, 6 → 8 for a legal reason, form 05; final."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    reason = _clean_text(reason, "reason", _("Give the legal reason for stopping."))
+    _move(dossier, Status.STOPPED, actor=officer, role=role, at=at, note=reason, details={"reason": reason},
+          event="stopped")
+    _close_open_pauses_and_steps(dossier, at)
+    dossier.finished_at = at
+    dossier.save()
+    return dossier
+
+
+def _close_open_pauses_and_steps(dossier: Dossier, at: dt.datetime) -> None:
+    dossier.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+    dossier.steps.filter(completed_at__isnull=True).update(completed_at=at, outcome="stopped")
+    dossier.current_step = ""
+    dossier.assignee = None
+
+
+@transaction.atomic
+def deliver(dossier_id, *, officer, method: str, at=None) -> Dossier:
+    """Trả kết quả: 9 → 10 (online, at the desk, by post); final."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    if method not in DELIVERY_METHODS:
+        raise InvalidInput({"method": [_("Choose how the result is delivered.")]})
+    _move(dossier, Status.DELIVERED, actor=officer, role=role, at=at, details={"method": method}, event="delivered")
+    dossier.delivered_at = at
+    dossier.save()
+    return dossier
+
+
+DELIVERY_METHODS = ("desk", "online", "post")
+
+
+# --- Documents -------------------------------------------------------------------------------------------------------
+
+FORMS = ("01", "02", "03", "04", "05", "06")
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    filename: str
+
+
+def form_pdf(dossier: Dossier, form: str, *, reader) -> Download:
+    """The PDF of a document the dossier was issued (form 06 at any time after transfer); the read is logged, since
+    the forms carry the applicant's details."""
+    from egov.dossiers import paperwork
+
+    if form not in FORMS:
+        raise InvalidInput({"form": [_("No such form.")]})
+    content = paperwork.render(dossier, form)
+    if content is None:
+        raise TransitionRefused(_("This dossier has not been issued form %(form)s.") % {"form": form})
+    log_read(dossier, reader=reader, purpose=f"form {form}")
+    return Download(content=content, filename=f"{dossier.code}-mau-{form}.pdf")
+
+
+def log_read(dossier: Dossier, *, reader, purpose: str) -> None:
+    """A read of the dossier's personal content (the applicant sees who read it, when and why)."""
+    ledger.append("dossier.read", partition=dossier.receiving_agency.code, actor=reader, subject=dossier,
+                  payload={"code": dossier.code, "purpose": purpose[:100]})

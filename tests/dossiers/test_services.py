@@ -1,0 +1,212 @@
+"""One-stop services: each legal move by the right actor, the documents issued, and the refusals."""
+import threading
+
+import pytest
+from django.db import connection
+
+from egov.dossiers import queries, services
+from egov.dossiers.models import Attachment, Dossier, Status, Transition
+from egov.kernel.ledger_models import Event
+from tests.dossiers.conftest import APPLICANT, PNG, make_version, pdf_file, vn
+
+pytestmark = pytest.mark.django_db
+
+
+def walk_in(officers, version, at=None, **extra):
+    return services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
+                                   applicant=APPLICANT, subject=None, form_data={"purpose": "xin việc"},
+                                   files=[("to_khai", pdf_file())], at=at or vn("2026-03-02 08:00"), **extra)
+
+
+def online(citizen, version, agency, at=None, key=None):
+    return services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                                  form_data={"purpose": "du học"}, files=[("to_khai", pdf_file())],
+                                  idempotency_key=key, at=at or vn("2026-03-02 09:00"))
+
+
+def test_a_walk_in_dossier_is_received_at_once_with_a_code_and_form_01(officers, version):
+    dossier = walk_in(officers, version)
+    assert dossier.code == "000.00.12.H29-260302-0001"
+    assert dossier.status == Status.RECEIVED
+    assert [(t.from_status, t.to_status, t.form) for t in dossier.transitions.all()] == [(None, 2, "01")]
+    assert Event.objects.filter(event_type="dossier.received", subject_id=str(dossier.pk)).exists()
+    assert dossier.attachments.get().content_type == "application/pdf"
+
+
+def test_codes_count_per_receiving_unit_and_day(officers, version):
+    codes = [walk_in(officers, version, at=vn(f"2026-03-02 0{h}:00")).code for h in (8, 9)]
+    codes.append(walk_in(officers, version, at=vn("2026-03-03 08:00")).code)
+    assert codes == ["000.00.12.H29-260302-0001", "000.00.12.H29-260302-0002", "000.00.12.H29-260303-0001"]
+
+
+def test_the_personal_content_is_sealed(officers, version):
+    dossier = walk_in(officers, version)
+    row = Dossier.objects.filter(pk=dossier.pk).values_list("sealed", flat=True).get()
+    assert "Đỗ Văn Hùng" not in row and "036072004321" not in row
+    assert Dossier.objects.get(pk=dossier.pk).content()["applicant"]["full_name"] == "Đỗ Văn Hùng"
+
+
+def test_bad_intake_reports_every_problem_and_stores_nothing(officers, version):
+    with pytest.raises(services.InvalidInput) as caught:
+        services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
+                                applicant={**APPLICANT, "full_name": " ", "id_number": "12345"}, subject=None,
+                                form_data={"copies": 20},
+                                files=[("to_khai", pdf_file("scan.pdf", PNG[:8] + b"not really"))],
+                                at=vn("2026-03-02 08:00"))
+    errors = caught.value.message_dict
+    assert set(errors) == {"applicant.full_name", "applicant.id_number", "form.purpose", "form.copies", "file_to_khai"}
+    assert Dossier.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_a_file_that_is_not_what_its_name_says_is_refused(officers, version):
+    fake = pdf_file("to-khai.pdf", b"MZ\x90\x00 this is an executable")
+    with pytest.raises(services.InvalidInput, match="Only PDF, JPEG and PNG"):
+        services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1, applicant=APPLICANT,
+                                subject=None, form_data={"purpose": "xin việc"}, files=[("to_khai", fake)],
+                                at=vn("2026-03-02 08:00"))
+
+
+def test_an_oversized_file_is_refused_with_the_limit(officers, version, settings):
+    settings.EGOV_ATTACHMENT_MAX_BYTES = 1000
+    with pytest.raises(services.InvalidInput, match="at most"):
+        services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1, applicant=APPLICANT,
+                                subject=None, form_data={"purpose": "xin việc"},
+                                files=[("to_khai", pdf_file(content=b"%PDF-1.4" + b"0" * 2000))],
+                                at=vn("2026-03-02 08:00"))
+
+
+def test_online_submission_waits_for_reception_and_a_retry_makes_one_dossier(citizen, officers, version, agency):
+    first = online(citizen, version, agency, key="k-123")
+    again = online(citizen, version, agency, key="k-123")
+    assert first.pk == again.pk and first.status == Status.SUBMITTED and first.received_at is None
+    received = services.receive(first.pk, officer=officers["desk"], at=vn("2026-03-02 10:00"))
+    assert received.status == Status.RECEIVED and received.received_at == vn("2026-03-02 10:00")
+
+
+def test_an_auto_receive_procedure_is_received_at_submission(citizen, agency, calendar_2026):
+    version = make_version(agency, auto_receive=True)
+    dossier = online(citizen, version, agency)
+    assert dossier.status == Status.RECEIVED and dossier.received_at == vn("2026-03-02 09:00")
+
+
+def test_a_supplement_before_reception_returns_the_dossier_to_submitted(citizen, officers, version, agency):
+    dossier = online(citizen, version, agency)
+    services.request_supplement(dossier.pk, officer=officers["desk"], missing=["Tờ khai có chữ ký", "Ảnh 4x6"])
+    dossier = services.supply(dossier.pk, user=citizen, files=[("to_khai", pdf_file())], note="Đã ký")
+    assert dossier.status == Status.SUBMITTED and dossier.supplement_count == 1
+    assert dossier.transitions.get(form="02").details == {"missing": ["Tờ khai có chữ ký", "Ảnh 4x6"]}
+
+
+def test_the_whole_road_to_delivery(officers, version):
+    dossier = walk_in(officers, version)
+    services.transfer(dossier.pk, officer=officers["desk"])
+    services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process")
+    services.complete_step(dossier.pk, officer=officers["head"], task_id="review", decision="return", note="Thiếu")
+    assert [s.task_id for s in queries.open_steps(dossier)] == ["process"]
+    services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process")
+    services.complete_step(dossier.pk, officer=officers["head"], task_id="review")
+    dossier = services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve")
+    assert dossier.status == Status.PROCESSING  # the process has ended, the result is not attached yet
+    assert "attach-result" in queries.actions_for(officers["leader"], dossier)
+    services.attach_result(dossier.pk, officer=officers["leader"], file=None)
+    dossier = services.deliver(dossier.pk, officer=officers["desk"], method="desk")
+    assert dossier.status == Status.DELIVERED
+    assert [t.to_status for t in dossier.transitions.exclude(from_status=models_same())] == [2, 4, 9, 10]
+
+
+def models_same():
+    from django.db.models import F
+
+    return F("to_status")
+
+
+def test_only_the_steps_role_completes_it(officers, version):
+    dossier = walk_in(officers, version)
+    services.transfer(dossier.pk, officer=officers["desk"])
+    with pytest.raises(services.NotAllowed, match="specialist"):
+        services.complete_step(dossier.pk, officer=officers["head"], task_id="process")
+    with pytest.raises(services.TransitionRefused, match="not open"):
+        services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve")
+
+
+def test_another_agencys_officer_cannot_touch_the_dossier(officers, version, foreign_desk):
+    dossier = walk_in(officers, version)
+    with pytest.raises(services.NotAllowed, match="another agency"):
+        services.transfer(dossier.pk, officer=foreign_desk)
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.RECEIVED
+
+
+def test_a_citizen_cannot_act_as_an_officer_or_for_someone_else(citizen, other_citizen, officers, version, agency):
+    dossier = online(citizen, version, agency)
+    with pytest.raises(services.NotAllowed):
+        services.receive(dossier.pk, officer=citizen)
+    with pytest.raises(services.NotAllowed, match="applicant"):
+        services.request_withdrawal(dossier.pk, user=other_citizen, reason="không cần")
+
+
+def test_withdrawal_refused_goes_back_and_confirmed_stops(citizen, officers, version, agency):
+    dossier = online(citizen, version, agency)
+    services.receive(dossier.pk, officer=officers["desk"])
+    services.request_withdrawal(dossier.pk, user=citizen, reason="Không cần nữa")
+    dossier = services.refuse_withdrawal(dossier.pk, officer=officers["leader"], reason="Đã xử lý gần xong")
+    assert dossier.status == Status.RECEIVED
+    services.request_withdrawal(dossier.pk, user=citizen, reason="Vẫn muốn rút")
+    dossier = services.confirm_withdrawal(dossier.pk, officer=officers["desk"])
+    assert dossier.status == Status.STOPPED
+    assert dossier.transitions.filter(form="05").exists()
+
+
+def test_a_dossier_with_its_result_ready_cannot_be_stopped(officers, version):
+    dossier = walk_in(officers, version)
+    services.transfer(dossier.pk, officer=officers["desk"])
+    services.attach_result(dossier.pk, officer=officers["specialist"], file=None)
+    for officer, task in (("specialist", "process"), ("head", "review"), ("leader", "approve")):
+        services.complete_step(dossier.pk, officer=officers[officer], task_id=task)
+    with pytest.raises(services.TransitionRefused, match="cannot move"):
+        services.stop(dossier.pk, officer=officers["leader"], reason="Hết thẩm quyền")
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.RESULT_READY
+
+
+def test_forms_are_rendered_from_what_was_issued(officers, version):
+    from pypdf import PdfReader
+    import io
+
+    dossier = walk_in(officers, version)
+    download = services.form_pdf(dossier, "01", reader=officers["desk"])
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download.content)).pages)
+    assert dossier.code in text and "Đỗ Văn Hùng" in text
+    with pytest.raises(services.TransitionRefused, match="02"):
+        services.form_pdf(dossier, "02", reader=officers["desk"])
+    assert Event.objects.filter(event_type="dossier.read", subject_id=str(dossier.pk)).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submissions_get_codes_without_gaps_or_duplicates(agency, calendar_2026, django_db_blocker):
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel writers need PostgreSQL (SQLite serialises writers)")
+    from tests.dossiers.conftest import _user
+
+    desk = _user("desk.parallel", "desk_officer", agency)
+    version = make_version(agency)
+    codes, errors = [], []
+
+    def writer(n):
+        try:
+            for _ in range(n):
+                codes.append(services.intake_at_desk(
+                    officer=desk, procedure_version=version, channel=1, applicant=APPLICANT, subject=None,
+                    form_data={"purpose": "song song"}, files=[], at=vn("2026-03-02 08:00")).code)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(10,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(codes) == [f"000.00.12.H29-260302-{n:04d}" for n in range(1, 81)]
+    assert Transition.objects.count() == 80
