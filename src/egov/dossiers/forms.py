@@ -228,7 +228,8 @@ class ActionForm(ServiceErrorsMixin, forms.Form):
 class RefuseForm(ActionForm):
     prefix_name = "refuse"
     reasons = forms.CharField(label=_("Reasons for not receiving the dossier"), widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("One reason per line. They are printed on form 03."))
+                              help_text=_("One reason per line. They are printed on form 03."),
+                              error_messages={"required": _("Enter at least one reason.")})
     service_fields = {"reasons": "reasons"}
 
     def clean_reasons(self):
@@ -244,7 +245,8 @@ class RefuseForm(ActionForm):
 class SupplementRequestForm(ActionForm):
     prefix_name = "request-supplement"
     missing = forms.CharField(label=_("What is missing or must be completed"), widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_("One item per line: form 02 lists them all in one notice."))
+                              help_text=_("One item per line: form 02 lists them all in one notice."),
+                              error_messages={"required": _("Enter at least one missing item.")})
     note = forms.CharField(label=_("Note to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     service_fields = {"missing": "missing", "note": "note"}
 
