@@ -219,5 +219,7 @@ def logging_config(level: str) -> dict:
         "formatters": {"json": {"()": "egov.config.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        # Libraries that narrate every step at INFO: SpiffWorkflow (each task state), fontTools (each PDF's font subset).
+        "loggers": {"django.db.backends": {"level": "WARNING"}, "spiff": {"level": "WARNING"},
+                    "fontTools": {"level": "WARNING"}},
     }

@@ -99,7 +99,7 @@ def other_citizen(db):
 
 
 def make_version(agency, *, code="2.000488", duration="5", steps=None, same_day=False, auto_receive=False,
-                 components=None, bpmn=THREE_STEPS, **extra) -> ProcedureVersion:
+                 components=None, bpmn=THREE_STEPS, result_template=None, **extra) -> ProcedureVersion:
     procedure = Procedure.objects.create(code=code, name="Cấp Phiếu lý lịch tư pháp", sector="Lý lịch tư pháp")
     version = ProcedureVersion.objects.create(
         procedure=procedure, version=1, effective_from=dt.date(2025, 7, 1), name=procedure.name,
@@ -113,7 +113,8 @@ def make_version(agency, *, code="2.000488", duration="5", steps=None, same_day=
             {"code": "cccd", "name": "Bản chụp Căn cước công dân", "required": False}],
         form_schema=FORM_SCHEMA, online_level=OnlineLevel.FULL, min_assurance_level=2, auto_receive=auto_receive,
         result_type="Phiếu lý lịch tư pháp số 1",
-        result_template="Phiếu lý lịch tư pháp cấp cho {applicant_name}, mục đích: {purpose}. Hồ sơ {code}.",
+        result_template=result_template or "Phiếu lý lịch tư pháp cấp cho {applicant_name}, mục đích: {purpose}. "
+                                           "Hồ sơ {code}.",
         bpmn=bpmn, **extra)
     version.agencies.add(agency)
     return version
@@ -130,3 +131,20 @@ def pdf_file(name="to-khai.pdf", content=PDF):
 
 APPLICANT = {"full_name": "Đỗ Văn Hùng", "id_number": "036072004321", "date_of_birth": dt.date(1972, 8, 20),
              "phone": "0903123456", "email": "hung@example.org", "address": "12 Lê Lợi, Phường Sài Gòn"}
+
+
+def signed_in(client, user):
+    """``client`` signed in as ``user``; an officer has passed the TOTP step (what django_otp.login() stores); the
+    browser asks for English."""
+    from django.conf import settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if user.is_officer:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

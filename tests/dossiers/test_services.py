@@ -7,7 +7,7 @@ from django.db import connection
 from egov.dossiers import queries, services
 from egov.dossiers.models import Attachment, Dossier, Status, Transition
 from egov.kernel.ledger_models import Event
-from tests.dossiers.conftest import APPLICANT, PNG, make_version, pdf_file, vn
+from tests.dossiers.conftest import APPLICANT, make_version, pdf_file, vn
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_bad_intake_reports_every_problem_and_stores_nothing(officers, version):
         services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
                                 applicant={**APPLICANT, "full_name": " ", "id_number": "12345"}, subject=None,
                                 form_data={"copies": 20},
-                                files=[("to_khai", pdf_file("scan.pdf", PNG[:8] + b"not really"))],
+                                files=[("to_khai", pdf_file("scan.pdf", b"just text, not a scan"))],
                                 at=vn("2026-03-02 08:00"))
     errors = caught.value.message_dict
     assert set(errors) == {"applicant.full_name", "applicant.id_number", "form.purpose", "form.copies", "file_to_khai"}
@@ -210,3 +210,35 @@ def test_parallel_submissions_get_codes_without_gaps_or_duplicates(agency, calen
     assert errors == []
     assert sorted(codes) == [f"000.00.12.H29-260302-{n:04d}" for n in range(1, 81)]
     assert Transition.objects.count() == 80
+
+
+def test_approving_a_birth_registration_registers_the_child_in_the_population_registry(officers, agency, calendar_2026):
+    from egov.registries.models import AdministrativeUnit
+
+    agency.administrative_unit = AdministrativeUnit.objects.create(generation="2025", level="province", code="79",
+                                                                   name="Thành phố Hồ Chí Minh")
+    agency.save()
+    version = make_version(agency, code="1.001193", registry_effect="population.birth", components=[],
+                           result_template="Số định danh cá nhân: {child_pin}. Nơi đăng ký: {agency_name}.")
+    version.form_schema = {"type": "object", "properties": {"child_full_name": {"type": "string"},
+                                                            "child_sex": {"enum": ["nam", "nu"]},
+                                                            "child_birth_date": {"type": "string"}}}
+    version.save()
+    dossier = services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
+                                      applicant=APPLICANT, subject=None, files=[], at=vn("2026-03-02 08:00"),
+                                      form_data={"child_full_name": "Đỗ Minh An", "child_sex": "nu",
+                                                 "child_birth_date": "2026-02-20"})
+    services.transfer(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 08:10"))
+    for officer, task in (("specialist", "process"), ("head", "review"), ("leader", "approve")):
+        dossier = services.complete_step(dossier.pk, officer=officers[officer], task_id=task, at=vn("2026-03-02 09:00"))
+    child = dossier.subject_person
+    assert child is not None and child.personal().full_name == "Đỗ Minh An"
+    pin = child.personal().personal_id_number
+    assert pin.startswith("079326")  # Hồ Chí Minh City, female born in the 2000s, 2026
+    services.attach_result(dossier.pk, officer=officers["leader"], file=None, at=vn("2026-03-02 09:30"))
+    from pypdf import PdfReader
+    import io
+
+    result = Attachment.objects.get(dossier=dossier, kind=Attachment.Kind.RESULT)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(result.file.read())).pages)
+    assert pin in text and "Sở Tư pháp" in text

@@ -144,8 +144,10 @@ def generated_result(dossier: Dossier, *, officer, at: dt.datetime) -> bytes:
     dossier code and the applicant's and subject's names; unknown ones print as an ellipsis."""
     content = dossier.content()
     values = _Blank({k: v for k, v in (content.get("form") or {}).items() if isinstance(v, (str, int, float))})
+    values.update(content.get("registry") or {})
     values.update(code=dossier.code, applicant_name=(content.get("applicant") or {}).get("full_name", ""),
-                  subject_name=((content.get("subject") or {}) or {}).get("full_name", ""))
+                  subject_name=((content.get("subject") or {}) or {}).get("full_name", ""),
+                  agency_name=dossier.receiving_agency.name, issued_on=documents.vn_date(at))
     template = dossier.procedure_version.result_template or dossier.procedure_version.result_type
     try:
         body = string.Formatter().vformat(template, (), values)

@@ -11,6 +11,7 @@ by hand, so a pause, a resumption or an apology can never leave it stale.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -34,6 +35,7 @@ from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
 
 logger = logging.getLogger("egov.dossiers")
 
+REGISTRY_RIGHT = "population.register"
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
@@ -572,8 +574,10 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
     _event("step_completed", dossier, officer, {"task": task_id, "decision": decision, "verdict": step.verdict})
     cal = calendar.Calendar()
     _open_ready_steps(dossier, at, cal, next_assignee=next_assignee)
-    if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state) and _has_result(dossier):
-        _finish(dossier, officer=officer, role=role, at=at)
+    if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state):
+        _apply_registry_effect(dossier, officer)
+        if _has_result(dossier):
+            _finish(dossier, officer=officer, role=role, at=at)
     dossier.save()
     return dossier
 
@@ -589,31 +593,50 @@ def _finish(dossier: Dossier, *, officer, role: str, at: dt.datetime) -> None:
     dossier.finished_at = at
     dossier.current_step = ""
     dossier.assignee = None
-    _apply_registry_effect(dossier, officer)
 
 
 def _apply_registry_effect(dossier: Dossier, officer) -> None:
+    """The procedure's effect on a registry, once, when processing ends (approval): a birth registration registers
+    the child in the population registry through its life-event service; the new number is kept (sealed) for the
+    result."""
     effect = dossier.procedure_version.registry_effect
-    if not effect:
+    if not effect or dossier.transitions.filter(form="registry").exists():
         return
+    from egov.accounts.services import caller_for_user
     from egov.registries import services as registries
 
-    from egov.accounts.services import caller_for_user
-
-    form = dossier.content().get("form", {})
+    content = dossier.content()
+    form = content.get("form", {})
+    # The approved dossier is the legal basis of the registry change: the approving officer acts with the right to
+    # register for this one change, whatever their role's everyday rights.
     caller = caller_for_user(officer)
+    caller = dataclasses.replace(caller, rights=caller.rights | {REGISTRY_RIGHT})
     if effect == "population.birth":
-        person = registries.register_birth(
-            caller=caller, full_name=form.get("child_full_name", ""),
-            date_of_birth=dt.date.fromisoformat(form["child_date_of_birth"]) if form.get("child_date_of_birth") else None,
-            sex=form.get("child_sex", ""), birth_province_code=form.get("birth_province_code", ""),
-            birth_registration_place=dossier.receiving_agency.name, residence_unit=form.get("residence_unit", ""),
-            address=form.get("address", ""))
+        unit = dossier.receiving_agency.administrative_unit
+        while unit is not None and unit.parent_id is not None:
+            unit = unit.parent
+        try:
+            person = registries.register_birth(
+                caller=caller, full_name=form.get("child_full_name", ""),
+                date_of_birth=dt.date.fromisoformat(form["child_birth_date"]),
+                sex={"nam": "male", "nu": "female"}.get(form.get("child_sex"), form.get("child_sex", "")),
+                birth_province_code=f"0{unit.code}" if unit is not None and len(unit.code) == 2 else "",
+                birth_registration_place=dossier.receiving_agency.name, ethnicity=form.get("child_ethnicity", ""),
+                mother=_person_by_id_number(form.get("mother_pin", "")),
+                father=_person_by_id_number(form.get("father_pin", "")))
+        except (KeyError, ValueError, registries.InvalidInput) as exc:
+            raise TransitionRefused(_("The birth cannot be registered from this dossier: %(reason)s")
+                                    % {"reason": getattr(exc, "message", None) or str(exc)}) from None
         if dossier.subject_person_id is None:
             dossier.subject_person = person
-        _event("registry_effect", dossier, officer, {"effect": effect})
+        content["registry"] = {"child_pin": person.personal().personal_id_number}
+        dossier.seal(content)
     else:
-        logger.warning("registry effect %s of %s is not applied automatically", effect, dossier.code)
+        return  # death and residence effects are applied by the civil-status officer in the registry for now
+    Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=dossier.status,
+                              actor=_user_or_none(officer), at=timezone.now(), form="registry",
+                              details={"effect": effect})
+    _event("registry_effect", dossier, officer, {"effect": effect})
 
 
 @transaction.atomic
