@@ -212,7 +212,8 @@ def _render_detail(request, dossier, *, bound=None, status=200):
     context = _dossier_context(dossier)
     clock = queries.clock(dossier)
     steps = [{"step": step, "verdict": rules.VERDICT_LABELS.get(step.verdict, "")} for step in clock.steps]
-    context.update({"actions": actions, "clock": clock, "steps": steps, "open_steps": queries.open_steps(dossier), "history": queries.history(dossier),
+    context.update({"actions": actions, "clock": clock, "steps": steps, "open_steps": queries.open_steps(dossier),
+                    "history": queries.history(dossier),
                     "verdict": rules.VERDICT_LABELS.get(clock.verdict, ""),
                     "bound": bound, "backoffice": True})
     return render(request, "dossiers/detail.html", context, status=status)
