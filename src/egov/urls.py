@@ -12,6 +12,7 @@ from django.urls import include, path
 from oauth2_provider.views import ConnectDiscoveryInfoView
 
 from egov.api import api
+from egov.dossiers import urls as dossier_urls
 from egov.kernel import health, metrics
 from egov.notifications.views import demo_outbox
 
@@ -30,6 +31,8 @@ urlpatterns = [
     path("registries/", include("egov.registries.urls")),
     path("demo/outbox/", demo_outbox, name="demo-outbox"),
     path("business/", include("egov.accounts.business_urls")),
+    path("backoffice/", include(dossier_urls.backoffice)),
+    path("dossiers/", include(dossier_urls.applicant)),
     path("", include("egov.portal.urls")),
 ]
 

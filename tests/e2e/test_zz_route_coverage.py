@@ -33,6 +33,8 @@ PARAMETERISED: dict[str, str] = {
     "accounts:verify_identity_code": "/accounts/verify/<uuid>/ (test_identity_journeys.py)",
     "accounts:change_contact_code": "/accounts/contact/<uuid>/ (test_identity_journeys.py)",
     "business:detail": "/business/<code>/ (test_business_journeys.py)",
+    "backoffice:detail": "/backoffice/dossiers/<code>/ (test_backoffice_journeys.py)",
+    "dossiers:detail": "/dossiers/<code>/ (test_backoffice_journeys.py)",
 }
 
 

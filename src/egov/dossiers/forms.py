@@ -1,0 +1,445 @@
+"""Forms of the back office and of the applicant's dossier page. They only parse and check the shape of the input;
+``services.py`` decides (status, rights, content) and its ``InvalidInput`` comes back here as errors beside the fields.
+
+The desk intake form is built from the procedure version: its e-form (JSON Schema, labels from ``ui_schema`` or the
+property's ``title``) and one file field per dossier component (thành phần hồ sơ).
+"""
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from egov.accounts.models import Role, User
+from egov.dossiers.models import Channel
+from egov.procedures.models import ProcedureVersion
+
+DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
+DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", *DATE_FORMATS]
+PERSON_FIELDS = ("full_name", "id_number", "date_of_birth", "phone", "email", "address")
+
+
+def date_field(label, *, required=False, help_text=None) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, input_formats=DATE_FORMATS,
+        help_text=help_text or _("Day/month/year, e.g. 17/05/2003."),
+        error_messages={"invalid": _("Enter the date as day/month/year, e.g. 17/05/2003.")},
+        widget=forms.DateInput(attrs={"autocomplete": "off", "spellcheck": "false"}, format="%d/%m/%Y"))
+
+
+def lines(text: str) -> list[str]:
+    """One item per non-empty line, stripped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ServiceErrorsMixin:
+    """Put a service's ``InvalidInput`` (a ``ValidationError``) beside the fields it names; what the form does not
+    have (or a plain message) goes to the top of the form. ``service_fields`` maps the service's names to ours."""
+
+    service_fields: dict[str, str] = {}
+
+    def show_service_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                field = self.service_fields.get(name, name.replace(".", "_"))
+                for error in errors:
+                    for message in error.messages:
+                        self.add_error(field if field in self.fields else None, message)
+        else:
+            for message in exc.messages:
+                self.add_error(None, message)
+
+
+# --- Desk intake (tiếp nhận trực tiếp / qua bưu chính) ---------------------------------------------------------------
+
+def current_versions(agency, *, today: date | None = None) -> list[ProcedureVersion]:
+    """The version in force today of each procedure the agency implements (the newest ``effective_from`` ≤ today)."""
+    today = today or timezone.localdate()
+    versions = (ProcedureVersion.objects.filter(agencies=agency, effective_from__lte=today)
+                .select_related("procedure").order_by("procedure__code", "-effective_from", "-version"))
+    current, seen = [], set()
+    for version in versions:
+        if version.procedure_id not in seen:
+            seen.add(version.procedure_id)
+            current.append(version)
+    return current
+
+
+class ChooseProcedureForm(forms.Form):
+    """Step 1 of the intake: which procedure (a GET form: it works without JavaScript)."""
+
+    version = forms.TypedChoiceField(label=_("Procedure"), coerce=int, empty_value=None,
+                                     help_text=_("The procedures your agency implements, in their current version."))
+
+    def __init__(self, *args, versions: list[ProcedureVersion], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.versions = {v.pk: v for v in versions}
+        self.fields["version"].choices = [("", _("Choose the procedure"))] + [
+            (v.pk, f"{v.procedure.code} – {v.name}") for v in versions]
+
+    def chosen(self) -> ProcedureVersion | None:
+        return self.versions.get(self.cleaned_data["version"]) if self.is_valid() else None
+
+
+def _schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field:
+    """A form field for one property of the e-form's JSON Schema: string, number/integer, date, enum, boolean."""
+    label = ui.get("ui:title") or ui.get("title") or spec.get("title") or name
+    help_text = ui.get("ui:help") or ui.get("help") or spec.get("description") or ""
+    kind = spec.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if "enum" in spec:
+        names = spec.get("enumNames") or ui.get("ui:enumNames") or spec["enum"]
+        choices = [("", _("Choose"))] + [(str(v), str(n)) for v, n in zip(spec["enum"], names, strict=False)]
+        return forms.ChoiceField(label=label, help_text=help_text, required=required, choices=choices)
+    if kind == "boolean":
+        return forms.BooleanField(label=label, help_text=help_text, required=False)
+    if kind == "integer":
+        return forms.IntegerField(label=label, help_text=help_text, required=required,
+                                  min_value=spec.get("minimum"), max_value=spec.get("maximum"))
+    if kind == "number":
+        return forms.DecimalField(label=label, help_text=help_text, required=required,
+                                  min_value=spec.get("minimum"), max_value=spec.get("maximum"))
+    if spec.get("format") == "date":
+        return date_field(label, required=required, help_text=help_text or None)
+    widget = forms.Textarea(attrs={"rows": 3}) if ui.get("ui:widget") == "textarea" else None
+    return forms.CharField(label=label, help_text=help_text, required=required, widget=widget,
+                           max_length=spec.get("maxLength"), min_length=spec.get("minLength"))
+
+
+class IntakeForm(ServiceErrorsMixin, forms.Form):
+    """Step 2 of the intake: the channel, the applicant, the subject when different, the e-form, the scans."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    channel = forms.TypedChoiceField(
+        label=_("How the dossier came in"), coerce=int, widget=forms.RadioSelect, initial=Channel.IN_PERSON,
+        choices=[(Channel.IN_PERSON, _("In person at the desk")), (Channel.POST, _("By the public postal service"))])
+    applicant_full_name = forms.CharField(label=_("Full name"), max_length=200)
+    applicant_id_number = forms.RegexField(label=_("Personal identification number"), regex=r"^\d{12}$",
+                                           help_text=_("12 digits."),
+                                           error_messages={"invalid": _("Enter the 12 digits of the number.")})
+    applicant_date_of_birth = date_field(_("Date of birth"))
+    applicant_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    applicant_email = forms.EmailField(label=_("Email"), required=False)
+    applicant_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    subject_different = forms.BooleanField(
+        label=_("The dossier is for someone else (e.g. a parent files for a child)"), required=False)
+    subject_full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    subject_id_number = forms.RegexField(label=_("Personal identification number"), regex=r"^\d{12}$",
+                                         required=False, help_text=_("12 digits, if the person has one."),
+                                         error_messages={"invalid": _("Enter the 12 digits of the number.")})
+    subject_date_of_birth = date_field(_("Date of birth"))
+    subject_phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    subject_email = forms.EmailField(label=_("Email"), required=False)
+    subject_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    service_fields = {"channel": "channel", "applicant": "applicant_full_name", "subject": "subject_full_name"}
+
+    def __init__(self, *args, version: ProcedureVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_fields = dict(type(self).service_fields)  # per form: the e-form and components add theirs
+        self.procedure_version = version
+        self.fields["version"].initial = version.pk
+        schema = version.form_schema or {}
+        ui_schema = version.ui_schema or {}
+        required = set(schema.get("required", []))
+        self.form_field_names = []
+        for name, spec in (schema.get("properties") or {}).items():
+            field_name = f"form_{name}"
+            self.fields[field_name] = _schema_field(name, spec or {}, ui_schema.get(name) or {}, name in required)
+            self.form_field_names.append(field_name)
+            self.service_fields[f"form_data.{name}"] = field_name
+            self.service_fields[name] = field_name
+        self.file_field_names = []
+        for component in version.components or []:
+            field_name = f"file_{component['code']}"
+            self.fields[field_name] = forms.FileField(
+                label=component.get("name") or component["code"], required=bool(component.get("required")),
+                help_text=_("A scan or photo (PDF, JPEG or PNG)."))
+            self.file_field_names.append(field_name)
+            self.service_fields[component["code"]] = field_name
+            self.service_fields[f"files.{component['code']}"] = field_name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("subject_different") and not data.get("subject_full_name"):
+            self.add_error("subject_full_name", _("Enter the full name of the person the dossier is for."))
+        return data
+
+    def applicant_fields(self):
+        return [self[f"applicant_{name}"] for name in PERSON_FIELDS]
+
+    def subject_fields(self):
+        return [self[f"subject_{name}"] for name in PERSON_FIELDS]
+
+    def form_fields(self):
+        return [self[name] for name in self.form_field_names]
+
+    def file_fields(self):
+        return [self[name] for name in self.file_field_names]
+
+    def files_to_choose_again(self) -> list[str]:
+        """Browsers never send a chosen file back to the page: name the files that were chosen and must be chosen
+        again after an error."""
+        return [str(self.fields[name].label) for name in self.file_field_names if self.files.get(name)]
+
+    def _person(self, prefix: str) -> dict:
+        return {name: self.cleaned_data.get(f"{prefix}_{name}") or (None if name == "date_of_birth" else "")
+                for name in PERSON_FIELDS}
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        form_data = {}
+        for field_name in self.form_field_names:
+            value = data.get(field_name)
+            if value in (None, "") and not isinstance(value, bool):
+                continue
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif hasattr(value, "as_tuple"):  # Decimal → JSON number
+                value = float(value) if value % 1 else int(value)
+            form_data[field_name.removeprefix("form_")] = value
+        files = [(name.removeprefix("file_"), data[name]) for name in self.file_field_names if data.get(name)]
+        return {
+            "procedure_version": self.procedure_version, "channel": data["channel"],
+            "applicant": self._person("applicant"),
+            "subject": self._person("subject") if data.get("subject_different") else None,
+            "form_data": form_data, "files": files,
+        }
+
+
+# --- The actions on a dossier ---------------------------------------------------------------------------------------
+
+class ActionForm(ServiceErrorsMixin, forms.Form):
+    """An action without input (receive, transfer, request fees, record payment, confirm a withdrawal)."""
+
+    def __init__(self, *args, dossier=None, officer=None, **kwargs):
+        kwargs.setdefault("prefix", self.prefix_name)
+        super().__init__(*args, **kwargs)
+        self.dossier, self.officer = dossier, officer
+
+    prefix_name = None
+
+    def arguments(self) -> dict:
+        return {}
+
+
+class RefuseForm(ActionForm):
+    prefix_name = "refuse"
+    reasons = forms.CharField(label=_("Reasons for not receiving the dossier"), widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=_("One reason per line. They are printed on form 03."),
+                              error_messages={"required": _("Enter at least one reason.")})
+    service_fields = {"reasons": "reasons"}
+
+    def clean_reasons(self):
+        reasons = lines(self.cleaned_data["reasons"])
+        if not reasons:
+            raise ValidationError(_("Enter at least one reason."))
+        return reasons
+
+    def arguments(self):
+        return {"reasons": self.cleaned_data["reasons"]}
+
+
+class SupplementRequestForm(ActionForm):
+    prefix_name = "request-supplement"
+    missing = forms.CharField(label=_("What is missing or must be completed"), widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=_("One item per line: form 02 lists them all in one notice."),
+                              error_messages={"required": _("Enter at least one missing item.")})
+    note = forms.CharField(label=_("Note to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    service_fields = {"missing": "missing", "note": "note"}
+
+    def clean_missing(self):
+        missing = lines(self.cleaned_data["missing"])
+        if not missing:
+            raise ValidationError(_("Enter at least one missing item."))
+        return missing
+
+    def arguments(self):
+        return {"missing": self.cleaned_data["missing"], "note": self.cleaned_data["note"]}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class SupplyForm(ActionForm):
+    """The supplement: files and a note, from the applicant or from a desk officer on their behalf."""
+    prefix_name = "supply"
+    files = MultipleFileField(label=_("Supplement files"), required=False,
+                              help_text=_("PDF, JPEG or PNG; you can choose several."))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("What is supplied, or why no file is needed."))
+    service_fields = {"files": "files", "file_supplement": "files", "note": "note"}
+
+    def arguments(self):
+        return {"files": [("supplement", f) for f in self.cleaned_data["files"]], "note": self.cleaned_data["note"]}
+
+
+class CompleteStepForm(ActionForm):
+    """One processing step done: approve (forward) or return, with a note, and who takes the next step (an officer
+    of the agency in the next step's role)."""
+    prefix_name = "complete-step"
+    task_id = forms.ChoiceField(label=_("Step"))
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, initial="approve",
+                                 choices=[("approve", _("Approve and forward")), ("return", _("Return for rework"))])
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_assignee = forms.TypedChoiceField(label=_("Next step assigned to"), required=False, coerce=int,
+                                           empty_value=None)
+    service_fields = {"task_id": "task_id", "decision": "decision", "note": "note", "next_assignee": "next_assignee"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        dossier, officer = self.dossier, self.officer
+        steps = [step for step in dossier.steps.filter(completed_at__isnull=True).order_by("started_at", "id")
+                 if officer is None or step.role == officer.role] if dossier is not None else []
+        self.fields["task_id"].choices = [(step.task_id, step.name) for step in steps]
+        if len(steps) == 1:
+            self.fields["task_id"].initial = steps[0].task_id
+            self.fields["task_id"].widget = forms.HiddenInput()
+        role = next_step_role(dossier, steps[0].task_id if steps else "") if dossier is not None else None
+        officers = User.objects.none()
+        if role and dossier is not None:
+            officers = User.objects.filter(agency_id=dossier.receiving_agency_id, role=role, is_active=True)
+        self.officers = {u.pk: u for u in officers.order_by("last_name", "first_name", "username")}
+        if self.officers:
+            self.fields["next_assignee"].choices = [("", _("Any officer of that role"))] + [
+                (u.pk, officer_name(u)) for u in self.officers.values()]
+            self.fields["next_assignee"].help_text = _("Officers of your agency in the next step's role: %(role)s.") \
+                % {"role": Role(role).label if role in Role.values else role}
+        else:
+            del self.fields["next_assignee"]  # the last step, or nobody to choose
+
+    def arguments(self):
+        data = self.cleaned_data
+        return {"task_id": data["task_id"], "decision": data["decision"], "note": data["note"],
+                "next_assignee": self.officers.get(data.get("next_assignee"))}
+
+
+def officer_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def next_step_role(dossier, task_id: str) -> str | None:
+    """The role of the step after ``task_id`` in the procedure version's steps (None after the last one)."""
+    steps = dossier.procedure_version.steps or []
+    ids = [step.get("id") for step in steps]
+    if task_id in ids:
+        index = ids.index(task_id)
+        if index + 1 < len(steps):
+            return steps[index + 1].get("role")
+    return None
+
+
+class ApologyForm(ActionForm):
+    prefix_name = "apologise"
+    new_appointment_at = forms.DateTimeField(
+        label=_("New appointment date"), input_formats=DATETIME_FORMATS,
+        help_text=_("Day/month/year and time, e.g. 20/03/2026 16:00."),
+        error_messages={"invalid": _("Enter the date as day/month/year and the time, e.g. 20/03/2026 16:00.")},
+        widget=forms.DateTimeInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y %H:%M"))
+    reason = forms.CharField(label=_("Reason for the delay"), widget=forms.Textarea(attrs={"rows": 3}))
+    service_fields = {"new_appointment_at": "new_appointment_at", "reason": "reason"}
+
+    def arguments(self):
+        return {"new_appointment_at": self.cleaned_data["new_appointment_at"], "reason": self.cleaned_data["reason"]}
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    service_fields = {"reason": "reason"}
+
+    def arguments(self):
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class StopForm(ReasonForm):
+    prefix_name = "stop"
+
+
+class RefuseWithdrawalForm(ReasonForm):
+    prefix_name = "refuse-withdrawal"
+
+
+class WithdrawForm(ReasonForm):
+    """The applicant asks to withdraw their dossier."""
+    prefix_name = "withdraw"
+
+
+class AttachResultForm(ActionForm):
+    prefix_name = "attach-result"
+    file = forms.FileField(label=_("The signed result"), required=False,
+                           help_text=_("A PDF or a scan. Leave empty to generate it from the procedure's template."))
+    service_fields = {"file": "file"}
+
+    def arguments(self):
+        return {"file": self.cleaned_data.get("file")}
+
+
+class DeliverForm(ActionForm):
+    prefix_name = "deliver"
+    method = forms.ChoiceField(label=_("How the result was delivered"), widget=forms.RadioSelect, initial="desk",
+                               choices=[("desk", _("At the desk")), ("post", _("By post")), ("online", _("Online"))])
+    service_fields = {"method": "method"}
+
+    def arguments(self):
+        return {"method": self.cleaned_data["method"]}
+
+
+class ReceiveForm(ActionForm):
+    prefix_name = "receive"
+
+
+class TransferForm(ActionForm):
+    prefix_name = "transfer"
+
+
+class RequestFeesForm(ActionForm):
+    prefix_name = "request-fees"
+
+
+class RecordPaymentForm(ActionForm):
+    prefix_name = "record-payment"
+
+
+class ConfirmWithdrawalForm(ActionForm):
+    prefix_name = "confirm-withdrawal"
+
+
+# --- The tracking book (sổ theo dõi hồ sơ, form 07) ----------------------------------------------------------------
+
+class BookFilterForm(forms.Form):
+    date_from = date_field(_("From"))
+    date_to = date_field(_("To"))
+    status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
+    procedure = forms.TypedChoiceField(label=_("Procedure"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, statuses, procedures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses"))] + list(statuses)
+        self.fields["procedure"].choices = [("", _("All procedures"))] + list(procedures)
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        data["date_from"] = data.get("date_from") or today.replace(day=1)
+        data["date_to"] = data.get("date_to") or today
+        if data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+

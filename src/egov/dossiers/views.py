@@ -1,0 +1,478 @@
+"""Web pages of the one-stop back office (bộ phận một cửa) and the applicant's own dossier page.
+
+Views stay thin: parse the form, call ONE service, redirect back with a message, or render the error:
+``TransitionRefused`` → 409 page with the reason, ``NotAllowed`` → 403, ``InvalidInput`` → the form again with its
+errors (400), nothing typed lost.
+
+Back office (officers, signed in with TOTP, only their agency's dossiers):
+- ``inbox``: counts per status, filters (status, procedure, near deadline, overdue), keyset pages (``after``).
+- ``intake``: a walk-in (channel 1) or postal (channel 3) dossier: choose the procedure, then the form.
+- ``detail`` and ``action``: everything about one dossier, and the buttons allowed now (``queries.actions_for``),
+  each a ``POST /backoffice/dossiers/<code>/<action>/``.
+- ``form_pdf``, ``attachment``: the issued documents (forms 01–06) and the files.
+- ``book``: the tracking book (form 07), filterable, as a page, CSV or PDF.
+
+Applicant (``/dossiers/<code>/``): status, appointment, documents; supply a supplement; ask to withdraw.
+"""
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from egov.accounts.views import denied, officer_required
+from egov.dossiers import forms, queries, rules, services
+from egov.dossiers.models import Attachment, Status
+
+FORMS = ("01", "02", "03", "04", "05", "06")
+FORM_TITLES = {
+    "01": _("Form 01: receipt and appointment slip"),
+    "02": _("Form 02: request to supplement the dossier"),
+    "03": _("Form 03: refusal to receive the dossier"),
+    "04": _("Form 04: apology and new appointment date"),
+    "05": _("Form 05: notice of stopping"),
+    "06": _("Form 06: process-control slip"),
+}
+FLAGS = {"near_deadline": _("Near the deadline"), "overdue": _("Overdue")}
+
+
+class Action:
+    """One button of the dossier page: its form, and the service it calls (``officer=`` unless ``as_user``)."""
+
+    def __init__(self, name, label, form_class, service, *, as_user=False, danger=False):
+        self.name, self.label, self.form_class, self.service = name, label, form_class, service
+        self.as_user, self.danger = as_user, danger
+
+    def call(self, dossier, user, arguments):
+        actor = {"user": user} if self.as_user else {"officer": user}
+        return getattr(services, self.service)(dossier.pk, **actor, **arguments)
+
+
+ACTIONS = {action.name: action for action in [
+    Action("receive", _("Receive the dossier"), forms.ReceiveForm, "receive"),
+    Action("refuse", _("Refuse to receive"), forms.RefuseForm, "refuse", danger=True),
+    Action("request-supplement", _("Request a supplement"), forms.SupplementRequestForm, "request_supplement"),
+    Action("supply", _("Record the supplement (on the applicant's behalf)"), forms.SupplyForm, "supply",
+           as_user=True),
+    Action("transfer", _("Transfer to the competent unit"), forms.TransferForm, "transfer"),
+    Action("complete-step", _("Complete this step"), forms.CompleteStepForm, "complete_step"),
+    Action("request-fees", _("Request fees or taxes"), forms.RequestFeesForm, "request_fees"),
+    Action("record-payment", _("Record the payment"), forms.RecordPaymentForm, "record_payment"),
+    Action("apologise", _("Apologise and set a new date"), forms.ApologyForm, "apologise"),
+    Action("confirm-withdrawal", _("Confirm the withdrawal"), forms.ConfirmWithdrawalForm, "confirm_withdrawal"),
+    Action("refuse-withdrawal", _("Refuse the withdrawal"), forms.RefuseWithdrawalForm, "refuse_withdrawal"),
+    Action("stop", _("Stop processing"), forms.StopForm, "stop", danger=True),
+    Action("attach-result", _("Issue the result"), forms.AttachResultForm, "attach_result"),
+    Action("deliver", _("Deliver the result"), forms.DeliverForm, "deliver"),
+]}
+
+
+def backoffice_required(view):
+    """Signed-in officer who passed TOTP (``officer_required``) and belongs to an agency."""
+
+    @wraps(view)
+    @officer_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.agency_id:
+            return denied(request, _("Your account does not belong to any agency."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _refused(request, dossier, reason):
+    return render(request, "dossiers/refused.html", {"dossier": dossier, "reason": reason}, status=409)
+
+
+def _dossier_for_officer(request, code):
+    """The dossier if the officer's agency received it; another agency's is 404, as if it did not exist."""
+    return queries.for_officer(request.user, code)
+
+
+# --- Inbox -----------------------------------------------------------------------------------------------------------
+
+def _procedure_choices(agency) -> list[tuple[int, str]]:
+    """(procedure id, "code – name") of the procedures the agency implements today."""
+    return [(v.procedure_id, f"{v.procedure.code} – {v.name}") for v in forms.current_versions(agency)]
+
+
+@never_cache
+@backoffice_required
+@require_GET
+def inbox(request):
+    """Hồ sơ của đơn vị: the agency's dossiers, with counts per status, filters and flags, newest first."""
+    officer = request.user
+    procedures = _procedure_choices(officer.agency)
+    status = _int_or_none(request.GET.get("status"))
+    status = status if status in Status.values else None
+    procedure = _int_or_none(request.GET.get("procedure"))
+    procedure = procedure if procedure in {pk for pk, _name in procedures} else None
+    flag = request.GET.get("flag") or None
+    flag = flag if flag in FLAGS else None
+    mine = request.GET.get("mine") == "1"
+    after_id = _int_or_none(request.GET.get("after"))
+    page = queries.inbox(officer, status=status, procedure_id=procedure, flag=flag, mine=mine, after_id=after_id)
+    filters = {"status": status, "procedure": procedure, "flag": flag, "mine": "1" if mine else None}
+    tabs = [{"status": value, "label": label, "count": page.counts.get(value, 0), "current": value == status,
+             "url": _inbox_url(**{**filters, "status": value})}
+            for value, label in Status.choices]
+    rows = [{"dossier": d, "flag": "overdue" if d.id in page.overdue_ids else
+             "near_deadline" if d.id in page.near_ids else ""} for d in page.rows]
+    context = {
+        "rows": rows, "tabs": tabs, "filters": filters, "procedures": procedures,
+        "open_total": sum(page.counts.get(value, 0) for value in queries.OPEN_STATUSES),
+        "all_url": _inbox_url(**{**filters, "status": None}),
+        "statuses": Status.choices, "flags": FLAGS.items(),
+        "next_url": _inbox_url(after=page.next_after_id, **filters) if page.next_after_id else None,
+        "first_url": _inbox_url(**filters) if after_id else None,
+    }
+    return render(request, "dossiers/inbox.html", context)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _inbox_url(**params) -> str:
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    return reverse("backoffice:inbox") + (f"?{query}" if query else "")
+
+
+# --- Intake at the desk ------------------------------------------------------------------------------------------
+
+@never_cache
+@backoffice_required
+def intake(request):
+    """Tiếp nhận hồ sơ trực tiếp hoặc qua bưu chính: step 1 chooses the procedure (GET), step 2 is its form."""
+    officer = request.user
+    versions = forms.current_versions(officer.agency)
+    source = request.POST if request.method == "POST" else request.GET
+    chooser = forms.ChooseProcedureForm(source if "version" in source else None, versions=versions)
+    version = chooser.chosen() if chooser.is_bound else None
+    if version is None:
+        return render(request, "dossiers/intake_choose.html", {"chooser": chooser, "versions": versions},
+                      status=400 if chooser.is_bound else 200)
+    form = forms.IntakeForm(request.POST or None, request.FILES or None, version=version)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                dossier = services.intake_at_desk(officer=officer, **form.service_arguments())
+            except services.InvalidInput as exc:
+                form.show_service_error(exc)
+            except services.NotAllowed as exc:
+                return denied(request, str(exc))
+            except services.TransitionRefused as exc:
+                return _refused(request, None, exc.reason)
+            else:
+                messages.success(request, _t("Dossier %(code)s is received. Form 01 (receipt and appointment slip) "
+                                             "is ready to print.") % {"code": dossier.code})
+                return redirect("backoffice:detail", code=dossier.code)
+    context = {"form": form, "version": version, "chooser": chooser,
+               "choose_again": form.files_to_choose_again() if form.errors else []}
+    return render(request, "dossiers/intake.html", context, status=400 if form.errors else 200)
+
+
+# --- One dossier ---------------------------------------------------------------------------------------------------
+
+@never_cache
+@backoffice_required
+@require_GET
+def detail(request, code):
+    try:
+        dossier = _dossier_for_officer(request, code)
+    except services.NotAllowed as exc:
+        return denied(request, str(exc))
+    return _render_detail(request, dossier)
+
+
+def _render_detail(request, dossier, *, bound=None, status=200):
+    """The dossier page; ``bound`` is the action form sent back with its errors (its section is opened)."""
+    allowed = queries.actions_for(request.user, dossier)
+    actions = []
+    for name in allowed:
+        action = ACTIONS.get(name)
+        if action is None:
+            continue
+        form = bound if bound is not None and bound.prefix == name else action.form_class(dossier=dossier,
+                                                                                        officer=request.user)
+        actions.append({"name": name, "label": action.label, "form": form, "danger": action.danger,
+                        "url": reverse("backoffice:action", kwargs={"code": dossier.code, "action": name}),
+                        "open": bound is not None and bound.prefix == name})
+    services.log_read(dossier, reader=request.user, purpose="back office: dossier page")
+    context = _dossier_context(dossier)
+    clock = queries.clock(dossier)
+    steps = [{"step": step, "verdict": rules.VERDICT_LABELS.get(step.verdict, "")} for step in clock.steps]
+    context.update({"actions": actions, "clock": clock, "steps": steps, "open_steps": queries.open_steps(dossier),
+                    "history": queries.history(dossier),
+                    "verdict": rules.VERDICT_LABELS.get(clock.verdict, ""),
+                    "bound": bound, "backoffice": True})
+    return render(request, "dossiers/detail.html", context, status=status)
+
+
+def _dossier_context(dossier) -> dict:
+    """What both sides show: the content in clear, the answers labelled, the files, the documents issued."""
+    content = dossier.content()
+    version = dossier.procedure_version
+    properties = (version.form_schema or {}).get("properties") or {}
+    ui_schema = version.ui_schema or {}
+    answers = []
+    for name, value in (content.get("form") or {}).items():
+        spec, ui = properties.get(name) or {}, ui_schema.get(name) or {}
+        label = ui.get("ui:title") or ui.get("title") or spec.get("title") or name
+        if isinstance(value, bool):
+            value = _t("Yes") if value else _t("No")
+        elif "enum" in spec and (spec.get("enumNames") or ui.get("ui:enumNames")):
+            names = dict(zip(spec["enum"], spec.get("enumNames") or ui.get("ui:enumNames"), strict=False))
+            value = names.get(value, value)
+        answers.append((label, value))
+    components = {c.get("code"): c.get("name") for c in version.components or []}
+    attachments = [{"attachment": a, "label": components.get(a.component_code) or a.get_kind_display()}
+                   for a in dossier.attachments.all()]
+    issued = sorted({t.form for t in dossier.transitions.all() if t.form in FORMS})
+    if "06" not in issued and dossier.steps.exists():
+        issued.append("06")
+    return {
+        "dossier": dossier, "version": version, "applicant": content.get("applicant") or {},
+        "subject": content.get("subject") or None, "answers": answers, "attachments": attachments,
+        "documents": [(form, FORM_TITLES[form]) for form in issued],
+    }
+
+
+@backoffice_required
+@require_POST
+def action(request, code, action):
+    """``POST /backoffice/dossiers/<code>/<action>/``: parse the action's form, call its service, redirect back."""
+    try:
+        dossier = _dossier_for_officer(request, code)
+    except services.NotAllowed as exc:
+        return denied(request, str(exc))
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404(_t("There is no such action on a dossier."))
+    form = spec.form_class(request.POST, request.FILES, dossier=dossier, officer=request.user)
+    if form.is_valid():
+        try:
+            spec.call(dossier, request.user, form.arguments())
+        except services.TransitionRefused as exc:
+            return _refused(request, dossier, exc.reason)
+        except services.NotAllowed as exc:
+            return denied(request, str(exc))
+        except services.InvalidInput as exc:
+            form.show_service_error(exc)
+        else:
+            messages.success(request, _t("Done: %(action)s.") % {"action": spec.label})
+            return redirect("backoffice:detail", code=dossier.code)
+    dossier.refresh_from_db()
+    return _render_detail(request, dossier, bound=form, status=400)
+
+
+@backoffice_required
+@require_GET
+def form_pdf(request, code, form):
+    try:
+        dossier = _dossier_for_officer(request, code)
+    except services.NotAllowed as exc:
+        return denied(request, str(exc))
+    return _pdf_response(request, dossier, form)
+
+
+def _pdf_response(request, dossier, form):
+    if form not in FORMS:
+        raise Http404(_t("There is no form %(form)s: the one-stop forms are 01 to 06.") % {"form": form})
+    try:
+        download = services.form_pdf(dossier, form, reader=request.user)
+    except services.TransitionRefused as exc:  # not issued to this dossier
+        raise Http404(exc.reason) from None
+    except services.NotAllowed as exc:
+        return denied(request, str(exc))
+    except services.InvalidInput as exc:
+        raise Http404(" ".join(exc.messages)) from None
+    response = HttpResponse(download.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{download.filename}"'
+    return response
+
+
+@backoffice_required
+@require_GET
+def attachment(request, code, pk):
+    try:
+        dossier = _dossier_for_officer(request, code)
+    except services.NotAllowed as exc:
+        return denied(request, str(exc))
+    return _file_response(dossier, pk)
+
+
+def _file_response(dossier, pk, *, kinds=None):
+    found = dossier.attachments.filter(pk=pk)
+    if kinds is not None:
+        found = found.filter(kind__in=kinds)
+    item = found.first()
+    if item is None:
+        raise Http404(_t("This dossier has no such file."))
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True,
+                        filename=item.name)
+
+
+# --- Tracking book (form 07) ---------------------------------------------------------------------------------------
+
+BOOK_COLUMNS = [
+    _("Dossier code"), _("Procedure"), _("Applicant"), _("Channel"), _("Received"), _("Appointment"),
+    _("Processed"), _("Delivered"), _("Status"), _("Early / on time / late"),
+]
+
+
+@never_cache
+@backoffice_required
+@require_GET
+def book(request):
+    """Sổ theo dõi hồ sơ (form 07): the agency's dossiers of a period, filterable; CSV and PDF exports (the legal
+    form, in Vietnamese)."""
+    officer = request.user
+    params = {key: value for key, value in request.GET.items() if key != "format"}
+    form = forms.BookFilterForm(params, statuses=Status.choices, procedures=_procedure_choices(officer.agency))
+    if not form.is_valid():
+        return render(request, "dossiers/book.html", {"form": form, "rows": [], "columns": BOOK_COLUMNS},
+                      status=400)
+    data = form.cleaned_data
+    dossiers = queries.tracking_book(officer, date_from=data["date_from"], date_to=data["date_to"],
+                                     status=data["status"], procedure_id=data["procedure"])
+    export = request.GET.get("format")
+    filename = f"so-theo-doi-ho-so-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}"
+    if export in ("csv", "pdf"):
+        download = _book_export(officer, dossiers, data, export)
+        response = HttpResponse(download, content_type="text/csv; charset=utf-8" if export == "csv"
+                                else "application/pdf")
+        disposition = "attachment" if export == "csv" else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}.{export}"'
+        return response
+    rows = [_book_row(dossier) for dossier in dossiers]
+    context = {"form": form, "rows": rows, "columns": BOOK_COLUMNS, "query": urlencode(params)}
+    return render(request, "dossiers/book.html", context)
+
+
+def _book_export(officer, dossiers, data, kind: str) -> bytes:
+    """Form 07 as the law prints it (Vietnamese): CSV or PDF, rendered by ``documents`` from ``paperwork``'s rows."""
+    from egov.dossiers import documents, paperwork
+
+    rows = paperwork.book_rows(dossiers)
+    if kind == "csv":
+        return documents.tracking_book_csv(rows)
+    return documents.form_07_tracking_book(paperwork.issuer(officer.agency), rows, period_from=data["date_from"],
+                                           period_to=data["date_to"])
+
+
+def _book_row(dossier) -> dict:
+    """One line of the book on the page, in the reader's language."""
+    def when(value):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    verdict = ""
+    if dossier.finished_at and dossier.appointment_at and dossier.status in (Status.RESULT_READY, Status.DELIVERED):
+        verdict = rules.VERDICT_LABELS.get(rules.verdict(dossier.finished_at, dossier.appointment_at), "")
+    applicant = (dossier.content().get("applicant") or {}).get("full_name", "")
+    cells = [dossier.procedure_version.name, applicant, dossier.get_channel_display(), when(dossier.received_at),
+             when(dossier.appointment_at), when(dossier.finished_at), when(dossier.delivered_at),
+             dossier.get_status_display(), verdict]
+    return {"code": dossier.code, "cells": cells}
+
+
+# --- Applicant side ------------------------------------------------------------------------------------------------
+
+def applicant_required(view):
+    """The signed-in applicant of the dossier; anyone else gets 404 (whether a code exists is not revealed)."""
+
+    @wraps(view)
+    def wrapper(request, code, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        dossier = queries.for_applicant(request.user, code)  # someone else's dossier: 404
+        return view(request, dossier, *args, **kwargs)
+
+    return wrapper
+
+
+APPLICANT_FORMS = ("01", "02", "03", "04", "05")
+
+
+@never_cache
+@applicant_required
+@require_GET
+def my_dossier(request, dossier):
+    return _render_my_dossier(request, dossier)
+
+
+def _render_my_dossier(request, dossier, *, supply_form=None, withdraw_form=None, status=200):
+    context = _dossier_context(dossier)
+    context["documents"] = [(form, title) for form, title in context["documents"] if form in APPLICANT_FORMS]
+    context["attachments"] = [a for a in context["attachments"]
+                              if a["attachment"].kind != Attachment.Kind.RESULT
+                              or dossier.status == Status.DELIVERED]
+    context.update({
+        "may_supply": dossier.status == Status.SUPPLEMENT_REQUESTED,
+        "may_withdraw": dossier.status in (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING,
+                                           Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE),
+        "supply_form": supply_form or forms.SupplyForm(dossier=dossier),
+        "withdraw_form": withdraw_form or forms.WithdrawForm(dossier=dossier),
+    })
+    return render(request, "dossiers/my_dossier.html", context, status=status)
+
+
+@applicant_required
+@require_POST
+def my_supply(request, dossier):
+    form = forms.SupplyForm(request.POST, request.FILES, dossier=dossier)
+    return _applicant_action(request, dossier, form, "supply", _("Your supplement is sent."), supply_form=form)
+
+
+@applicant_required
+@require_POST
+def my_withdraw(request, dossier):
+    form = forms.WithdrawForm(request.POST, dossier=dossier)
+    return _applicant_action(request, dossier, form, "request_withdrawal", _("Your request to withdraw is sent."),
+                             withdraw_form=form)
+
+
+def _applicant_action(request, dossier, form, service, success, **forms_back):
+    if form.is_valid():
+        try:
+            getattr(services, service)(dossier.pk, user=request.user, **form.arguments())
+        except services.TransitionRefused as exc:
+            return render(request, "dossiers/refused.html", {"dossier": dossier, "reason": exc.reason,
+                                                             "applicant_side": True}, status=409)
+        except services.NotAllowed as exc:
+            return denied(request, str(exc))
+        except services.InvalidInput as exc:
+            form.show_service_error(exc)
+        else:
+            messages.success(request, success)
+            return redirect("dossiers:detail", code=dossier.code)
+    return _render_my_dossier(request, dossier, status=400, **forms_back)
+
+
+@applicant_required
+@require_GET
+def my_form_pdf(request, dossier, form):
+    if form not in APPLICANT_FORMS:
+        raise Http404(_t("There is no such document for you."))
+    return _pdf_response(request, dossier, form)
+
+
+@applicant_required
+@require_GET
+def my_attachment(request, dossier, pk):
+    kinds = [Attachment.Kind.COMPONENT, Attachment.Kind.SUPPLEMENT]
+    if dossier.status == Status.DELIVERED:
+        kinds.append(Attachment.Kind.RESULT)
+    return _file_response(dossier, pk, kinds=kinds)
