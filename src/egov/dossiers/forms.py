@@ -306,9 +306,12 @@ class CompleteStepForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         dossier, officer = self.dossier, self.officer
-        steps = [step for step in dossier.steps.filter(completed_at__isnull=True).order_by("started_at", "id")
-                 if officer is None or step.role == officer.role] if dossier is not None else []
-        self.fields["task_id"].choices = [(step.task_id, step.name) for step in steps]
+        open_steps = list(dossier.steps.filter(completed_at__isnull=True).order_by("started_at", "id")) \
+            if dossier is not None else []
+        steps = [step for step in open_steps if officer is None or step.role == officer.role]
+        # The page offers the officer's own steps; a posted step of another role is still a valid choice, so that
+        # the service refuses it by name (403) rather than the form calling it an invalid choice.
+        self.fields["task_id"].choices = [(step.task_id, step.name) for step in (open_steps if self.is_bound else steps)]
         if len(steps) == 1:
             self.fields["task_id"].initial = steps[0].task_id
             self.fields["task_id"].widget = forms.HiddenInput()

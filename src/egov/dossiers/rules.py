@@ -33,6 +33,16 @@ STATUS_LABELS = {
 }
 FINAL = frozenset({REFUSED, STOPPED, DELIVERED})
 
+ACTION_LABELS = {
+    "submit": gettext_lazy("Submit online"), "intake": gettext_lazy("Receive at the desk"),
+    "receive": gettext_lazy("Receive"), "refuse": gettext_lazy("Refuse to receive"),
+    "request-supplement": gettext_lazy("Request a supplement"), "supply": gettext_lazy("Supply the missing items"),
+    "transfer": gettext_lazy("Transfer for processing"), "request-fees": gettext_lazy("Request fees"),
+    "record-payment": gettext_lazy("Record the payment"), "complete-step": gettext_lazy("Complete the step"),
+    "deliver": gettext_lazy("Deliver the result"), "request-withdrawal": gettext_lazy("Ask to withdraw"),
+    "confirm-withdrawal": gettext_lazy("Confirm the withdrawal"), "stop": gettext_lazy("Stop processing"),
+}
+
 # Who acts. "applicant": the applicant's own account (a desk officer may act on the applicant's behalf where
 # marked). Officer roles are accounts.models.Role values.
 APPLICANT = "applicant"
@@ -120,6 +130,10 @@ def rule_set(on: dt.date) -> tuple[Transition, ...]:
 
 def label(status: int | None) -> str:
     return str(STATUS_LABELS[status]) if status in STATUS_LABELS else _("(new)")
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
 
 
 def find_transition(source: int | None, target: int, *, on: dt.date) -> Transition | None:

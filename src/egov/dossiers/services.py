@@ -97,9 +97,19 @@ def _event(name: str, dossier: Dossier, actor, payload: dict | None = None) -> N
                   payload={"code": dossier.code, "status": dossier.status, **(payload or {})})
 
 
-def _move(dossier: Dossier, target: int, *, actor, role: str, at: dt.datetime, note: str = "",
-          details: dict | None = None, event: str | None = None) -> rules.Transition:
+def _check_move(dossier: Dossier, target: int, *, action: str, role: str, at: dt.datetime) -> rules.Transition:
     rule = rules.require_transition(dossier.status, target, actor_role=role, on=to_vn(at).date())
+    if rule.action != action:
+        # Each move has its own action: recording a payment must not transfer a received dossier, though both lead
+        # to "being processed".
+        raise TransitionRefused(_("“%(action)s” is not possible while the dossier is “%(status)s”.")
+                                % {"action": rules.action_label(action), "status": rules.label(dossier.status)})
+    return rule
+
+
+def _move(dossier: Dossier, target: int, *, action: str, actor, role: str, at: dt.datetime, note: str = "",
+          details: dict | None = None, event: str | None = None) -> rules.Transition:
+    rule = _check_move(dossier, target, action=action, role=role, at=at)
     source = dossier.status
     dossier.status = target
     Transition.objects.create(dossier=dossier, from_status=source, to_status=target, actor=_user_or_none(actor),
@@ -450,7 +460,7 @@ def receive(dossier_id, *, officer, at=None) -> Dossier:
     dossier = _locked(dossier_id)
     role = _officer_role(officer)
     _require_agency(officer, dossier)
-    _move(dossier, Status.RECEIVED, actor=officer, role=role, at=at, event="received")
+    _move(dossier, Status.RECEIVED, action="receive", actor=officer, role=role, at=at, event="received")
     _start_clock(dossier, at, calendar.Calendar())
     dossier.save()
     return dossier
@@ -479,7 +489,7 @@ def refuse(dossier_id, *, officer, reasons: list[str], at=None) -> Dossier:
     role = _officer_role(officer)
     _require_agency(officer, dossier)
     reasons = _clean_lines(reasons, "reasons", _("Give at least one reason for refusing the dossier."))
-    _move(dossier, Status.REFUSED, actor=officer, role=role, at=at, details={"reasons": reasons})
+    _move(dossier, Status.REFUSED, action="refuse", actor=officer, role=role, at=at, details={"reasons": reasons})
     dossier.finished_at = at
     dossier.save()
     return dossier
@@ -495,7 +505,7 @@ def request_supplement(dossier_id, *, officer, missing: list[str], note: str = "
     _require_agency(officer, dossier)
     missing = _clean_lines(missing, "missing", _("List every missing or incomplete item, one per line."))
     was_processing = dossier.status == Status.PROCESSING
-    _move(dossier, Status.SUPPLEMENT_REQUESTED, actor=officer, role=role, at=at,
+    _move(dossier, Status.SUPPLEMENT_REQUESTED, action="request-supplement", actor=officer, role=role, at=at,
           note=" ".join((note or "").split())[:2000], details={"missing": missing})
     if was_processing:
         _pause(dossier, Pause.Reason.SUPPLEMENT, at)
@@ -514,11 +524,12 @@ def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "",
     if not files and not note:
         raise InvalidInput({"files": [_("Attach the missing documents or say what you are supplying.")]})
     target = Status.PROCESSING if dossier.received_at else Status.SUBMITTED
-    rules.require_transition(dossier.status, target, actor_role=role, on=to_vn(at).date())
+    _check_move(dossier, target, action="supply", role=role, at=at)
     checked = check_files([(code if code else "supplement", f) for code, f in files],
                           dossier.procedure_version.components, require_all=False)
     _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=dossier.procedure_version.components)
-    _move(dossier, target, actor=user, role=role, at=at, note=note, details={"files": len(checked)}, event="supplied")
+    _move(dossier, target, action="supply", actor=user, role=role, at=at, note=note, details={"files": len(checked)},
+          event="supplied")
     if target == Status.PROCESSING:
         _resume(dossier, at)
     dossier.save()
@@ -532,7 +543,7 @@ def transfer(dossier_id, *, officer, at=None) -> Dossier:
     dossier = _locked(dossier_id)
     role = _officer_role(officer)
     _require_agency(officer, dossier)
-    _move(dossier, Status.PROCESSING, actor=officer, role=role, at=at)
+    _move(dossier, Status.PROCESSING, action="transfer", actor=officer, role=role, at=at)
     dossier.workflow_state = workflow.start(dossier.procedure_version.bpmn)
     _open_ready_steps(dossier, at, calendar.Calendar())
     dossier.save()
@@ -589,7 +600,7 @@ def _has_result(dossier: Dossier) -> bool:
 def _finish(dossier: Dossier, *, officer, role: str, at: dt.datetime) -> None:
     """4 → 9: processing done; the verdict of the whole dossier is fixed; a registry effect (e.g. a birth
     registration) is applied in the same transaction."""
-    _move(dossier, Status.RESULT_READY, actor=officer, role=role, at=at, event="result_ready")
+    _move(dossier, Status.RESULT_READY, action="complete-step", actor=officer, role=role, at=at, event="result_ready")
     dossier.finished_at = at
     dossier.current_step = ""
     dossier.assignee = None
@@ -676,7 +687,7 @@ def request_fees(dossier_id, *, officer, at=None) -> Dossier:
     dossier = _locked(dossier_id)
     role = _officer_role(officer)
     _require_agency(officer, dossier)
-    _move(dossier, Status.FEES_DUE, actor=officer, role=role, at=at,
+    _move(dossier, Status.FEES_DUE, action="request-fees", actor=officer, role=role, at=at,
           details={"fees": dossier.procedure_version.fees})
     _pause(dossier, Pause.Reason.FEES, at)
     dossier.save()
@@ -690,7 +701,7 @@ def record_payment(dossier_id, *, officer, at=None) -> Dossier:
     dossier = _locked(dossier_id)
     role = _officer_role(officer)
     _require_agency(officer, dossier)
-    _move(dossier, Status.PROCESSING, actor=officer, role=role, at=at, event="fees_paid")
+    _move(dossier, Status.PROCESSING, action="record-payment", actor=officer, role=role, at=at, event="fees_paid")
     _resume(dossier, at)
     dossier.save()
     return dossier
@@ -732,7 +743,7 @@ def request_withdrawal(dossier_id, *, user, reason: str, at=None) -> Dossier:
     _require_applicant(user, dossier)
     reason = _clean_text(reason, "reason", _("Say why you withdraw the dossier."))
     before = dossier.status
-    _move(dossier, Status.WITHDRAWAL_REQUESTED, actor=user, role=rules.APPLICANT, at=at, note=reason)
+    _move(dossier, Status.WITHDRAWAL_REQUESTED, action="request-withdrawal", actor=user, role=rules.APPLICANT, at=at, note=reason)
     dossier.status_before_withdrawal = before
     dossier.save()
     return dossier
@@ -745,7 +756,7 @@ def confirm_withdrawal(dossier_id, *, officer, at=None) -> Dossier:
     dossier = _locked(dossier_id)
     role = _officer_role(officer)
     _require_agency(officer, dossier)
-    _move(dossier, Status.STOPPED, actor=officer, role=role, at=at, details={"reason": "withdrawn"},
+    _move(dossier, Status.STOPPED, action="confirm-withdrawal", actor=officer, role=role, at=at, details={"reason": "withdrawn"},
           event="withdrawn")
     _close_open_pauses_and_steps(dossier, at)
     dossier.finished_at = at
@@ -783,7 +794,7 @@ def stop(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     role = _officer_role(officer)
     _require_agency(officer, dossier)
     reason = _clean_text(reason, "reason", _("Give the legal reason for stopping."))
-    _move(dossier, Status.STOPPED, actor=officer, role=role, at=at, note=reason, details={"reason": reason},
+    _move(dossier, Status.STOPPED, action="stop", actor=officer, role=role, at=at, note=reason, details={"reason": reason},
           event="stopped")
     _close_open_pauses_and_steps(dossier, at)
     dossier.finished_at = at
@@ -807,7 +818,8 @@ def deliver(dossier_id, *, officer, method: str, at=None) -> Dossier:
     _require_agency(officer, dossier)
     if method not in DELIVERY_METHODS:
         raise InvalidInput({"method": [_("Choose how the result is delivered.")]})
-    _move(dossier, Status.DELIVERED, actor=officer, role=role, at=at, details={"method": method}, event="delivered")
+    _move(dossier, Status.DELIVERED, action="deliver", actor=officer, role=role, at=at, details={"method": method},
+          event="delivered")
     dossier.delivered_at = at
     dossier.save()
     return dossier
