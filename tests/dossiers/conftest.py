@@ -54,6 +54,16 @@ FORM_SCHEMA = {
 }
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read the English source messages; Vietnamese (the default) is checked by the i18n tests."""
+    settings.LANGUAGE_CODE = "en"
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def agency(db):
     province = Agency.objects.create(code="000.00.00.H29", name="Ủy ban nhân dân Thành phố Hồ Chí Minh")

@@ -94,10 +94,11 @@ def throttle_retry_at(failure_times: list[datetime], *, limit: int, window: time
 # work (registering births, deaths, moves, corrections) belongs to desk officers and specialists. Entering
 # enterprises and their changes in the enterprise registry is the business registration specialist's decision.
 ROLE_RIGHTS = {
-    Role.DESK_OFFICER: frozenset({"population.lookup", "population.register", "accounts.verify_identity"}),
-    Role.SPECIALIST: frozenset({"population.lookup", "population.register", "enterprise.register"}),
-    Role.HEAD_OF_UNIT: frozenset({"population.lookup"}),
-    Role.AGENCY_LEADER: frozenset({"population.lookup"}),
+    Role.DESK_OFFICER: frozenset({"population.lookup", "population.register", "accounts.verify_identity",
+                                  "dossiers.backoffice"}),
+    Role.SPECIALIST: frozenset({"population.lookup", "population.register", "enterprise.register", "dossiers.backoffice"}),
+    Role.HEAD_OF_UNIT: frozenset({"population.lookup", "dossiers.backoffice"}),
+    Role.AGENCY_LEADER: frozenset({"population.lookup", "dossiers.backoffice"}),
     Role.AGENCY_ADMIN: frozenset({"registry.define"}),
     Role.PLATFORM_ADMIN: frozenset({"registry.define", "population.register", "enterprise.register"}),
     Role.CITIZEN: frozenset(),

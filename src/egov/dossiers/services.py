@@ -857,3 +857,11 @@ def log_read(dossier: Dossier, *, reader, purpose: str) -> None:
     """A read of the dossier's personal content (the applicant sees who read it, when and why)."""
     ledger.append("dossier.read", partition=dossier.receiving_agency.code, actor=reader, subject=dossier,
                   payload={"code": dossier.code, "purpose": purpose[:100]})
+
+
+@transaction.atomic
+def log_reads(dossiers, *, reader, purpose: str) -> None:
+    """A list that shows several dossiers' personal content (the tracking book): one read event per dossier, so
+    that each applicant's access log names it."""
+    for dossier in dossiers:
+        log_read(dossier, reader=reader, purpose=purpose)

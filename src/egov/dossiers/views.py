@@ -309,7 +309,9 @@ def attachment(request, code, pk):
         dossier = _dossier_for_officer(request, code)
     except services.NotAllowed as exc:
         return denied(request, str(exc))
-    return _file_response(dossier, pk)
+    response = _file_response(dossier, pk)
+    services.log_read(dossier, reader=request.user, purpose="file")
+    return response
 
 
 def _file_response(dossier, pk, *, kinds=None):
@@ -347,6 +349,7 @@ def book(request):
     dossiers = queries.tracking_book(officer, date_from=data["date_from"], date_to=data["date_to"],
                                      status=data["status"], procedure_id=data["procedure"])
     export = request.GET.get("format")
+    services.log_reads(dossiers, reader=officer, purpose=f"tracking book {export or 'page'}")
     filename = f"so-theo-doi-ho-so-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}"
     if export in ("csv", "pdf"):
         download = _book_export(officer, dossiers, data, export)
