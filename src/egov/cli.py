@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                "http://127.0.0.1:8002 (not in production)")
     fake_eid.add_argument("--bind", default="127.0.0.1:8002", help="address:port")
     sub.add_parser("worker", help="run the background task worker")
+    notify = sub.add_parser("notify", help="notify applicants of dossier events (in-app, email, SMS) and retry "
+                                           "failed messages, in a loop")
+    notify.add_argument("--once", action="store_true", help="one pass, then exit")
+    notify.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (administrative units, holidays) and, with --demo, demo data")
     seed.add_argument("--demo", action="store_true", help="also load demo agencies and accounts")
@@ -151,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         _call("egov_restore", args.archive, force=args.force)
     elif args.command == "worker":
         _call("db_worker")
+    elif args.command == "notify":
+        _call("egov_notify", once=args.once, interval=args.interval)
     elif args.command == "serve":
         serve(args.bind, args.workers)
     elif args.command == "demo":

@@ -1,7 +1,12 @@
 """Messages sent to people (thông báo): one-time codes, receipts, results. The outbox of every message sent.
 
 Recipient and text are personal data (a phone number, a code): both are sealed like the population registry's
-fields (AES-256-GCM under ``EGOV_DATA_KEYS``), so a database dump shows neither."""
+fields (AES-256-GCM under ``EGOV_DATA_KEYS``), so a database dump shows neither.
+
+* ``Message``: one email or SMS. One-time codes are sent at once (``services.send``); dossier notices are queued
+  (``pending``) by the ledger consumer and delivered by the retry pass, with exponential back-off on failure.
+* ``Notification``: the in-app notice (thông báo trên cổng) an account holder reads at ``/my/notifications/``.
+* ``Preference``: the language a person's notices are written in (vi by default)."""
 import uuid
 
 from django.conf import settings
@@ -17,8 +22,10 @@ class Message(models.Model):
         EMAIL = "email", _("Email")
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        GAVE_UP = "gave_up", _("Gave up")
 
     uid = models.UUIDField(_("reference"), unique=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -30,13 +37,23 @@ class Message(models.Model):
     recipient_hint = models.CharField(_("recipient (masked)"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
-    error = models.CharField(_("error"), max_length=255, blank=True)
+    error = models.CharField(_("last error"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Queued messages only (dossier notices): the retry pass sends those whose next attempt is due. A message sent at
+    # once (a one-time code) has no next attempt: a code is not worth resending later, the person asks for a new one.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # What caused the message, e.g. "dossier.received:000.00.12.H29:42:email": one message per event and channel,
+    # whatever how often the event is handled (the ledger delivers at least once).
+    source = models.CharField(_("source"), max_length=160, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["-created_at", "-id"], name="notifications_message_newest")]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="notifications_message_newest"),
+                   models.Index(fields=["next_attempt_at"], name="notifications_message_due",
+                                condition=models.Q(next_attempt_at__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.purpose} {self.recipient_hint}"
@@ -53,3 +70,45 @@ class Message(models.Model):
     def content(self) -> dict:
         """Recipient, subject and text in clear: for the delivery and the demo outbox only."""
         return crypto.open_json(self.sealed, self.aad)
+
+
+class Notification(models.Model):
+    """Thông báo trên cổng: one notice in an account holder's list. Its text carries the dossier code, the procedure,
+    the status and the appointment date, nothing more personal, so it is stored in clear."""
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                             verbose_name=_("account"))
+    event_type = models.CharField(_("event"), max_length=100)
+    dossier_code = models.CharField(_("dossier code"), max_length=40, blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    body = models.TextField(_("text"))
+    source = models.CharField(_("source"), max_length=160, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [models.UniqueConstraint(fields=["user", "source"], name="notifications_one_per_event")]
+        indexes = [models.Index(fields=["user", "-id"], name="notifications_user_newest"),
+                   models.Index(fields=["user"], name="notifications_user_unread",
+                                condition=models.Q(read_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Language(models.TextChoices):
+    VI = "vi", _("Vietnamese")
+    EN = "en", _("English")
+
+
+class Preference(models.Model):
+    """How a person wants to be told: the language of their notices (tiếng Việt unless they choose English)."""
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference", verbose_name=_("account"))
+    language = models.CharField(_("language of notices"), max_length=8, choices=Language.choices,
+                                default=Language.VI)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")

@@ -1,4 +1,4 @@
-from egov.notifications.models import Message
+from egov.notifications.models import Message, Notification
 
 OUTBOX_PAGE = 50
 
@@ -8,3 +8,24 @@ def newest_messages(*, before_id: int | None = None, limit: int = OUTBOX_PAGE) -
     if before_id:
         messages = messages.filter(id__lt=before_id)
     return list(messages[:limit])
+
+
+NOTIFICATIONS_PAGE = 30
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_of(user, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE) -> list[Notification]:
+    """The account's own notices, newest first, a page at a time by key."""
+    rows = Notification.objects.filter(user=user).order_by("-id")
+    if before_id:
+        rows = rows.filter(id__lt=before_id)
+    return list(rows[:limit])
+
+
+def failing_messages_count() -> int:
+    """Queued messages that failed and wait for another try, or were given up: what an administrator should look at."""
+    return Message.objects.filter(source__isnull=False,
+                                  status__in=[Message.Status.FAILED, Message.Status.GAVE_UP]).count()

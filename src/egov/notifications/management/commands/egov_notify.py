@@ -1,0 +1,29 @@
+"""`egov notify [--once] [--interval S]`: turn dossier events into notices and send the queued messages, retrying
+failures with back-off. Several can run at once (offsets are locked per partition; messages are claimed one by one)."""
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from egov.notifications import services
+
+
+class Command(BaseCommand):
+    help = "Notify applicants of dossier events (in-app, email, SMS) and retry failed messages."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
+
+    def handle(self, *args, once: bool = False, interval: float = 5.0, **options):
+        if interval <= 0:
+            raise CommandError("--interval must be a positive number of seconds")
+        while True:
+            events, report = services.run_once()
+            if once or events or report.sent or report.failed or report.gave_up:
+                self.stdout.write(f"{events} events read; {report}")
+            if once:
+                return
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
