@@ -24,6 +24,8 @@ EXCLUDED_ROUTES = {
     "oauth2_provider:token", "oauth2_provider:revoke-token", "oauth2_provider:introspect",
     "oauth2_provider:oidc-connect-discovery-info", "oauth2_provider:jwks-info", "oauth2_provider:user-info",
     "oidc-discovery-root",
+    # POST only (a button on /my/notifications/, which test_notifications_journeys.py visits)
+    "portal:notifications_read_all", "portal:notifications_language",
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).
