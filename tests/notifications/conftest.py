@@ -101,7 +101,7 @@ def sms_provider(settings):
 
 
 @pytest.fixture
-def reachable_citizen(citizen):
+def reachable_citizen(citizen):  # noqa: F811
     citizen.email, citizen.phone = "hung.citizen@example.org", "0912345678"
     citizen.save()
     return citizen

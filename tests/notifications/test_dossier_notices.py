@@ -177,3 +177,26 @@ def test_the_notify_command_runs_one_pass(reachable_citizen, version, agency, of
     call_command("egov_notify", once=True)
     assert "4 sent, 0 failed (to retry), 0 given up" in capsys.readouterr().out
     assert len(sms_provider.received) == 2
+
+
+def test_a_message_taken_by_one_worker_is_not_sent_by_another(reachable_citizen, version, agency, smtp_server,
+                                                              sms_provider):
+    online(reachable_citizen, version, agency)
+    services.consume_events()
+    now = timezone.now()
+    taken = services._due(now, limit=10)  # a worker claims both messages and is still sending them
+    assert len(taken) == 2 and all(m.attempts == 1 for m in taken)
+    assert services.deliver_due(now=now).sent == 0  # another worker finds nothing due
+    later = services.deliver_due(now=now + rules.LEASE + dt.timedelta(seconds=1))  # the first one died: retried
+    assert later.sent == 2
+
+
+def test_the_notify_task_runs_one_pass(reachable_citizen, version, agency, officers, smtp_server, sms_provider,
+                                       settings):
+    from egov.notifications.tasks import notify_pass
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    received(reachable_citizen, version, agency, officers)
+    result = notify_pass.enqueue()
+    answer = result.return_value
+    assert answer["events"] >= 2 and (answer["sent"], answer["failed"], answer["gave_up"]) == (4, 0, 0)
