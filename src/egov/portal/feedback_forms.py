@@ -54,10 +54,12 @@ class TextForm(ServiceErrorsMixin, forms.Form):
         kwargs.setdefault("prefix", self.prefix_name)
         super().__init__(*args, **kwargs)
         self.fields[self.field_name] = forms.CharField(label=self.label, max_length=5000,
-                                                       widget=forms.Textarea(attrs={"rows": 4}))
+                                                       widget=forms.Textarea(attrs={"rows": 4}),
+                                                       error_messages={"required": self.required_message})
         self.service_fields = {self.field_name: self.field_name}
 
     prefix_name = None
+    required_message = _("Write something here.")
 
     def arguments(self) -> dict:
         return {self.field_name: self.cleaned_data[self.field_name]}
@@ -76,27 +78,34 @@ class AcceptForm(ServiceErrorsMixin, forms.Form):
 
 class RefuseForm(TextForm):
     prefix_name, field_name, label = "refuse", "reason", _("Reason for refusing (sent to the author)")
+    required_message = _("Give the reason for refusing.")
 
 
 class AskMoreForm(TextForm):
     prefix_name, field_name, label = "ask-more", "question", _("What more information do you need?")
+    required_message = _("Say what information you need.")
 
 
 class AnswerForm(TextForm):
     prefix_name, field_name, label = "answer", "text", _("Answer to the author")
+    required_message = _("Write the answer.")
 
 
 class ReplyForm(TextForm):
     prefix_name, field_name, label = "reply", "text", _("The information asked for")
+    required_message = _("Write the information the agency asked for.")
 
 
 class PublishForm(ServiceErrorsMixin, forms.Form):
     prefix_name = "publish"
     question = forms.CharField(label=_("Question as the public will read it"), max_length=5000,
                                widget=forms.Textarea(attrs={"rows": 3}),
-                               help_text=_("Without names, ID numbers, addresses or other personal details."))
+                               help_text=_("Without names, ID numbers, addresses or other personal details."),
+                               error_messages={"required": _("Write the question as the public will read it, "
+                                                             "without names or personal details.")})
     answer = forms.CharField(label=_("Answer as the public will read it"), max_length=5000,
-                             widget=forms.Textarea(attrs={"rows": 4}))
+                             widget=forms.Textarea(attrs={"rows": 4}),
+                             error_messages={"required": _("Write the answer as the public will read it.")})
     service_fields = {"question": "question", "answer": "answer"}
 
     def __init__(self, *args, **kwargs):
