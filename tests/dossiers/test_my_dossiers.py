@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from egov.dossiers import services
-from egov.dossiers.models import Channel, Dossier, Rating, Status
+from egov.dossiers.models import Channel, Dossier, Rating
 from egov.kernel.ledger_models import Event
 from tests.dossiers.conftest import APPLICANT, PDF, pdf_file, signed_in
 from tests.kernel.conftest import vn

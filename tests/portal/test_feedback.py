@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from tests/dossiers/conftest.py are used as test arguments)
 """Feedback and complaints (phản ánh, kiến nghị): deadlines in the agency's working days (refuse ≤ 2, ask for more ≤ 5,
 answer ≤ 15, publish ≤ 2 after answering) with the instants written out; the whole handling over HTTP; sealed personal
 data; the published answers found without diacritics; who may see what (a citizen on the back-office list → 403, an
