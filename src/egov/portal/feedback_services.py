@@ -71,10 +71,10 @@ def _handler(officer, feedback: Feedback) -> None:
         raise NotAllowed(_("This feedback concerns another agency."))
 
 
-def _require_status(feedback: Feedback, allowed: tuple, what: str) -> None:
+def _require_status(feedback: Feedback, allowed: tuple) -> None:
     if feedback.status not in allowed:
-        raise TransitionRefused(_("You cannot %(what)s feedback that is “%(status)s”.")
-                                % {"what": what, "status": feedback.get_status_display()})
+        raise TransitionRefused(_("This is not possible while the feedback is “%(status)s”.")
+                                % {"status": feedback.get_status_display()})
 
 
 def _deadlines_from(start: dt.datetime, agency) -> dict:
@@ -169,7 +169,7 @@ def accept(feedback_id, *, officer, at=None) -> Feedback:
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.SUBMITTED,), _("accept"))
+    _require_status(feedback, (FeedbackStatus.SUBMITTED,))
     feedback.status, feedback.decided_at, feedback.handled_by = FeedbackStatus.ACCEPTED, at, officer
     feedback.save()
     _event("accepted", feedback, officer, {"late": at > feedback.refuse_due})
@@ -183,7 +183,7 @@ def refuse(feedback_id, *, officer, reason: str, at=None) -> Feedback:
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.SUBMITTED,), _("refuse"))
+    _require_status(feedback, (FeedbackStatus.SUBMITTED,))
     reason = _text(reason, "reason", _("Give the reason for refusing."), limit=2000)
     _add_to_thread(feedback, "agency", reason, at, kind="refusal")
     feedback.status, feedback.decided_at, feedback.handled_by = FeedbackStatus.REFUSED, at, officer
@@ -198,7 +198,7 @@ def ask_more(feedback_id, *, officer, question: str, at=None) -> Feedback:
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED), _("ask for more information on"))
+    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED))
     question = _text(question, "question", _("Say what information you need."), limit=2000)
     _add_to_thread(feedback, "agency", question, at, kind="question")
     late = at > feedback.more_info_due
@@ -216,7 +216,7 @@ def reply(feedback_id, *, user, text: str, at=None) -> Feedback:
     feedback = _locked(feedback_id)
     if not getattr(user, "is_authenticated", False) or feedback.author_id != user.pk:
         raise NotAllowed(_("Only the author may reply."))
-    _require_status(feedback, (FeedbackStatus.MORE_INFO,), _("reply to"))
+    _require_status(feedback, (FeedbackStatus.MORE_INFO,))
     text = _text(text, "text", _("Write the information the agency asked for."))
     _add_to_thread(feedback, "author", text, at, kind="reply")
     feedback.status = FeedbackStatus.ACCEPTED
@@ -234,7 +234,7 @@ def answer(feedback_id, *, officer, text: str, at=None) -> Feedback:
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED), _("answer"))
+    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED))
     text = _text(text, "text", _("Write the answer."))
     _add_to_thread(feedback, "agency", text, at, kind="answer")
     feedback.status, feedback.answered_at, feedback.handled_by = FeedbackStatus.ANSWERED, at, officer
@@ -252,7 +252,7 @@ def publish(feedback_id, *, officer, question: str, answer: str, at=None) -> Fee
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.ANSWERED,), _("publish"))
+    _require_status(feedback, (FeedbackStatus.ANSWERED,))
     errors = {}
     try:
         question = _text(question, "question", _("Write the question as the public will read it, without names "
