@@ -203,3 +203,35 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+
+
+class Rating(models.Model):
+    """Đánh giá mức độ hài lòng: the applicant's satisfaction with one dossier, given once (1 to 5, and a comment),
+    after the result is delivered or processing ended. The agency and procedure are copied so that satisfaction can
+    be counted per agency and procedure without reading dossiers. The comment may name people: it is sealed."""
+    dossier = models.OneToOneField(Dossier, on_delete=models.PROTECT, related_name="rating")
+    agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, related_name="+")
+    procedure = models.ForeignKey("procedures.Procedure", on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("satisfaction"))
+    sealed = models.TextField(editable=False)
+    key_id = models.CharField(max_length=32, editable=False)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "rated_at"], name="dossiers_rating_agency"),
+                   models.Index(fields=["procedure", "rated_at"], name="dossiers_rating_procedure")]
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5),
+                                              name="dossiers_rating_score_1_to_5")]
+
+    @property
+    def aad(self) -> bytes:
+        return f"dossiers.rating:{self.dossier_id}".encode()
+
+    def seal(self, content: dict) -> None:
+        key = crypto.keyring().active
+        self.sealed = crypto.seal_json(content, self.aad, key=key)
+        self.key_id = key.key_id
+
+    def comment(self) -> str:
+        return crypto.open_json(self.sealed, self.aad).get("comment", "")

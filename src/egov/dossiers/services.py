@@ -865,3 +865,95 @@ def log_reads(dossiers, *, reader, purpose: str) -> None:
     that each applicant's access log names it."""
     for dossier in dossiers:
         log_read(dossier, reader=reader, purpose=purpose)
+
+
+# --- The applicant's rating and the public look-up (issue 6) -----------------------------------------------------------
+
+# Processing has ended for the applicant: a rating is allowed (refused at reception, stopped, result ready, delivered).
+RATABLE_STATUSES = (Status.REFUSED, Status.STOPPED, Status.RESULT_READY, Status.DELIVERED)
+
+
+def may_rate(dossier: Dossier) -> bool:
+    from egov.dossiers.models import Rating
+
+    return dossier.status in RATABLE_STATUSES and not Rating.objects.filter(dossier_id=dossier.pk).exists()
+
+
+@transaction.atomic
+def rate(dossier_id, *, user, score: int, comment: str = "", at=None):
+    """Đánh giá mức độ hài lòng: the applicant rates the service once (1–5, a comment) after the result is delivered
+    or processing ended. A second rating is refused (409); the ledger event carries the score (satisfaction is
+    counted per agency and procedure from it), never the comment."""
+    from egov.dossiers.models import Rating
+
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    _require_applicant(user, dossier)
+    if dossier.status not in RATABLE_STATUSES:
+        raise TransitionRefused(_("You can rate the service once the result is delivered or processing has ended "
+                                  "(now: “%(status)s”).") % {"status": rules.label(dossier.status)})
+    if Rating.objects.filter(dossier=dossier).exists():
+        raise TransitionRefused(_("You have already rated this dossier: a dossier is rated once."))
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput({"score": [_("Choose a satisfaction score from 1 to 5.")]})
+    comment = " ".join((comment or "").split())
+    if len(comment) > 2000:
+        raise InvalidInput({"comment": [_("Keep the comment under 2,000 characters.")]})
+    rating = Rating(dossier=dossier, agency_id=dossier.receiving_agency_id,
+                    procedure_id=dossier.procedure_version.procedure_id, score=score, rated_by=user, rated_at=at)
+    rating.seal({"comment": comment})
+    rating.save()
+    _event("rated", dossier, user, {"score": score, "procedure": dossier.procedure_version.procedure.code,
+                                    "commented": bool(comment)})
+    return rating
+
+
+LOOKUPS_PER_WINDOW = 10
+LOOKUP_WINDOW_SECONDS = 600
+
+
+class TooManyLookups(Exception):
+    """The client address used its look-ups for now (HTTP 429); ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What the public look-up reveals: the status and the appointment date, nothing else."""
+    code: str
+    status: int
+    status_label: str
+    appointment_at: dt.datetime | None
+
+
+def lookup_status(code: str, id_number: str, *, client: str, now: float | None = None) -> LookupResult | None:
+    """Tra cứu hồ sơ: anyone who knows a dossier's code and its applicant's personal ID number sees its status and
+    appointment date. Counted per client address in the shared store (``LOOKUPS_PER_WINDOW`` per
+    ``LOOKUP_WINDOW_SECONDS``); a wrong pair returns None without telling which half was wrong; every look-up,
+    matched or not, is a ledger event (the code only when it matched, never the ID number)."""
+    import hmac
+
+    from egov.kernel import ratelimit
+
+    decision = ratelimit.hit(f"dossier-lookup:{client or '-'}"[:100], limit=LOOKUPS_PER_WINDOW,
+                             window_seconds=LOOKUP_WINDOW_SECONDS, now=now)
+    if not decision.allowed:
+        ledger.append("dossier.lookup_limited", partition="platform", payload={})
+        raise TooManyLookups(decision.retry_after)
+    code = " ".join((code or "").split()).upper()[:40]
+    id_number = "".join((id_number or "").split())[:20]
+    dossier = (Dossier.objects.select_related("receiving_agency").filter(code=code).first()
+               if code and id_number else None)
+    matched = False
+    if dossier is not None:
+        stored = str((dossier.content().get("applicant") or {}).get("id_number") or "")
+        matched = bool(stored) and hmac.compare_digest(stored.encode(), id_number.encode())
+    if not matched:
+        ledger.append("dossier.looked_up", partition="platform", payload={"matched": False})
+        return None
+    _event("looked_up", dossier, None, {"matched": True})
+    return LookupResult(code=dossier.code, status=dossier.status, status_label=str(rules.label(dossier.status)),
+                        appointment_at=dossier.appointment_at)

@@ -15,9 +15,11 @@ backoffice_patterns = [
 ]
 
 applicant_patterns = [
+    path("", views.my_dossiers, name="mine"),
     path("<str:code>/", views.my_dossier, name="detail"),
     path("<str:code>/supply/", views.my_supply, name="supply"),
     path("<str:code>/withdraw/", views.my_withdraw, name="withdraw"),
+    path("<str:code>/rate/", views.my_rate, name="rate"),
     path("<str:code>/forms/<str:form>.pdf", views.my_form_pdf, name="form_pdf"),
     path("<str:code>/files/<int:pk>/", views.my_attachment, name="attachment"),
 ]

@@ -12,11 +12,14 @@ Back office (officers, signed in with TOTP, only their agency's dossiers):
 - ``form_pdf``, ``attachment``: the issued documents (forms 01–06) and the files.
 - ``book``: the tracking book (form 07), filterable, as a page, CSV or PDF.
 
-Applicant (``/dossiers/<code>/``): status, appointment, documents; supply a supplement; ask to withdraw.
+Applicant (``/dossiers/``: my dossiers, newest first; ``/dossiers/<code>/``): status, a timeline in plain words, the
+deadline clock with its pauses and steps, documents; answer a supplement request; ask to withdraw; download the result
+once delivered; rate the service once processing has ended.
 """
 from functools import wraps
 from urllib.parse import urlencode
 
+from django import forms as dj_forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from egov.accounts.views import denied, officer_required
-from egov.dossiers import forms, queries, rules, services
+from egov.dossiers import applicant_queries, forms, queries, rules, services
 from egov.dossiers.models import Attachment, Status
 
 FORMS = ("01", "02", "03", "04", "05", "06")
@@ -409,6 +412,39 @@ def applicant_required(view):
 APPLICANT_FORMS = ("01", "02", "03", "04", "05")
 
 
+class RatingForm(forms.ActionForm):
+    """Đánh giá mức độ hài lòng: a score from 1 (very dissatisfied) to 5 (very satisfied) and a comment."""
+    prefix_name = "rate"
+    score = dj_forms.TypedChoiceField(
+        label=_("How satisfied are you with how your dossier was handled?"), coerce=int, widget=dj_forms.RadioSelect,
+        choices=[(5, _("5: very satisfied")), (4, _("4: satisfied")), (3, _("3: neither satisfied nor dissatisfied")),
+                 (2, _("2: dissatisfied")), (1, _("1: very dissatisfied"))],
+        error_messages={"required": _("Choose a satisfaction score from 1 to 5.")})
+    comment = dj_forms.CharField(label=_("Comment"), required=False, max_length=2000,
+                                 widget=dj_forms.Textarea(attrs={"rows": 3}),
+                                 help_text=_("What went well, what should be better."))
+    service_fields = {"score": "score", "comment": "comment"}
+
+    def arguments(self):
+        return {"score": self.cleaned_data["score"], "comment": self.cleaned_data["comment"]}
+
+
+@never_cache
+@require_GET
+def my_dossiers(request):
+    """Hồ sơ của tôi: the signed-in user's dossiers, newest first, one key-paged page (``after``)."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    try:
+        after = int(request.GET.get("after") or 0) or None
+    except ValueError:
+        after = None
+    page = applicant_queries.my_dossiers(request.user, after_id=after)
+    return render(request, "dossiers/my_dossiers.html", {"page": page, "dossiers": page.rows})
+
+
 @never_cache
 @applicant_required
 @require_GET
@@ -416,20 +452,41 @@ def my_dossier(request, dossier):
     return _render_my_dossier(request, dossier)
 
 
-def _render_my_dossier(request, dossier, *, supply_form=None, withdraw_form=None, status=200):
+def _render_my_dossier(request, dossier, *, supply_form=None, withdraw_form=None, rating_form=None, status=200):
+    from egov.dossiers.models import Rating
+
     context = _dossier_context(dossier)
     context["documents"] = [(form, title) for form, title in context["documents"] if form in APPLICANT_FORMS]
     context["attachments"] = [a for a in context["attachments"]
                               if a["attachment"].kind != Attachment.Kind.RESULT
                               or dossier.status == Status.DELIVERED]
+    clock = queries.clock(dossier)
+    rating = Rating.objects.filter(dossier=dossier).first()
     context.update({
         "may_supply": dossier.status == Status.SUPPLEMENT_REQUESTED,
         "may_withdraw": dossier.status in (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING,
                                            Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE),
         "supply_form": supply_form or forms.SupplyForm(dossier=dossier),
         "withdraw_form": withdraw_form or forms.WithdrawForm(dossier=dossier),
+        "clock": clock,
+        "steps": [{"step": step, "verdict": rules.VERDICT_LABELS.get(step.verdict, "")} for step in clock.steps],
+        "verdict": rules.VERDICT_LABELS.get(clock.verdict, ""),
+        "timeline": applicant_queries.timeline(dossier),
+        "supplement_request": applicant_queries.open_supplement_request(dossier),
+        "result_waiting": dossier.status == Status.RESULT_READY,
+        "rating": rating,
+        "may_rate": rating is None and dossier.status in services.RATABLE_STATUSES,
+        "rating_form": rating_form or RatingForm(dossier=dossier),
     })
     return render(request, "dossiers/my_dossier.html", context, status=status)
+
+
+@applicant_required
+@require_POST
+def my_rate(request, dossier):
+    form = RatingForm(request.POST, dossier=dossier)
+    return _applicant_action(request, dossier, form, "rate", _("Thank you: your rating is recorded."),
+                             rating_form=form)
 
 
 @applicant_required

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("my/data-access/", views.data_access, name="data_access"),
     path("my/notifications/", include("egov.notifications.urls")),
+    path("", include("egov.portal.feedback_urls")),
 ]

@@ -1,0 +1,279 @@
+"""Business actions on feedback and complaints (phản ánh, kiến nghị): the only code that changes them.
+
+Deadlines (DOMAIN.md, Decree 20/2008 as practised by the service index), in the concerned agency's working days
+(``egov.kernel.calendar``) counted from the receipt instant (``calendar.receipt_instant``: feedback sent outside office
+hours counts from the next working morning):
+- refuse (or accept) within 2 working days,
+- ask the author for more information within 5,
+- answer within 15 — counted again from the author's reply when more information was asked (the agency could not
+  answer without it),
+- publish within 2 working days after answering.
+Every change is a ledger event (partition: the agency's code) carrying the reference and the status, never the
+author's words or contact, which are sealed on the row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.core.validators import validate_email
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egov.accounts.rules import rights_of
+from egov.dossiers.rules import TransitionRefused
+from egov.dossiers.services import InvalidInput, NotAllowed
+from egov.kernel import calendar, ledger
+from egov.kernel.text import fold
+from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
+
+__all__ = ["InvalidInput", "NotAllowed", "TransitionRefused", "accept", "answer", "ask_more", "publish", "refuse",
+           "reply", "submit", "log_read", "HANDLER_RIGHT", "DEADLINE_DAYS"]
+
+HANDLER_RIGHT = "dossiers.backoffice"  # the officers of the one-stop system handle their agency's feedback
+DEADLINE_DAYS = {"refuse": 2, "more_info": 5, "answer": 15, "publish": 2}
+TEXT_LIMIT = 5000
+
+
+def _now(at) -> dt.datetime:
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("instants must be timezone-aware")
+    return at
+
+
+def _event(name: str, feedback: Feedback, actor, payload: dict | None = None) -> None:
+    ledger.append(f"feedback.{name}", partition=feedback.agency.code, actor=actor, subject=feedback,
+                  payload={"reference": feedback.reference, "status": feedback.status, **(payload or {})})
+
+
+def _text(value: str, field: str, message: str, *, limit: int = TEXT_LIMIT) -> str:
+    text = "\n".join(" ".join(line.split()) for line in (value or "").strip().splitlines()).strip()
+    if not text:
+        raise InvalidInput({field: [message]})
+    if len(text) > limit:
+        raise InvalidInput({field: [_("Keep it under %(limit)s characters.") % {"limit": f"{limit:,}"}]})
+    return text
+
+
+def _locked(feedback_id) -> Feedback:
+    return Feedback.objects.select_for_update().select_related("agency").get(pk=feedback_id)
+
+
+def _handler(officer, feedback: Feedback) -> None:
+    """An officer of the concerned agency with the one-stop right; anyone else is refused (403)."""
+    if not getattr(officer, "is_authenticated", False) or not getattr(officer, "is_officer", False) \
+            or HANDLER_RIGHT not in rights_of(officer.role) or not officer.agency_id:
+        raise NotAllowed(_("Only officers of the concerned agency may handle this feedback."))
+    if officer.agency_id != feedback.agency_id:
+        raise NotAllowed(_("This feedback concerns another agency."))
+
+
+def _require_status(feedback: Feedback, allowed: tuple) -> None:
+    if feedback.status not in allowed:
+        raise TransitionRefused(_("This is not possible while the feedback is “%(status)s”.")
+                                % {"status": feedback.get_status_display()})
+
+
+def _deadlines_from(start: dt.datetime, agency) -> dict:
+    cal = calendar.Calendar()
+    receipt = cal.receipt_instant(start, agency)
+    return {"received_at": receipt,
+            "refuse_due": cal.add_working_days(receipt, DEADLINE_DAYS["refuse"], agency),
+            "more_info_due": cal.add_working_days(receipt, DEADLINE_DAYS["more_info"], agency),
+            "answer_due": cal.add_working_days(receipt, DEADLINE_DAYS["answer"], agency)}
+
+
+def _new_reference(at: dt.datetime) -> str:
+    """PAKN-yyMMdd-XXXXXX: short enough to read over the phone, random so that references do not reveal volumes."""
+    day = timezone.localtime(at).strftime("%y%m%d")
+    while True:
+        reference = f"PAKN-{day}-{secrets.token_hex(3).upper()}"
+        if not Feedback.objects.filter(reference=reference).exists():
+            return reference
+
+
+@transaction.atomic
+def submit(*, user, topic: str, text: str, agency=None, dossier_code: str = "", subject: str = "",
+           full_name: str = "", email: str = "", phone: str = "", at=None) -> Feedback:
+    """Gửi phản ánh, kiến nghị: about a dossier (by its code: the agency is the one that received it) or about a
+    regulation or procedure (the citizen names the agency). Signed in: the account is the contact. Anonymous: a name
+    and an email or a phone number are needed, so that the agency can answer."""
+    from egov.dossiers.models import Dossier
+
+    at = _now(at)
+    errors: dict[str, list[str]] = {}
+    if topic not in FeedbackTopic.values:
+        raise InvalidInput({"topic": [_("Choose what your feedback is about.")]})
+    try:
+        text = _text(text, "text", _("Write your feedback or complaint."))
+    except InvalidInput as exc:
+        errors.update(exc.message_dict)
+    dossier = None
+    if topic == FeedbackTopic.DOSSIER:
+        code = " ".join((dossier_code or "").split()).upper()
+        dossier = Dossier.objects.select_related("receiving_agency").filter(code=code).first() if code else None
+        if dossier is None:
+            errors["dossier_code"] = [_("Enter the code of the dossier, as printed on its receipt "
+                                        "(e.g. 000.00.12.H29-260302-0001).") if not code
+                                      else _("No dossier has this code. Check it on the receipt.")]
+        else:
+            agency = dossier.receiving_agency
+    else:
+        if agency is None:
+            errors["agency"] = [_("Choose the agency your feedback concerns.")]
+        subject = " ".join((subject or "").split())
+        if not subject:
+            errors["subject"] = [_("Name the regulation or procedure your feedback is about.")]
+    authenticated = getattr(user, "is_authenticated", False)
+    contact = {"full_name": " ".join((full_name or "").split())[:200], "email": (email or "").strip()[:254],
+               "phone": "".join((phone or "").split())[:20]}
+    if authenticated:
+        contact = {"full_name": contact["full_name"] or user.get_full_name() or user.username,
+                   "email": contact["email"] or user.email or "", "phone": contact["phone"] or user.phone or ""}
+    else:
+        if not contact["full_name"]:
+            errors["full_name"] = [_("Enter your name, so that the agency can answer you.")]
+        if not contact["email"] and not contact["phone"]:
+            errors["email"] = [_("Give an email address or a phone number, so that the agency can answer you.")]
+    if contact["email"]:
+        try:
+            validate_email(contact["email"])
+        except ValidationError:
+            errors["email"] = [_("Enter an email address like name@example.org.")]
+    if contact["phone"] and not (contact["phone"].lstrip("+").isdigit() and 9 <= len(contact["phone"]) <= 15):
+        errors["phone"] = [_("Enter a phone number of 9 to 15 digits, e.g. 0903123456.")]
+    if errors:
+        raise InvalidInput(errors)
+    feedback = Feedback(reference=_new_reference(at), topic=topic, agency=agency, dossier=dossier,
+                        author=user if authenticated else None, submitted_at=at, **_deadlines_from(at, agency))
+    feedback.seal({"contact": contact, "subject": subject[:300], "text": text,
+                   "thread": [{"at": at.isoformat(), "by": "author", "text": text}]})
+    feedback.save()
+    _event("submitted", feedback, user if authenticated else None,
+           {"topic": topic, "dossier": dossier.code if dossier else ""})
+    return feedback
+
+
+def _add_to_thread(feedback: Feedback, by: str, text: str, at: dt.datetime, **extra) -> None:
+    content = feedback.content()
+    content.setdefault("thread", []).append({"at": at.isoformat(), "by": by, "text": text, **extra})
+    feedback.seal(content)
+
+
+@transaction.atomic
+def accept(feedback_id, *, officer, at=None) -> Feedback:
+    """Tiếp nhận xử lý: the agency takes the feedback up (within 2 working days)."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.SUBMITTED,))
+    feedback.status, feedback.decided_at, feedback.handled_by = FeedbackStatus.ACCEPTED, at, officer
+    feedback.save()
+    _event("accepted", feedback, officer, {"late": at > feedback.refuse_due})
+    return feedback
+
+
+@transaction.atomic
+def refuse(feedback_id, *, officer, reason: str, at=None) -> Feedback:
+    """Từ chối tiếp nhận: not for this agency, or not feedback under the law; the reason goes to the author
+    (within 2 working days)."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.SUBMITTED,))
+    reason = _text(reason, "reason", _("Give the reason for refusing."), limit=2000)
+    _add_to_thread(feedback, "agency", reason, at, kind="refusal")
+    feedback.status, feedback.decided_at, feedback.handled_by = FeedbackStatus.REFUSED, at, officer
+    feedback.save()
+    _event("refused", feedback, officer, {"late": at > feedback.refuse_due})
+    return feedback
+
+
+@transaction.atomic
+def ask_more(feedback_id, *, officer, question: str, at=None) -> Feedback:
+    """Đề nghị bổ sung thông tin: the agency asks the author for more (within 5 working days)."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED))
+    question = _text(question, "question", _("Say what information you need."), limit=2000)
+    _add_to_thread(feedback, "agency", question, at, kind="question")
+    late = at > feedback.more_info_due
+    feedback.status, feedback.handled_by = FeedbackStatus.MORE_INFO, officer
+    feedback.decided_at = feedback.decided_at or at
+    feedback.save()
+    _event("more_info_requested", feedback, officer, {"late": late})
+    return feedback
+
+
+@transaction.atomic
+def reply(feedback_id, *, user, text: str, at=None) -> Feedback:
+    """The author sends the information asked for; the 15 working days to answer count again from the reply."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    if not getattr(user, "is_authenticated", False) or feedback.author_id != user.pk:
+        raise NotAllowed(_("Only the author may reply."))
+    _require_status(feedback, (FeedbackStatus.MORE_INFO,))
+    text = _text(text, "text", _("Write the information the agency asked for."))
+    _add_to_thread(feedback, "author", text, at, kind="reply")
+    feedback.status = FeedbackStatus.ACCEPTED
+    cal = calendar.Calendar()
+    feedback.answer_due = cal.add_working_days(cal.receipt_instant(at, feedback.agency), DEADLINE_DAYS["answer"],
+                                               feedback.agency)
+    feedback.save()
+    _event("more_info_supplied", feedback, user)
+    return feedback
+
+
+@transaction.atomic
+def answer(feedback_id, *, officer, text: str, at=None) -> Feedback:
+    """Trả lời: the agency's answer to the author (within 15 working days); it must be published within 2 more."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED))
+    text = _text(text, "text", _("Write the answer."))
+    _add_to_thread(feedback, "agency", text, at, kind="answer")
+    feedback.status, feedback.answered_at, feedback.handled_by = FeedbackStatus.ANSWERED, at, officer
+    feedback.decided_at = feedback.decided_at or at
+    feedback.publish_due = calendar.Calendar().add_working_days(at, DEADLINE_DAYS["publish"], feedback.agency)
+    feedback.save()
+    _event("answered", feedback, officer, {"late": at > feedback.answer_due})
+    return feedback
+
+
+@transaction.atomic
+def publish(feedback_id, *, officer, question: str, answer: str, at=None) -> Feedback:
+    """Công khai: the question and the answer, rewritten without personal data, become public and searchable
+    (within 2 working days of answering)."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.ANSWERED,))
+    errors = {}
+    try:
+        question = _text(question, "question", _("Write the question as the public will read it, without names "
+                                                 "or personal details."))
+    except InvalidInput as exc:
+        errors.update(exc.message_dict)
+    try:
+        answer = _text(answer, "answer", _("Write the answer as the public will read it."))
+    except InvalidInput as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise InvalidInput(errors)
+    feedback.public_question, feedback.public_answer = question, answer
+    feedback.search_key = fold(f"{question} {answer} {feedback.agency.name}")
+    feedback.status, feedback.published_at = FeedbackStatus.PUBLISHED, at
+    feedback.save()
+    _event("published", feedback, officer, {"late": at > feedback.publish_due})
+    return feedback
+
+
+def log_read(feedback: Feedback, *, reader, purpose: str) -> None:
+    """A read of the author's sealed words and contact by an officer."""
+    ledger.append("feedback.read", partition=feedback.agency.code, actor=reader, subject=feedback,
+                  payload={"reference": feedback.reference, "purpose": purpose[:100]})

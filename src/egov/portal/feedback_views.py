@@ -1,0 +1,231 @@
+"""Pages of feedback and complaints (phản ánh, kiến nghị) and the public dossier look-up (tra cứu hồ sơ).
+
+Citizens (``/feedback/``): send feedback signed in or anonymously with a contact; follow their own and reply when asked
+for more; read and search the published answers (``/feedback/answers/``, no sign-in).
+Officers (``/backoffice/feedback/``): their agency's feedback with deadline flags; one item with the actions allowed
+now (accept, refuse, ask for more, answer, publish), each a POST. A citizen gets 403; another agency's item is 404.
+Look-up (``/lookup/``, no sign-in): dossier code + applicant's personal ID number → status and appointment date only.
+"""
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from egov.accounts.rules import rights_of
+from egov.accounts.views import denied, officer_required
+from egov.dossiers import services as dossier_services
+from egov.portal import feedback_forms as forms
+from egov.portal import feedback_queries as queries
+from egov.portal import feedback_services as services
+from egov.portal.feedback_models import FeedbackStatus
+
+BY = {"author": _("You"), "agency": _("The agency")}
+
+
+def _thread(feedback) -> list[dict]:
+    return [{"at": entry["at"], "by": BY.get(entry["by"], entry["by"]), "text": entry["text"]}
+            for entry in feedback.content().get("thread", [])]
+
+
+# --- Citizens --------------------------------------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feedback_home(request):
+    """Gửi phản ánh, kiến nghị."""
+    if request.method == "POST":
+        form = forms.FeedbackForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                feedback = services.submit(user=request.user, **form.arguments())
+            except services.InvalidInput as exc:
+                form.show_service_error(exc)
+            else:
+                messages.success(request, _t("Your feedback is sent. Its reference is %(reference)s.")
+                                 % {"reference": feedback.reference})
+                if request.user.is_authenticated:
+                    return redirect("portal:feedback_mine_detail", reference=feedback.reference)
+                return redirect("portal:feedback_sent", reference=feedback.reference)
+        status = 400
+    else:
+        form, status = forms.FeedbackForm(user=request.user), 200
+    return render(request, "portal/feedback/form.html", {"form": form}, status=status)
+
+
+@require_GET
+def feedback_sent(request, reference):
+    return render(request, "portal/feedback/sent.html", {"reference": reference})
+
+
+@never_cache
+@require_GET
+def feedback_mine(request):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return render(request, "portal/feedback/mine.html", {"items": queries.of_author(request.user)})
+
+
+def _render_mine_detail(request, feedback, *, reply_form=None, status=200):
+    return render(request, "portal/feedback/mine_detail.html", {
+        "feedback": feedback, "content": feedback.content(), "thread": _thread(feedback),
+        "may_reply": feedback.status == FeedbackStatus.MORE_INFO,
+        "reply_form": reply_form or forms.ReplyForm()}, status=status)
+
+
+@never_cache
+@require_GET
+def feedback_mine_detail(request, reference):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return _render_mine_detail(request, queries.for_author(request.user, reference))
+
+
+@require_POST
+def feedback_reply(request, reference):
+    feedback = queries.for_author(request.user, reference)
+    form = forms.ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reply(feedback.pk, user=request.user, **form.arguments())
+        except services.TransitionRefused as exc:
+            return denied(request, exc.reason, status=409)
+        except services.InvalidInput as exc:
+            form.show_service_error(exc)
+        else:
+            messages.success(request, _t("Your reply is sent."))
+            return redirect("portal:feedback_mine_detail", reference=feedback.reference)
+    return _render_mine_detail(request, feedback, reply_form=form, status=400)
+
+
+@require_GET
+def feedback_answers(request):
+    """Published answers, searchable without diacritics."""
+    query = (request.GET.get("q") or "").strip()[:200]
+    try:
+        after = int(request.GET.get("after") or 0) or None
+    except ValueError:
+        after = None
+    page = queries.published(query, after_id=after)
+    return render(request, "portal/feedback/answers.html", {"page": page, "query": query})
+
+
+# --- Officers --------------------------------------------------------------------------------------------------------
+
+def handler_required(view):
+    """An officer (TOTP passed) of an agency whose role handles feedback; a citizen or another role gets 403."""
+
+    @officer_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.agency_id or services.HANDLER_RIGHT not in rights_of(request.user.role):
+            return denied(request, _t("Only officers of the concerned agency may handle feedback."))
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+STATUS_FILTERS = [("", _("Open"))] + list(FeedbackStatus.choices)
+
+
+@never_cache
+@handler_required
+@require_GET
+def backoffice_list(request):
+    status = request.GET.get("status") or None
+    if status not in FeedbackStatus.values:
+        status = None
+    try:
+        after = int(request.GET.get("after") or 0) or None
+    except ValueError:
+        after = None
+    page = queries.agency_list(request.user, status=status, after_id=after)
+    return render(request, "portal/feedback/backoffice_list.html",
+                  {"page": page, "status": status or "", "filters": STATUS_FILTERS})
+
+
+ACTIONS = {
+    "accept": (_("Accept and handle"), forms.AcceptForm, "accept", (FeedbackStatus.SUBMITTED,)),
+    "refuse": (_("Refuse"), forms.RefuseForm, "refuse", (FeedbackStatus.SUBMITTED,)),
+    "ask-more": (_("Ask the author for more information"), forms.AskMoreForm, "ask_more",
+                 (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED)),
+    "answer": (_("Answer"), forms.AnswerForm, "answer", (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED)),
+    "publish": (_("Publish the answer"), forms.PublishForm, "publish", (FeedbackStatus.ANSWERED,)),
+}
+
+
+def _render_backoffice_detail(request, feedback, *, bound=None, status=200):
+    services.log_read(feedback, reader=request.user, purpose="back office: feedback page")
+    actions = []
+    for name, (label, form_class, _service, statuses) in ACTIONS.items():
+        if feedback.status in statuses:
+            form = bound if bound is not None and bound.prefix == name else form_class()
+            actions.append({"name": name, "label": label, "form": form})
+    now = timezone.now()
+    due = queries.next_due(feedback)
+    return render(request, "portal/feedback/backoffice_detail.html", {
+        "feedback": feedback, "content": feedback.content(), "thread": _thread(feedback), "actions": actions,
+        "due": due, "overdue": due is not None and due < now, "bound": bound}, status=status)
+
+
+@never_cache
+@handler_required
+@require_GET
+def backoffice_detail(request, reference):
+    return _render_backoffice_detail(request, queries.for_officer(request.user, reference))
+
+
+@handler_required
+@require_POST
+def backoffice_action(request, reference, action):
+    feedback = queries.for_officer(request.user, reference)
+    if action not in ACTIONS:
+        raise Http404(_t("There is no such action on feedback."))
+    label, form_class, service, _statuses = ACTIONS[action]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            getattr(services, service)(feedback.pk, officer=request.user, **form.arguments())
+        except services.TransitionRefused as exc:
+            return denied(request, exc.reason, status=409)
+        except services.NotAllowed as exc:
+            return denied(request, str(exc))
+        except services.InvalidInput as exc:
+            form.show_service_error(exc)
+        else:
+            messages.success(request, _t("Done: %(action)s.") % {"action": label})
+            return redirect("portal:feedback_backoffice_detail", reference=feedback.reference)
+    feedback.refresh_from_db()
+    return _render_backoffice_detail(request, feedback, bound=form, status=400)
+
+
+# --- Public dossier look-up ------------------------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup(request):
+    """Tra cứu hồ sơ: status and appointment date for a dossier code + the applicant's personal ID number."""
+    if request.method != "POST":
+        return render(request, "portal/feedback/lookup.html", {"form": forms.LookupForm()})
+    form = forms.LookupForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/feedback/lookup.html", {"form": form}, status=400)
+    try:
+        result = dossier_services.lookup_status(form.cleaned_data["code"], form.cleaned_data["id_number"],
+                                                client=request.META.get("REMOTE_ADDR") or "")
+    except dossier_services.TooManyLookups as exc:
+        response = render(request, "portal/feedback/lookup.html", {"form": form, "limited": True,
+                                                          "minutes": max(1, (exc.retry_after + 59) // 60)},
+                          status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    context = {"form": form, "result": result, "no_match": result is None}
+    return render(request, "portal/feedback/lookup.html", context, status=200 if result else 404)
