@@ -242,3 +242,19 @@ def test_approving_a_birth_registration_registers_the_child_in_the_population_re
     result = Attachment.objects.get(dossier=dossier, kind=Attachment.Kind.RESULT)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(result.file.read())).pages)
     assert pin in text and "Sở Tư pháp" in text
+
+
+def test_key_rotation_re_seals_dossiers(settings, officers, version):
+    import base64
+
+    from egov.registries.services import key_usage, rotate_keys
+
+    old = "old2026:" + base64.urlsafe_b64encode(b"O" * 32).decode()
+    new = "new2027:" + base64.urlsafe_b64encode(b"N" * 32).decode()
+    settings.PERSONAL_DATA_KEYS = old
+    dossier = walk_in(officers, version)
+    settings.PERSONAL_DATA_KEYS = f"{new},{old}"
+    rotate_keys(batch_size=10)
+    assert key_usage()["new2027"]["dossiers"] == 1
+    settings.PERSONAL_DATA_KEYS = new  # the old key is gone: the dossier still opens
+    assert Dossier.objects.get(pk=dossier.pk).content()["applicant"]["full_name"] == "Đỗ Văn Hùng"

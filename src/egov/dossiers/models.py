@@ -228,10 +228,13 @@ class Rating(models.Model):
     def aad(self) -> bytes:
         return f"dossiers.rating:{self.dossier_id}".encode()
 
-    def seal(self, content: dict) -> None:
-        key = crypto.keyring().active
+    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
+        key = key or crypto.keyring().active
         self.sealed = crypto.seal_json(content, self.aad, key=key)
         self.key_id = key.key_id
 
+    def content(self) -> dict:
+        return crypto.open_json(self.sealed, self.aad)
+
     def comment(self) -> str:
-        return crypto.open_json(self.sealed, self.aad).get("comment", "")
+        return self.content().get("comment", "")

@@ -246,3 +246,14 @@ def reseal_batch(model, old_key_ids: list[str], batch_size: int, reseal: Callabl
             reseal(row)
         model.objects.bulk_update(rows, fields)
     return len(rows)
+
+
+def register_sealed_model(label: str, model) -> None:
+    """Register a table whose rows keep one sealed JSON document: ``row.content()`` opens it and
+    ``row.seal(content, key=...)`` seals it again (dossiers, ratings, feedback)."""
+
+    def rotate_batch(old_key_ids: list[str], active: MasterKey, batch_size: int) -> int:
+        return reseal_batch(model, old_key_ids, batch_size, lambda row: row.seal(row.content(), key=active),
+                            ["sealed", "key_id"])
+
+    register_sealed_table(SealedTable(label, lambda: count_by_key(model), rotate_batch))

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "egov.portal"
     label = "portal"
+
+    def ready(self):
+        from egov.kernel import crypto
+        from egov.portal.feedback_models import Feedback
+
+        crypto.register_sealed_model("feedback", Feedback)

@@ -73,8 +73,8 @@ class Feedback(models.Model):
     def aad(self) -> bytes:
         return f"portal.feedback:{self.uid}".encode()
 
-    def seal(self, content: dict) -> None:
-        key = crypto.keyring().active
+    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
+        key = key or crypto.keyring().active
         self.sealed = crypto.seal_json(content, self.aad, key=key)
         self.key_id = key.key_id
 
