@@ -38,4 +38,10 @@ def run_gunicorn(*, bind: str, workers: int) -> None:
 
             return application
 
+    # Connections opened here (the reachability check, collectstatic) must not be inherited by the forked workers:
+    # two processes sharing one PostgreSQL session interleave their messages ("prepared statement _pg3_0 already
+    # exists" under load, seen with 2 workers). Each worker opens its own on its first request.
+    from django.db import connections
+
+    connections.close_all()
     EgovServer().run()
