@@ -237,7 +237,7 @@ def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(clie
     assert dossier.content()["form"]["copies"] == 2
     assert set(dossier.attachments.values_list("component_code", flat=True)) == {"TK", "GCS"}
     page = client.get(response["Location"]).content.decode()
-    assert dossier.code in page and "form 01" not in page
+    assert dossier.code in page and "forms/01.pdf" not in page
     assert not DraftFile.objects.filter(draft=draft).exists()  # copied into the dossier
 
 
@@ -274,7 +274,7 @@ def test_an_auto_receive_procedure_shows_form_01_and_the_appointment_at_once(cli
     dossier = Dossier.objects.get()
     assert dossier.status == Status.RECEIVED
     page = client.get(response["Location"]).content.decode()
-    assert "form 01" in page and dossier.appointment_at is not None
+    assert f"/dossiers/{dossier.code}/forms/01.pdf" in page and dossier.appointment_at is not None
 
 
 def test_applying_on_behalf_of_a_child_records_the_subject(client, mother, birth):
