@@ -960,8 +960,11 @@ def keep_delivered_results(owner) -> list:
                                          kind=Attachment.Kind.RESULT)
                .exclude(pk__in=_stored_document_model().objects.filter(owner=owner).values("attachment_id"))
                .select_related("dossier__procedure_version__procedure"))
+    results = list(results)
+    if not results:
+        return []
     with transaction.atomic():
-        return keep_in_data_store(owner, list(results))
+        return keep_in_data_store(owner, results)
 
 
 def data_store_consumer(event) -> None:

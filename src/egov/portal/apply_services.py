@@ -146,17 +146,30 @@ def prefill(user, version: ProcedureVersion) -> dict:
     return values
 
 
-def stored_documents_for(user, version: ProcedureVersion) -> dict[str, list[StoredDocument]]:
-    """The applicant's stored documents that can stand in for each component of ``version``."""
-    dossier_services.keep_delivered_results(user)
-    documents = list(StoredDocument.objects.filter(owner=user).select_related("attachment").order_by("-stored_at"))
+def stored_documents_for(user, version: ProcedureVersion, *, per_component: int = 3,
+                         catch_up: bool = True) -> dict[str, list[StoredDocument]]:
+    """The applicant's newest stored documents that can stand in for each component of ``version`` (a few each);
+    ``catch_up`` first keeps the results delivered since (done when the choice is shown, not when it is posted)."""
+    from django.db.models import Q
+
+    if catch_up:
+        dossier_services.keep_delivered_results(user)
+    components = version.components or []
+    codes = [c["code"] for c in components]
+    results = [c["result_of"] for c in components if c.get("result_of")]
+    candidates = (StoredDocument.objects.filter(owner=user)
+                  .filter(Q(kind=StoredDocument.Kind.COMPONENT, component_code__in=codes)
+                          | Q(kind=StoredDocument.Kind.RESULT, result_of__in=results))
+                  .select_related("attachment").order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
     fitting: dict[str, list[StoredDocument]] = {}
-    for component in version.components or []:
-        for document in documents:
-            if dossier_services.stored_document_fits(document, component):
-                document.label = describe(document)
-                fitting.setdefault(component["code"], []).append(document)
-    return fitting
+    for component in components:
+        for document in candidates:
+            kept = fitting.setdefault(component["code"], [])
+            if len(kept) < per_component and dossier_services.stored_document_fits(document, component):
+                if not hasattr(document, "label"):
+                    document.label = describe(document)
+                kept.append(document)
+    return {code: documents for code, documents in fitting.items() if documents}
 
 
 def describe(document: StoredDocument) -> str:

@@ -108,7 +108,7 @@ def _form_for(draft, current, data=None, files=None):
     if current.kind == "files":
         reuse = content.get("reuse", {})
         return FilesStep(data, files, components=current.components,
-                         stored=services.stored_documents_for(draft.owner, version),
+                         stored=services.stored_documents_for(draft.owner, version, catch_up=data is None),
                          uploaded=services.uploaded(draft),
                          initial={f"use_{c['code']}": reuse.get(c["code"], "") for c in current.components})
     return None
@@ -199,6 +199,29 @@ def _keep(draft, current, form, request) -> dict:
 
 def _review(request, draft, context):
     version = draft.procedure_version
+    if request.method == "POST":
+        if "back" in request.POST and context["previous"]:
+            return redirect("portal:apply:step", uid=draft.uid, step=context["previous"].id)
+        try:
+            dossier = services.submit(draft, user=request.user,
+                                      idempotency_key=request.POST.get("idempotency_key", ""))
+        except ValidationError as exc:
+            problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            errors = [{"message": message, "step": services.step_of_field(version, name)}
+                      for name, messages_ in problems.items() for message in messages_]
+            return render(request, "portal/apply/review.html", _review_context(request, draft, context, errors),
+                          status=400)
+        except dossier_services.NotAllowed as exc:
+            errors = [{"message": str(exc.args[0] if exc.args else exc), "step": "review"}]
+            return render(request, "portal/apply/review.html", _review_context(request, draft, context, errors),
+                          status=403)
+        services.discard_draft_files(draft)
+        return redirect("portal:apply:done", code=dossier.code)
+    return render(request, "portal/apply/review.html", _review_context(request, draft, context, []))
+
+
+def _review_context(request, draft, context, errors):
+    version = draft.procedure_version
     content = draft.content()
     raw = content.get("raw", {})
     ui = version.ui_schema or {}
@@ -220,25 +243,8 @@ def _review(request, draft, context):
         documents.append({"component": component, "file": files.get(code),
                           "reused": services.describe(reused) if reused and code not in files else "",
                           "step": services.step_of_field(version, f"file_{code}")})
-    context.update({"answers": answers, "documents": documents, "subject": content.get("subject") or {},
-                    "errors": []})
-    if request.method == "POST":
-        if "back" in request.POST and context["previous"]:
-            return redirect("portal:apply:step", uid=draft.uid, step=context["previous"].id)
-        try:
-            dossier = services.submit(draft, user=request.user,
-                                      idempotency_key=request.POST.get("idempotency_key", ""))
-        except ValidationError as exc:
-            problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            context["errors"] = [{"message": message, "step": services.step_of_field(version, name)}
-                                 for name, messages_ in problems.items() for message in messages_]
-            return render(request, "portal/apply/review.html", context, status=400)
-        except dossier_services.NotAllowed as exc:
-            context["errors"] = [{"message": str(exc.args[0] if exc.args else exc), "step": "review"}]
-            return render(request, "portal/apply/review.html", context, status=403)
-        services.discard_draft_files(draft)
-        return redirect("portal:apply:done", code=dossier.code)
-    return render(request, "portal/apply/review.html", context)
+    return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},
+            "errors": errors}
 
 
 @never_cache
