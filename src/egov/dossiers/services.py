@@ -391,8 +391,14 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
 
 @transaction.atomic
 def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
-                  subject: dict | None = None, idempotency_key: str | None = None, at=None) -> Dossier:
-    """Nộp trực tuyến: (none) → 1 with the dossier code; auto-receive procedures are received at once (→ 2)."""
+                  subject: dict | None = None, idempotency_key: str | None = None, at=None,
+                  reused: dict | None = None) -> Dossier:
+    """Nộp trực tuyến: (none) → 1 with the dossier code; auto-receive procedures are received at once (→ 2).
+
+    ``reused`` maps a component code to one of the applicant's stored documents (kho dữ liệu điện tử) that stands in
+    for an upload ("once only"): the dossier gets an attachment of the same stored file, and the reuse is recorded
+    (a ``DocumentReuse`` row and a ``dossier.document_reused`` event). Every newly uploaded component is kept in the
+    applicant's data store."""
     from egov.accounts.services import require_assurance
 
     at = _now(at)
@@ -415,18 +421,29 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
             step()
         except InvalidInput as exc:
             errors.update(exc.message_dict)
+    reused = reused or {}
     try:
-        checked = check_files(files, version.components, require_all=True)
+        reused_errors = _check_reused(applicant_user, version, reused)
+        checked = check_files(files, version.components, require_all=False)
     except InvalidInput as exc:
         errors.update(exc.message_dict)
         checked = []
+    else:
+        errors.update(reused_errors)
+    given = {code for code, _upload in files} | set(reused)
+    for component in version.components:
+        if component.get("required", True) and component["code"] not in given:
+            errors.setdefault(f"file_{component['code']}", []).append(_("Attach this document."))
     if errors:
         raise InvalidInput(errors)
     applicant = _applicant_details_of(applicant_user)
     dossier = _new_dossier(version=version, agency=agency, channel=Channel.ONLINE, status=Status.SUBMITTED, at=at,
                            applicant_user=applicant_user, applicant=applicant, subject=_person_details(subject, "subject"),
                            form_data=form_data, idempotency_key=idempotency_key)
-    _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user, components=version.components)
+    stored = _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user,
+                    components=version.components)
+    keep_in_data_store(applicant_user, stored, at=at)
+    _reuse_stored(dossier, reused, user=applicant_user, at=at)
     Transition.objects.create(dossier=dossier, from_status=None, to_status=Status.SUBMITTED, actor=applicant_user,
                               at=at, form="ack")
     _event("submitted", dossier, applicant_user, {"from": None, "to": Status.SUBMITTED, "channel": Channel.ONLINE})
@@ -957,3 +974,96 @@ def lookup_status(code: str, id_number: str, *, client: str, now: float | None =
     _event("looked_up", dossier, None, {"matched": True})
     return LookupResult(code=dossier.code, status=dossier.status, status_label=str(rules.label(dossier.status)),
                         appointment_at=dossier.appointment_at)
+
+
+# --- The citizen's electronic data store (kho dữ liệu điện tử) ---------------------------------------------------------
+# The rows live in ``egov.portal`` (``StoredDocument``, ``DocumentReuse``); only these functions write them.
+
+def _stored_document_model():
+    from egov.portal.apply_models import StoredDocument
+
+    return StoredDocument
+
+
+def stored_document_fits(document, component: dict) -> bool:
+    """A stored document stands in for a component with the same code, or for one whose ``result_of`` names the
+    procedure whose result it is."""
+    if document.kind == "result":
+        return bool(component.get("result_of")) and component["result_of"] == document.result_of
+    return bool(document.component_code) and document.component_code == component["code"]
+
+
+def _check_reused(user, version, reused: dict) -> dict:
+    components = {c["code"]: c for c in version.components}
+    errors: dict[str, list[str]] = {}
+    for code, document in reused.items():
+        component = components.get(code)
+        if component is None:
+            errors.setdefault(f"file_{code}", []).append(_("This dossier has no component %(code)s.") % {"code": code})
+        elif document.owner_id != user.pk or not stored_document_fits(document, component):
+            errors.setdefault(f"file_{code}", []).append(_("This stored document cannot be used for this component."))
+    return errors
+
+
+def keep_in_data_store(owner, attachments, *, at=None) -> list:
+    """Keep ``attachments`` (a dossier's components or its result) in ``owner``'s data store, once each."""
+    StoredDocument = _stored_document_model()
+    at = _now(at)
+    kept = []
+    for attachment in attachments:
+        if owner is None or StoredDocument.objects.filter(owner=owner, attachment=attachment).exists():
+            continue
+        dossier = attachment.dossier
+        version = dossier.procedure_version
+        is_result = attachment.kind == Attachment.Kind.RESULT
+        document = StoredDocument(owner=owner, attachment=attachment, source_dossier=dossier, stored_at=at,
+                                  kind="result" if is_result else "component",
+                                  component_code="" if is_result else attachment.component_code,
+                                  result_of=version.procedure.code if is_result else "")
+        names = {c["code"]: c.get("name", c["code"]) for c in version.components}
+        document.seal({"name": version.result_type if is_result else names.get(attachment.component_code,
+                                                                                 attachment.component_code),
+                       "procedure": version.name, "procedure_code": version.procedure.code,
+                       "dossier_code": dossier.code})
+        document.save()
+        kept.append(document)
+    return kept
+
+
+def _reuse_stored(dossier: Dossier, reused: dict, *, user, at: dt.datetime) -> None:
+    from egov.portal.apply_models import DocumentReuse
+
+    names = {c["code"]: c.get("name", c["code"]) for c in dossier.procedure_version.components}
+    for code, document in reused.items():
+        source = document.attachment
+        Attachment.objects.create(dossier=dossier, kind=Attachment.Kind.COMPONENT, component_code=code,
+                                  file=source.file.name, name=f"{names.get(code, code)[:180]}."
+                                  f"{ALLOWED_TYPES.get(source.content_type, 'pdf')}",
+                                  content_type=source.content_type, size=source.size, sha256=source.sha256,
+                                  uploaded_by=user)
+        DocumentReuse.objects.create(dossier=dossier, component_code=code, document=document, at=at)
+        _event("document_reused", dossier, user, {"component": code, "kind": document.kind})
+
+
+def keep_delivered_results(owner) -> list:
+    """Catch up ``owner``'s data store with the results of their delivered dossiers (idempotent: each result is kept
+    once). Called where the store is shown or offered, and usable as a ledger consumer (``data_store_consumer``)."""
+    results = (Attachment.objects.filter(dossier__applicant=owner, dossier__status=Status.DELIVERED,
+                                         kind=Attachment.Kind.RESULT)
+               .exclude(pk__in=_stored_document_model().objects.filter(owner=owner).values("attachment_id"))
+               .select_related("dossier__procedure_version__procedure"))
+    results = list(results)
+    if not results:
+        return []
+    with transaction.atomic():
+        return keep_in_data_store(owner, results)
+
+
+def data_store_consumer(event) -> None:
+    """Ledger consumer (``ledger.consume("portal.data_store", data_store_consumer)``): a delivered result goes into
+    the applicant's data store."""
+    if event.event_type != "dossier.delivered":
+        return
+    dossier = Dossier.objects.filter(code=(event.payload or {}).get("code")).select_related("applicant").first()
+    if dossier is not None and dossier.applicant_id:
+        keep_delivered_results(dossier.applicant)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("my/data-access/", views.data_access, name="data_access"),
     path("my/notifications/", include("egov.notifications.urls")),
     path("", include("egov.portal.feedback_urls")),
+    path("", include("egov.portal.apply_urls")),
 ]

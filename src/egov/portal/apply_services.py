@@ -1,0 +1,341 @@
+"""Applying online (nộp hồ sơ trực tuyến): drafts kept server-side step by step, then one submission.
+
+The steps come from the procedure version (``plan``): the e-form's fields in ``ui:order`` (else the schema's order),
+``FIELDS_PER_STEP`` to a step; the subject step when the procedure may be applied for on behalf of someone else
+(``on_behalf_allowed``); one step per group of components (required documents, then optional ones); the review.
+
+A draft is saved on every step, valid or not (what was typed is never lost), sealed (it holds personal data), and
+belongs to its owner alone (anyone else gets 404). The submission goes through ``dossiers.services.submit_online``
+with the draft's idempotency key: a double click or a retry returns the dossier already made.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from egov.dossiers import services as dossier_services
+from egov.dossiers.models import Dossier
+from egov.portal.apply_models import Draft, DraftFile, StoredDocument
+from egov.procedures.models import OnlineLevel, ProcedureVersion
+
+FIELDS_PER_STEP = 6
+PREFILL_PURPOSE = "prefill an online application"
+
+
+class ApplyError(ValidationError):
+    """The draft cannot go on or be submitted as it is; ``message_dict`` maps fields to messages."""
+
+
+@dataclass
+class StepSpec:
+    id: str
+    kind: str                     # "form", "subject", "files", "review"
+    title: str
+    names: list[str] = field(default_factory=list)        # e-form fields (kind "form")
+    components: list[dict] = field(default_factory=list)  # components (kind "files")
+
+
+# --- The procedure's steps -------------------------------------------------------------------------------------------
+
+def current_version(code: str, *, today=None) -> ProcedureVersion | None:
+    """The version in force today of the procedure with national code ``code``."""
+    today = today or timezone.localdate()
+    return (ProcedureVersion.objects.filter(procedure__code=code, effective_from__lte=today)
+            .select_related("procedure").order_by("-effective_from", "-version").first())
+
+
+def may_apply_online(version: ProcedureVersion) -> bool:
+    return version.online_level != OnlineLevel.NONE
+
+
+def on_behalf_allowed(version: ProcedureVersion) -> bool:
+    """A procedure may be applied for on behalf of someone else when its e-form asks for the applicant's
+    relationship to the person concerned (a ``relationship`` field: birth and death registration in the demo
+    catalogue). The catalogue has no flag of its own for this; the field is the procedure's own statement."""
+    return "relationship" in ((version.form_schema or {}).get("properties") or {})
+
+
+def field_order(version: ProcedureVersion) -> list[str]:
+    properties = list(((version.form_schema or {}).get("properties") or {}).keys())
+    order = [name for name in (version.ui_schema or {}).get("ui:order", []) if name in properties]
+    return order + [name for name in properties if name not in order]
+
+
+def plan(version: ProcedureVersion) -> list[StepSpec]:
+    steps = []
+    names = field_order(version)
+    chunks = [names[i:i + FIELDS_PER_STEP] for i in range(0, len(names), FIELDS_PER_STEP)] or [[]]
+    for number, chunk in enumerate(chunks, start=1):
+        title = (gettext_lazy("Your application") if len(chunks) == 1
+                 else _("Your application (part %(n)s of %(total)s)") % {"n": number, "total": len(chunks)})
+        steps.append(StepSpec(id=f"form-{number}", kind="form", title=title, names=chunk))
+    if on_behalf_allowed(version):
+        steps.append(StepSpec(id="subject", kind="subject", title=gettext_lazy("Who the application is for")))
+    components = version.components or []
+    required = [c for c in components if c.get("required", True)]
+    optional = [c for c in components if not c.get("required", True)]
+    if required:
+        steps.append(StepSpec(id="files-required", kind="files", title=gettext_lazy("Required documents"),
+                              components=required))
+    if optional:
+        steps.append(StepSpec(id="files-optional", kind="files", title=gettext_lazy("Other documents (if you have them)"),
+                              components=optional))
+    steps.append(StepSpec(id="review", kind="review", title=gettext_lazy("Check and submit")))
+    return steps
+
+
+def step_of_field(version: ProcedureVersion, name: str) -> str:
+    """The step where a service error about ``name`` (``form.x``, ``file_x``, ``subject.x``, ``agency``) is fixed."""
+    for step in plan(version):
+        if step.kind == "form" and (name == "agency" or name == "procedure" or
+                                    name.removeprefix("form.").split(".")[0] in step.names):
+            if name in ("agency", "procedure") and step.id != "form-1":
+                continue
+            return step.id
+        if step.kind == "subject" and name.startswith("subject"):
+            return step.id
+        if step.kind == "files" and name.removeprefix("file_") in {c["code"] for c in step.components}:
+            return step.id
+    return "review"
+
+
+# --- Drafts ----------------------------------------------------------------------------------------------------------
+
+def _require_may_apply(user, version: ProcedureVersion) -> None:
+    from egov.accounts.services import require_assurance
+
+    if not getattr(user, "is_authenticated", False):
+        raise dossier_services.NotAllowed(_("Sign in to apply online."))
+    require_assurance(user, version.min_assurance_level)
+    if not may_apply_online(version):
+        raise ApplyError({"procedure": [_("This procedure cannot be applied for online; go to the agency's desk.")]})
+
+
+def prefill(user, version: ProcedureVersion) -> dict:
+    """What the applicant's own record in the population registry fills in (the read is logged with its purpose,
+    and the applicant sees it under "Who accessed my data")."""
+    if not user.person_id:
+        return {}
+    from egov.accounts.services import caller_for_user
+    from egov.registries.services import read_person
+
+    data = read_person(user.person, caller=caller_for_user(user), purpose=PREFILL_PURPOSE)
+    own = {"full_name": data.full_name, "pin": data.personal_id_number, "personal_id_number": data.personal_id_number,
+           "date_of_birth": data.date_of_birth, "address": data.current_address or data.permanent_address,
+           "phone": data.phone, "email": data.email}
+    # The applicant is the mother/wife or the father/husband named in the e-form, by the sex in their record.
+    from egov.portal.apply_forms import to_raw
+    from egov.registries.rules import Sex
+
+    prefixes = ("applicant_", "mother_", "wife_") if data.sex == Sex.FEMALE else ("applicant_", "father_", "husband_")
+    values = {}
+    for name, spec in ((version.form_schema or {}).get("properties") or {}).items():
+        key = name
+        for prefix in prefixes:
+            key = key.removeprefix(prefix)
+        if own.get(key):
+            values[name] = to_raw(own[key], spec or {})
+    return values
+
+
+def stored_documents_for(user, version: ProcedureVersion, *, per_component: int = 3,
+                         catch_up: bool = True) -> dict[str, list[StoredDocument]]:
+    """The applicant's newest stored documents that can stand in for each component of ``version`` (a few each);
+    ``catch_up`` first keeps the results delivered since (done when the choice is shown, not when it is posted)."""
+    from django.db.models import Q
+
+    if catch_up:
+        dossier_services.keep_delivered_results(user)
+    components = version.components or []
+    codes = [c["code"] for c in components]
+    results = [c["result_of"] for c in components if c.get("result_of")]
+    candidates = (StoredDocument.objects.filter(owner=user)
+                  .filter(Q(kind=StoredDocument.Kind.COMPONENT, component_code__in=codes)
+                          | Q(kind=StoredDocument.Kind.RESULT, result_of__in=results))
+                  .select_related("attachment").order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
+    fitting: dict[str, list[StoredDocument]] = {}
+    for component in components:
+        for document in candidates:
+            kept = fitting.setdefault(component["code"], [])
+            if len(kept) < per_component and dossier_services.stored_document_fits(document, component):
+                if not hasattr(document, "label"):
+                    document.label = describe(document)
+                kept.append(document)
+    return {code: documents for code, documents in fitting.items() if documents}
+
+
+def describe(document: StoredDocument) -> str:
+    meta = document.content()
+    return _("%(name)s (dossier %(code)s, %(date)s)") % {
+        "name": meta.get("name", ""), "code": meta.get("dossier_code", ""),
+        "date": timezone.localtime(document.stored_at).strftime("%d/%m/%Y")}
+
+
+@transaction.atomic
+def start_draft(user, version: ProcedureVersion) -> Draft:
+    """Bắt đầu nộp hồ sơ: a new draft, prefilled from the population registry and offering stored documents."""
+    _require_may_apply(user, version)
+    agencies = list(version.agencies.all())
+    draft = Draft(owner=user, procedure_version=version, idempotency_key=secrets.token_urlsafe(32),
+                  agency=agencies[0] if len(agencies) == 1 else None, step=plan(version)[0].id)
+    reuse = {code: str(documents[0].uid) for code, documents in stored_documents_for(user, version).items()}
+    draft.seal({"raw": prefill(user, version), "subject": {}, "reuse": reuse})
+    draft.save()
+    return draft
+
+
+def drafts_of(user):
+    """My drafts: the applications not submitted yet, newest first."""
+    return (Draft.objects.filter(owner=user, dossier__isnull=True).select_related("procedure_version__procedure")
+            .order_by("-updated_at"))
+
+
+def draft_of(user, uid) -> Draft:
+    """The user's own draft; anyone else's is ``Draft.DoesNotExist`` (404: whether it exists is not revealed)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Draft.DoesNotExist
+    return Draft.objects.select_related("procedure_version__procedure", "agency", "dossier").get(uid=uid, owner=user)
+
+
+def save_step(draft: Draft, *, raw: dict | None = None, subject: dict | None = None, reuse: dict | None = None,
+              agency=None, step: str | None = None) -> Draft:
+    """Keep what the step posted (valid or not) and, when given, the step to go on with."""
+    content = draft.content()
+    if raw is not None:
+        content.setdefault("raw", {}).update(raw)
+    if subject is not None:
+        content["subject"] = subject
+    if reuse is not None:
+        content.setdefault("reuse", {}).update(reuse)
+        content["reuse"] = {code: uid for code, uid in content["reuse"].items() if uid}
+    draft.seal(content)
+    if agency is not None:
+        draft.agency = agency
+    if step is not None:
+        draft.step = step
+    draft.save()
+    return draft
+
+
+def add_files(draft: Draft, files: list[tuple[str, object]]) -> dict[str, list[str]]:
+    """Check each file on its own and keep every good one (replacing an earlier upload of the same component); a
+    wrong or oversized file is refused with its reason and costs the others nothing. Returns the errors."""
+    errors: dict[str, list[str]] = {}
+    for code, upload in files:
+        try:
+            ((_code, content, mime),) = dossier_services.check_files([(code, upload)],
+                                                                     draft.procedure_version.components,
+                                                                     require_all=False)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+            continue
+        with transaction.atomic():
+            for old in DraftFile.objects.filter(draft=draft, component_code=code):
+                old.file.delete(save=False)
+                old.delete()
+            kept = DraftFile(draft=draft, component_code=code, content_type=mime, size=len(content),
+                             sha256=hashlib.sha256(content).hexdigest())
+            kept.file.save("upload", ContentFile(content), save=False)
+            kept.save()
+            # Uploading a file for a component means not using a stored document for it.
+            save_step(draft, reuse={code: ""})
+    return errors
+
+
+def uploaded(draft: Draft) -> dict[str, DraftFile]:
+    return {f.component_code: f for f in draft.files.all()}
+
+
+def missing_documents(draft: Draft, components: list[dict]) -> dict[str, list[str]]:
+    """Required components with neither an uploaded file nor a stored document chosen."""
+    have = set(uploaded(draft)) | set(draft.content().get("reuse", {}))
+    return {f"file_{c['code']}": [_("Attach this document, or choose one from your data store.")]
+            for c in components if c.get("required", True) and c["code"] not in have}
+
+
+# --- Submission ------------------------------------------------------------------------------------------------------
+
+def _form_data(draft: Draft) -> tuple[dict, dict]:
+    """The e-form's answers from the draft's raw entries, through the same fields as the steps; field errors."""
+    from egov.portal.apply_forms import EFormStep
+
+    raw = draft.content().get("raw", {})
+    version = draft.procedure_version
+    form = EFormStep({f"form_{k}": v for k, v in raw.items()}, version=version, names=field_order(version))
+    if form.is_valid():
+        return form.answers(), {}
+    return {}, {name.replace("form_", "form.", 1): list(errors) for name, errors in form.errors.items()}
+
+
+def _subject(draft: Draft) -> dict | None:
+    subject = draft.content().get("subject") or {}
+    if not subject.get("on_behalf"):
+        return None
+    return {"full_name": subject.get("full_name", ""), "id_number": subject.get("id_number", ""),
+            "date_of_birth": None, "phone": "", "email": "", "address": ""} | (
+        {"date_of_birth": _date(subject.get("date_of_birth"))} if subject.get("date_of_birth") else {})
+
+
+def _date(text):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
+    """Nộp hồ sơ: the draft becomes a dossier (code, acknowledgement) once, whatever the number of clicks."""
+    if draft.dossier_id:
+        return draft.dossier
+    if idempotency_key != draft.idempotency_key:
+        raise ApplyError({"__all__": [_("This page is out of date: open your draft again and submit it from there.")]})
+    version = draft.procedure_version
+    form_data, errors = _form_data(draft)
+    if draft.agency_id is None:
+        errors["agency"] = [_("Choose where to apply.")]
+    if errors:
+        raise ApplyError(errors)
+    files = []
+    for draft_file in draft.files.all():
+        draft_file.file.open("rb")
+        files.append((draft_file.component_code, draft_file.file))
+    reuse_uids = draft.content().get("reuse", {})
+    documents = {str(d.uid): d for d in StoredDocument.objects.filter(uid__in=list(reuse_uids.values()))
+                 .select_related("attachment")}
+    reused = {code: documents[uid] for code, uid in reuse_uids.items()
+              if uid in documents and code not in {f for f, _file in files}}
+    try:
+        with transaction.atomic():
+            dossier = dossier_services.submit_online(
+                applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
+                files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused)
+            Draft.objects.filter(pk=draft.pk).update(dossier=dossier)
+    except IntegrityError:
+        # Two clicks at once: the other request made the dossier under the same key.
+        dossier = Dossier.objects.filter(idempotency_key=idempotency_key, applicant=user).first()
+        if dossier is None:
+            raise
+        Draft.objects.filter(pk=draft.pk).update(dossier=dossier)
+    finally:
+        for _code, stored_file in files:
+            stored_file.close()
+    draft.dossier = dossier
+    return dossier
+
+
+def discard_draft_files(draft: Draft) -> None:
+    """A submitted draft's uploads are copied into the dossier; the draft's own copies go."""
+    for draft_file in draft.files.all():
+        draft_file.file.delete(save=False)
+        draft_file.delete()

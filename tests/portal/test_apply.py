@@ -1,0 +1,365 @@
+"""Applying online: a multi-step form from the procedure's e-form, drafts kept on the server, files kept when a later
+step fails, one dossier per submission key, prefill from the registry, reuse from the citizen's data store."""
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from egov.accounts.models import AssuranceLevel, Role
+from egov.dossiers.models import Attachment, Dossier, Status
+from egov.kernel.ledger_models import Event
+from egov.portal import apply_services
+from egov.portal.apply_models import Draft, DocumentReuse, DraftFile, StoredDocument
+from tests.dossiers.conftest import (PDF, PNG, _user, agency, calendar_2026, citizen, english,  # noqa: F401
+                                     make_version, officers, other_citizen, pdf_file, signed_in, vn)
+
+BIRTH_SCHEMA = {
+    "type": "object",
+    "required": ["child_full_name", "child_birth_date", "mother_full_name", "mother_pin", "relationship"],
+    "properties": {
+        "child_full_name": {"type": "string", "minLength": 2, "maxLength": 100},
+        "child_birth_date": {"type": "string", "format": "date"},
+        "child_sex": {"type": "string", "enum": ["nam", "nu"]},
+        "mother_full_name": {"type": "string", "maxLength": 100},
+        "mother_pin": {"type": "string", "pattern": "^\\d{12}$"},
+        "copies": {"type": "integer", "minimum": 1, "maximum": 5},
+        "relationship": {"type": "string", "enum": ["cha", "me"]},
+    },
+}
+BIRTH_UI = {
+    "ui:order": ["child_full_name", "child_birth_date", "child_sex", "mother_full_name", "mother_pin", "copies",
+                 "relationship"],
+    "child_full_name": {"label": "Child's full name"},
+    "child_sex": {"label": "Sex", "widget": "radio", "choices": {"nam": "Male", "nu": "Female"}},
+    "mother_pin": {"label": "Mother's ID number", "widget": "pin"},
+    "relationship": {"label": "You are the child's", "widget": "select", "choices": {"cha": "Father", "me": "Mother"}},
+}
+COMPONENTS = [{"code": "TK", "name": "Declaration", "required": True},
+              {"code": "GCS", "name": "Birth certificate from the hospital", "required": True},
+              {"code": "GCN_KH", "name": "Marriage certificate", "required": False, "result_of": "1.000894"}]
+
+STEP1 = {"form_child_full_name": "Đỗ Minh An", "form_child_birth_date": "02/03/2026", "form_child_sex": "nam",
+         "form_mother_full_name": "Đỗ Thị Hà", "form_mother_pin": "079303001234", "form_copies": "2"}
+
+
+@pytest.fixture
+def birth(agency, calendar_2026):  # noqa: F811
+    version = make_version(agency, code="1.001193", components=COMPONENTS, ui_schema=BIRTH_UI)
+    version.form_schema = BIRTH_SCHEMA
+    version.save()
+    return version
+
+
+@pytest.fixture
+def mother(db, citizen):  # noqa: F811
+    """The citizen, linked to her record in the population registry."""
+    from egov.kernel.access import SYSTEM
+    from egov.registries import services
+    from egov.registries.models import PersonalData
+
+    person = services.register_person(PersonalData(personal_id_number="079303001234", full_name="Đỗ Thị Hà",
+                                                   date_of_birth=dt.date(2003, 5, 17), sex="female"), caller=SYSTEM)
+    citizen.person = person
+    citizen.save()
+    return citizen
+
+
+def start(client, code="1.001193"):
+    response = client.post(f"/apply/{code}/")
+    assert response.status_code == 302, response.content[:500]
+    return Draft.objects.order_by("-id").first(), response["Location"]
+
+
+def step_url(draft, step):
+    return f"/apply/drafts/{draft.uid}/{step}/"
+
+
+def png(name="photo.png"):
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def fill_all(client, draft, *, files=True):
+    client.post(step_url(draft, "form-1"), {**STEP1, "continue": "1"})
+    client.post(step_url(draft, "form-2"), {"form_relationship": "me", "continue": "1"})
+    client.post(step_url(draft, "subject"), {"on_behalf": "0", "continue": "1"})
+    if files:
+        response = client.post(step_url(draft, "files-required"),
+                               {"file_TK": pdf_file(), "file_GCS": png(), "continue": "1"})
+        assert response.status_code == 302, response.content.decode()[:3000]
+
+
+# --- The steps -------------------------------------------------------------------------------------------------------
+
+def test_the_steps_follow_the_eform_then_subject_then_each_group_of_documents(birth):
+    assert [s.id for s in apply_services.plan(birth)] == ["form-1", "form-2", "subject", "files-required",
+                                                          "files-optional", "review"]
+    assert apply_services.plan(birth)[0].names == BIRTH_UI["ui:order"][:6]
+
+
+def test_a_procedure_without_a_relationship_field_has_no_subject_step(agency, calendar_2026):  # noqa: F811
+    version = make_version(agency)
+    assert "subject" not in [s.id for s in apply_services.plan(version)]
+
+
+def test_invalid_fields_show_inline_errors_and_keep_everything_entered(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    posted = {**STEP1, "form_child_birth_date": "31/02/2026", "form_mother_pin": "12345", "continue": "1"}
+    response = client.post(step_url(draft, "form-1"), posted)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter the date as day/month/year" in page
+    assert "Enter the 12 digits of the number." in page
+    assert 'value="Đỗ Minh An"' in page and 'value="31/02/2026"' in page and 'value="12345"' in page
+    # Kept in the draft too: coming back later shows them.
+    page = client.get(step_url(draft, "form-1")).content.decode()
+    assert 'value="31/02/2026"' in page and 'value="Đỗ Minh An"' in page
+
+
+def test_required_documents_are_asked_for_on_their_step(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft, files=False)
+    response = client.post(step_url(draft, "files-required"), {"file_TK": pdf_file(), "continue": "1"})
+    assert response.status_code == 400
+    assert "Attach this document, or choose one from your data store." in response.content.decode()
+    assert DraftFile.objects.filter(draft=draft, component_code="TK").exists()  # the good file is kept
+
+
+def test_a_wrong_or_oversized_file_is_refused_with_the_reason_and_the_other_files_stay(client, mother, birth,
+                                                                                         settings):
+    settings.EGOV_ATTACHMENT_MAX_BYTES = 1000
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft, files=False)
+    fake = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 not a pdf at all", content_type="application/pdf")
+    response = client.post(step_url(draft, "files-required"), {"file_TK": pdf_file(), "file_GCS": fake,
+                                                               "continue": "1"})
+    assert response.status_code == 400
+    assert "Only PDF, JPEG and PNG files are accepted" in response.content.decode()
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * 2000, content_type="application/pdf")
+    response = client.post(step_url(draft, "files-required"), {"file_GCS": big, "continue": "1"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "files may be at most" in page
+    assert "Already uploaded" in page  # the declaration uploaded before stays
+    assert set(DraftFile.objects.filter(draft=draft).values_list("component_code", flat=True)) == {"TK"}
+    response = client.post(step_url(draft, "files-required"), {"file_GCS": png(), "continue": "1"})
+    assert response.status_code == 302 and response["Location"].endswith("/files-optional/")
+
+
+# --- Drafts ----------------------------------------------------------------------------------------------------------
+
+def test_a_draft_is_resumed_from_a_second_client(client, mother, birth, django_user_model):
+    from django.test import Client
+
+    signed_in(client, mother)
+    draft, _ = start(client)
+    client.post(step_url(draft, "form-1"), {**STEP1, "continue": "1"})
+    other_device = signed_in(Client(), mother)
+    page = other_device.get("/apply/drafts/").content.decode()
+    assert f"/apply/drafts/{draft.uid}/" in page
+    response = other_device.get(f"/apply/drafts/{draft.uid}/")
+    assert response["Location"] == step_url(draft, "form-2")
+    assert 'value="Đỗ Minh An"' in other_device.get(step_url(draft, "form-1")).content.decode()
+
+
+def test_an_expired_session_keeps_the_draft_and_signing_in_again_resumes_it(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    client.post(step_url(draft, "form-1"), {**STEP1, "continue": "1"})
+    client.logout()
+    response = client.get(step_url(draft, "form-1"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    signed_in(client, mother)
+    assert 'value="Đỗ Minh An"' in client.get(step_url(draft, "form-1")).content.decode()
+
+
+def test_another_citizens_draft_is_not_found(client, mother, other_citizen, birth):  # noqa: F811
+    signed_in(client, mother)
+    draft, _ = start(client)
+    signed_in(client, other_citizen)
+    assert client.get(step_url(draft, "form-1")).status_code == 404
+    assert client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key}).status_code == 404
+    assert client.get(f"/apply/drafts/{draft.uid}/").status_code == 404
+
+
+def test_drafts_are_sealed(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    client.post(step_url(draft, "form-1"), {**STEP1, "continue": "1"})
+    draft.refresh_from_db()
+    assert "Đỗ Minh An" not in draft.sealed and "079303001234" not in draft.sealed
+    assert draft.content()["raw"]["child_full_name"] == "Đỗ Minh An"
+
+
+def test_a_level_1_account_is_told_how_to_reach_level_2(client, birth, db):
+    weak = _user("weak", Role.CITIZEN, assurance_level=AssuranceLevel.BASIC)
+    signed_in(client, weak)
+    response = client.get("/apply/1.001193/")
+    assert response.status_code == 403
+    assert "/accounts/verify" in response.content.decode()
+    assert client.post("/apply/1.001193/").status_code == 403
+    assert not Draft.objects.exists()
+
+
+def test_anonymous_visitors_are_asked_to_sign_in(client, birth):
+    response = client.get("/apply/1.001193/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- Prefill ---------------------------------------------------------------------------------------------------------
+
+def test_the_applicants_own_record_prefills_the_form_and_the_read_is_logged(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    raw = draft.content()["raw"]
+    assert raw["mother_full_name"] == "Đỗ Thị Hà" and raw["mother_pin"] == "079303001234"
+    assert "child_full_name" not in raw
+    read = Event.objects.filter(event_type="person.read").latest("id")
+    assert read.payload["purpose"] == apply_services.PREFILL_PURPOSE
+    assert 'value="079303001234"' in client.get(step_url(draft, "form-1")).content.decode()
+
+
+# --- Submission ------------------------------------------------------------------------------------------------------
+
+def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    review = client.get(step_url(draft, "review"))
+    assert draft.idempotency_key in review.content.decode()
+    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key, "submit": "1"})
+    dossier = Dossier.objects.get()
+    assert response["Location"] == f"/apply/done/{dossier.code}/"
+    assert dossier.status == Status.SUBMITTED and dossier.applicant == mother
+    assert dossier.content()["form"]["child_birth_date"] == "2026-03-02"
+    assert dossier.content()["form"]["copies"] == 2
+    assert set(dossier.attachments.values_list("component_code", flat=True)) == {"TK", "GCS"}
+    page = client.get(response["Location"]).content.decode()
+    assert dossier.code in page and "forms/01.pdf" not in page
+    assert not DraftFile.objects.filter(draft=draft).exists()  # copied into the dossier
+
+
+def test_a_double_click_or_a_retry_makes_one_dossier(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    first = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    again = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert first["Location"] == again["Location"]
+    assert Dossier.objects.count() == 1
+    # The same key through the service directly (a retry that lost its answer) finds the same dossier.
+    draft.refresh_from_db()
+    assert apply_services.submit(draft, user=mother, idempotency_key=draft.idempotency_key) == Dossier.objects.get()
+
+
+def test_a_stale_submission_key_is_refused(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    response = client.post(step_url(draft, "review"), {"idempotency_key": "forged"})
+    assert response.status_code == 400 and "out of date" in response.content.decode()
+    assert not Dossier.objects.exists()
+
+
+def test_an_auto_receive_procedure_shows_form_01_and_the_appointment_at_once(client, mother, agency,
+                                                                              calendar_2026):  # noqa: F811
+    make_version(agency, code="2.000488", auto_receive=True)
+    signed_in(client, mother)
+    draft, _ = start(client, "2.000488")
+    client.post(step_url(draft, "form-1"), {"form_purpose": "Xin việc", "continue": "1"})
+    client.post(step_url(draft, "files-required"), {"file_to_khai": pdf_file(), "continue": "1"})
+    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    dossier = Dossier.objects.get()
+    assert dossier.status == Status.RECEIVED
+    page = client.get(response["Location"]).content.decode()
+    assert f"/dossiers/{dossier.code}/forms/01.pdf" in page and dossier.appointment_at is not None
+
+
+def test_applying_on_behalf_of_a_child_records_the_subject(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    response = client.post(step_url(draft, "subject"), {"on_behalf": "1", "continue": "1"})
+    assert response.status_code == 400 and "Enter the full name of the person" in response.content.decode()
+    client.post(step_url(draft, "subject"), {"on_behalf": "1", "subject_full_name": "Đỗ Minh An",
+                                             "subject_date_of_birth": "02/03/2026", "continue": "1"})
+    client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert Dossier.objects.get().content()["subject"]["full_name"] == "Đỗ Minh An"
+
+
+# --- The data store --------------------------------------------------------------------------------------------------
+
+def test_filed_documents_are_kept_in_the_data_store(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    documents = StoredDocument.objects.filter(owner=mother)
+    assert sorted(documents.values_list("component_code", flat=True)) == ["GCS", "TK"]
+    assert "Declaration" not in documents.first().sealed
+    page = client.get("/my/documents/").content.decode()
+    assert "Declaration" in page and Dossier.objects.get().code in page
+
+
+def test_a_stored_document_is_offered_and_reused_instead_of_an_upload(client, mother, birth):
+    signed_in(client, mother)
+    first, _ = start(client)
+    fill_all(client, first)
+    client.post(step_url(first, "review"), {"idempotency_key": first.idempotency_key})
+    stored = StoredDocument.objects.get(owner=mother, component_code="GCS")
+
+    second, _ = start(client)
+    assert second.content()["reuse"]["GCS"] == str(stored.uid)  # preselected
+    page = client.get(step_url(second, "files-required")).content.decode()
+    assert "Use a document from your data store?" in page
+    client.post(step_url(second, "form-1"), {**STEP1, "continue": "1"})
+    client.post(step_url(second, "form-2"), {"form_relationship": "me", "continue": "1"})
+    response = client.post(step_url(second, "files-required"),
+                           {"file_TK": pdf_file(), "use_TK": "", "use_GCS": str(stored.uid), "continue": "1"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.post(step_url(second, "review"), {"idempotency_key": second.idempotency_key})
+    dossier = Dossier.objects.order_by("-id").first()
+    reused = dossier.attachments.get(component_code="GCS")
+    assert reused.file.name == stored.attachment.file.name and reused.sha256 == stored.attachment.sha256
+    assert DocumentReuse.objects.get(dossier=dossier).document == stored
+    assert Event.objects.filter(event_type="dossier.document_reused", subject_id=str(dossier.pk)).exists() or \
+        Event.objects.filter(event_type="dossier.document_reused").count() == 1
+    assert StoredDocument.objects.filter(owner=mother, component_code="GCS").count() == 1  # not kept twice
+
+
+def test_a_delivered_result_is_kept_and_stands_in_for_a_result_of_component(client, mother, birth, agency, officers):
+    from egov.dossiers import services
+
+    marriage = make_version(agency, code="1.000894")
+    dossier = services.submit_online(applicant_user=mother, procedure_version=marriage, agency=agency,
+                                     form_data={"purpose": "Kết hôn"}, files=[("to_khai", pdf_file())],
+                                     at=vn("2026-03-02 09:00"))
+    Dossier.objects.filter(pk=dossier.pk).update(status=Status.DELIVERED)
+    result = Attachment.objects.create(dossier=dossier, kind=Attachment.Kind.RESULT, component_code="result",
+                                       file=dossier.attachments.first().file.name, name="Giấy chứng nhận kết hôn.pdf",
+                                       content_type="application/pdf", size=10, sha256="0" * 64)
+    signed_in(client, mother)
+    draft, _ = start(client)
+    kept = StoredDocument.objects.get(owner=mother, attachment=result)
+    assert kept.kind == "result" and kept.result_of == "1.000894"
+    assert draft.content()["reuse"]["GCN_KH"] == str(kept.uid)
+
+
+def test_someone_elses_stored_document_cannot_be_reused(mother, other_citizen, birth, agency):  # noqa: F811
+    from egov.dossiers import services
+
+    theirs = services.submit_online(applicant_user=other_citizen, procedure_version=birth, agency=agency,
+                                    form_data={"child_full_name": "Bé", "child_birth_date": "2026-03-02",
+                                               "mother_full_name": "X", "mother_pin": "079303001235",
+                                               "relationship": "me"},
+                                    files=[("TK", pdf_file()), ("GCS", pdf_file())], at=vn("2026-03-02 09:00"))
+    document = StoredDocument.objects.get(owner=other_citizen, source_dossier=theirs, component_code="GCS")
+    with pytest.raises(services.InvalidInput) as refused:
+        services.submit_online(applicant_user=mother, procedure_version=birth, agency=agency,
+                               form_data={"child_full_name": "Bé", "child_birth_date": "2026-03-02",
+                                          "mother_full_name": "X", "mother_pin": "079303001235",
+                                          "relationship": "me"},
+                               files=[("TK", pdf_file())], reused={"GCS": document}, at=vn("2026-03-02 09:00"))
+    assert "cannot be used" in str(refused.value.message_dict["file_GCS"])
