@@ -77,8 +77,9 @@ def allowed_origins() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, live_server, allowed_origins):
-    context = browser.new_context(locale="vi-VN", base_url=live_server.url)
+def open_page(browser, live_server, allowed_origins):
+    """A factory of fresh pages, each in its own browser context: ``open_page(java_script_enabled=False)``."""
+    contexts = []
     # Any request beyond the live server (a CDN, a font service) fails the test: pages must work offline.
     outside = []
 
@@ -89,12 +90,23 @@ def page(browser, live_server, allowed_origins):
             outside.append(route.request.url)
             route.abort()
 
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    def open_(**options):
+        context = browser.new_context(locale="vi-VN", base_url=live_server.url, **options)
+        context.route("**/*", guard)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
     assert not outside, f"the page tried to load from outside the server: {outside}"
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 def format_violations(violations: list[dict]) -> str:
