@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from egov.portal import views
 
@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("my/data-access/", views.data_access, name="data_access"),
+    path("procedures/", include("egov.portal.catalogue_urls")),
 ]
