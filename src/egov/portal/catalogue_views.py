@@ -6,14 +6,17 @@ Vietnamese. Applying online is another page (``/apply/<code>/``); this module on
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,78 +40,119 @@ def working_days(days: Decimal) -> str:
 
 # --- Search ----------------------------------------------------------------------------------------------------------
 
-class SearchForm(forms.Form):
-    """The search page's filters; choices come from the catalogue, so a value not in a list is refused by name."""
+QUERY_MAX_LENGTH = 200
+FILTERS = ("life_event", "sector", "agency", "province")
+FILTER_LABELS = {
+    "life_event": gettext_lazy("Life event"),
+    "sector": gettext_lazy("Sector"),
+    "agency": gettext_lazy("Agency"),
+    "province": gettext_lazy("Province or city"),
+}
+UNKNOWN_VALUE = {
+    "life_event": gettext_lazy("“%(value)s” is not a life event of the list: choose one from it."),
+    "sector": gettext_lazy("There is no sector “%(value)s” in the catalogue: choose one from the list."),
+    "agency": gettext_lazy("No procedure is handled by an agency with the code “%(value)s”: choose one from the "
+                           "list."),
+    "province": gettext_lazy("There is no province with the code “%(value)s”: choose one from the list."),
+}
 
-    q = forms.CharField(label=gettext_lazy("Procedure name or code"), max_length=200, required=False,
-                        help_text=gettext_lazy("You may type without accents, e.g. dang ky khai sinh"),
-                        error_messages={"max_length": gettext_lazy("Type at most %(limit_value)d characters.")})
-    life_event = forms.ChoiceField(label=gettext_lazy("Life event"), required=False, error_messages={
-        "invalid_choice": gettext_lazy("“%(value)s” is not a life event of the list: choose one from it.")})
-    sector = forms.ChoiceField(label=gettext_lazy("Sector"), required=False, error_messages={
-        "invalid_choice": gettext_lazy("There is no sector “%(value)s” in the catalogue: choose one from the list.")})
-    agency = forms.ChoiceField(label=gettext_lazy("Agency"), required=False, error_messages={
-        "invalid_choice": gettext_lazy("No procedure is handled by an agency with the code “%(value)s”: choose one "
-                                       "from the list.")})
-    province = forms.ChoiceField(label=gettext_lazy("Province or city"), required=False, error_messages={
-        "invalid_choice": gettext_lazy("There is no province with the code “%(value)s”: choose one from the list.")})
-    after = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data, choices: queries.SearchChoices):
-        super().__init__(data)
-        any_choice = [("", _("Any"))]
-        self.fields["life_event"].choices = any_choice + list(LifeEvent.choices)
-        self.fields["sector"].choices = any_choice + [(sector, sector) for sector in choices.sectors]
-        self.fields["agency"].choices = any_choice + list(choices.agencies)
-        self.fields["province"].choices = any_choice + list(choices.provinces)
+def parse_filters(params, choices: queries.SearchChoices) -> tuple[dict[str, str], dict[str, str]]:
+    """The search's filters from the query string, and a message per bad one (the value is named, never a 500).
 
-    def clean_after(self):
-        after = self.cleaned_data["after"].strip()
-        if after and not CODE.match(after):
-            raise forms.ValidationError(_("This results page does not exist: start the search again."))
-        return after
+    Checked by hand rather than with a Django form: the lists hold a few hundred choices, and a form re-normalised
+    and re-rendered them on every search, the portal's busiest page."""
+    values = {name: params.get(name, "").strip() for name in ("q", *FILTERS, "after")}
+    errors = {}
+    if len(values["q"]) > QUERY_MAX_LENGTH:
+        errors["q"] = _("Type at most %(limit)d characters.") % {"limit": QUERY_MAX_LENGTH}
+    allowed = {"life_event": LifeEvent.values, "sector": choices.sector_set, "agency": choices.agency_set,
+               "province": choices.province_set}
+    for name in FILTERS:
+        if values[name] and values[name] not in allowed[name]:
+            errors[name] = UNKNOWN_VALUE[name] % {"value": values[name]}
+    if values["after"] and not CODE.match(values["after"]):
+        errors["after"] = _("This results page does not exist: start the search again.")
+    return values, errors
+
+
+@dataclass(frozen=True)
+class SelectField:
+    """A drop-down filter whose options are written here: Django's widget templates (and even a template loop)
+    cost a template render per option, which was most of the search page's time with a hundred options."""
+    name: str
+    label: str
+    options: str   # the <option> elements, escaped
+    error: str
+
+
+def _option_parts(choices: queries.SearchChoices, name: str) -> list[tuple[str, str, str]]:
+    """(value, opening tag, rest) of each option, escaped once per choice list and language (kept with the list)."""
+    key = (name, get_language())
+    parts = choices.rendered.get(key)
+    if parts is None:
+        pairs = {"life_event": LifeEvent.choices, "sector": [(sector, sector) for sector in choices.sectors],
+                 "agency": choices.agencies, "province": choices.provinces}[name]
+        parts = [(str(value), f'<option value="{html.escape(str(value))}"', f">{html.escape(str(label))}</option>")
+                 for value, label in [("", _("Any")), *pairs]]
+        choices.rendered[key] = parts
+    return parts
+
+
+def _selects(choices: queries.SearchChoices, values: dict[str, str], errors: dict[str, str]) -> list[SelectField]:
+    selects = []
+    for name in FILTERS:
+        chosen = values[name]
+        options = "".join(f"{opening} selected{rest}" if value == chosen else f"{opening}{rest}"
+                          for value, opening, rest in _option_parts(choices, name))
+        selects.append(SelectField(name, str(FILTER_LABELS[name]), mark_safe(options),  # noqa: S308 - escaped above
+                                   str(errors.get(name, ""))))
+    return selects
 
 
 @dataclass(frozen=True)
 class ResultRow:
-    code: str
+    url: str
     name: str
-    sector: str
-    online: str
-    online_level: str
-    duration: str
-    fee: str
+    facts: str   # "Code 1.001193 · Hộ tịch · Full-process online · 1 working day · Free"
 
 
-def _row(procedure) -> ResultRow:
-    version = procedure.current
-    if version is None:
-        return ResultRow(procedure.code, procedure.name, procedure.sector, _("Not yet in force"), "", "", "")
-    fee = version.total_fee
-    return ResultRow(procedure.code, procedure.name, procedure.sector, version.get_online_level_display(),
-                     version.online_level, working_days(version.duration_days), vnd(fee) if fee else _("Free"))
+def _rows(hits: list[queries.SearchHit]) -> list[ResultRow]:
+    """The result lines, composed here once: a template tag per fact and per row was most of the page's time."""
+    url = reverse("portal:procedure_detail", kwargs={"code": "0.000000"}).replace("0.000000", "{code}")
+    code_label, not_in_force, free = _("Code"), _("Not yet in force"), _("Free")
+    online = dict(OnlineLevel.choices)
+    rows = []
+    for hit in hits:
+        facts = [f"{code_label} {hit.code}", hit.sector]
+        if hit.online_level is None:
+            facts.append(not_in_force)
+        else:
+            facts += [str(online.get(hit.online_level, hit.online_level)), working_days(hit.duration_days),
+                      vnd(hit.total_fee) if hit.total_fee else free]
+        rows.append(ResultRow(url.format(code=hit.code), hit.name, " · ".join(facts)))
+    return rows
 
 
 def procedure_search(request):
     """Tra cứu thủ tục: GET /procedures/?q=…&life_event=…&sector=…&agency=…&province=…&after=…"""
-    form = SearchForm(request.GET or None, queries.search_choices())
-    context = {"form": form, "life_events": LifeEvent.choices, "searched": bool(request.GET)}
-    if request.GET and not form.is_valid():
-        errors = [str(error) for field in form for error in field.errors] + list(form.non_field_errors())
-        context["filter_errors"] = errors
+    choices = queries.search_choices()
+    values, errors = parse_filters(request.GET, choices)
+    context = {"values": values, "errors": errors, "selects": _selects(choices, values, errors),
+               "life_events": LifeEvent.choices, "current_life_event": values["life_event"],
+               "query_max_length": QUERY_MAX_LENGTH}
+    if errors:
         return render(request, "portal/catalogue/search.html", context, status=400)
-    filters = form.cleaned_data if request.GET else {"q": "", "life_event": "", "sector": "", "agency": "",
-                                                     "province": "", "after": ""}
-    page = queries.search_procedures(text=filters["q"], sector=filters["sector"], life_event=filters["life_event"],
-                                     agency_code=filters["agency"], province_code=filters["province"],
-                                     after=filters["after"], on=timezone.localdate())
-    kept = {key: value for key, value in filters.items() if value and key != "after"}
+    page = queries.search_procedures(text=values["q"], sector=values["sector"], life_event=values["life_event"],
+                                     agency_code=values["agency"], province_code=values["province"],
+                                     after=values["after"], on=timezone.localdate())
+    kept = {key: value for key, value in values.items() if value and key != "after"}
     context.update({
-        "rows": [_row(procedure) for procedure in page.procedures],
+        "rows": _rows(page.procedures),
         "total": page.total,
         "next_url": f"{request.path}?{urlencode({**kept, 'after': page.next_after})}" if page.next_after else "",
-        "first_url": f"{request.path}?{urlencode(kept)}".rstrip("?") if filters["after"] else "",
-        "life_event_label": dict(LifeEvent.choices).get(filters["life_event"], ""),
+        "first_url": f"{request.path}?{urlencode(kept)}".rstrip("?") if values["after"] else "",
+        "life_event_label": dict(LifeEvent.choices).get(values["life_event"], "") if values["life_event"] else "",
     })
     return render(request, "portal/catalogue/search.html", context)
 
