@@ -48,6 +48,9 @@ def latest_version_number(procedure: Procedure) -> int:
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_MAX_WORDS = 12
+# Matches are counted up to this many: "more than 200" tells a citizen to narrow the search as well as an exact
+# figure would, and a broad search's count stops scanning there.
+SEARCH_COUNT_CAP = 200
 # The filter lists (sectors, agencies) are reference data that changes with a catalogue import; each web process keeps
 # them this many seconds rather than reading them on every search. Staleness only delays a new sector's appearance in
 # the drop-down list; the search itself always reads the database.
@@ -89,11 +92,12 @@ class SearchHit:
 
 @dataclass
 class SearchPage:
-    """One page of results; ``total`` counts every match; ``next_after`` is the cursor of the next page (None on
-    the last)."""
+    """One page of results; ``total`` counts the matches up to SEARCH_COUNT_CAP (``more`` is True when there are
+    more than that); ``next_after`` is the cursor of the next page (None on the last)."""
     procedures: list[SearchHit]
     total: int
     next_after: str | None
+    more: bool = False
 
 
 def search_choices() -> SearchChoices:
@@ -131,7 +135,7 @@ def search_procedures(*, text: str = "", sector: str = "", life_event: str = "",
 
     One query for the page (by key, never by offset: the code index gives the order and the LIMIT stops the scan;
     the version in force comes from correlated subqueries on the (procedure, effective_from) index, evaluated for the
-    page's rows only), and a count only when the page does not hold every match. No N+1. The folded words are matched with
+    page's rows only), and a count (up to SEARCH_COUNT_CAP) only when the page does not hold every match. No N+1. The folded words are matched with
     LIKE on the folded column: a scan of the catalogue's rows, which at national size (a few thousand procedures
     per level) costs about a millisecond; full-text indexes would only pay at a far larger catalogue.
     """
@@ -157,10 +161,12 @@ def search_procedures(*, text: str = "", sector: str = "", life_event: str = "",
         if not after and next_after is None:
             total = len(hits)
         else:
-            cursor.execute(f"SELECT COUNT(*) FROM {Procedure._meta.db_table} p WHERE {' AND '.join(where or ['1 = 1'])}",
-                           params)
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {Procedure._meta.db_table} p "
+                           f"WHERE {' AND '.join(where or ['1 = 1'])} LIMIT %s) matches",
+                           [*params, SEARCH_COUNT_CAP + 1])
             total = cursor.fetchone()[0]
-    return SearchPage(procedures=hits, total=total, next_after=next_after)
+    more = total > SEARCH_COUNT_CAP
+    return SearchPage(procedures=hits, total=min(total, SEARCH_COUNT_CAP), next_after=next_after, more=more)
 
 
 def _like_pattern(word: str) -> str:
