@@ -9,4 +9,5 @@ urlpatterns = [
     path("my/notifications/", include("egov.notifications.urls")),
     path("", include("egov.portal.feedback_urls")),
     path("", include("egov.portal.apply_urls")),
+    path("procedures/", include("egov.portal.catalogue_urls")),
 ]

@@ -27,6 +27,7 @@ CODE = re.compile(r"^\d\.\d{6}$")
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 LEVELS = ("commune", "province", "ministry")
 ONLINE_LEVELS = ("full", "partial", "none")
+LIFE_EVENTS = ("birth", "marriage", "death", "moving", "business", "building", "work", "travel", "papers")
 REGISTRY_EFFECTS = ("", "population.birth", "population.death", "population.residence")
 STEP_ROLES = bpmn_rules.ROLES
 UI_HINTS = ("label", "widget", "help", "placeholder", "choices")
@@ -87,6 +88,7 @@ class ProcedureSpec:
     name: str
     sector: str
     versions: list[VersionSpec]
+    life_events: list[str] = field(default_factory=list)
     line: int | None = field(default=None, compare=False)
     path: str = field(default="", compare=False)
 
@@ -269,7 +271,7 @@ class _Parser:
         return procedures
 
     def procedure(self, node, path: str, seen: dict[str, int]) -> ProcedureSpec | None:
-        keys = self.mapping(node, path, ("code", "name", "sector", "versions"), ())
+        keys = self.mapping(node, path, ("code", "name", "sector", "versions"), ("life_events",))
         if keys is None:
             return None
         code = self.code_text(keys.get("code"), f"{path}.code")
@@ -286,6 +288,7 @@ class _Parser:
                 seen[code] = _line(keys["code"])
         name = self.text(keys.get("name"), f"{path}.name")
         sector = self.text(keys.get("sector"), f"{path}.sector")
+        life_events = self.life_events(keys.get("life_events"), f"{path}.life_events")
         versions = []
         dates: dict[dt.date, int] = {}
         version_nodes = self.sequence(keys.get("versions"), f"{path}.versions")
@@ -295,9 +298,25 @@ class _Parser:
             version = self.version(version_node, f"{path}.versions[{index}]", code, name, sector, dates)
             if version is not None:
                 versions.append(version)
-        if _MISSING in (code, name, sector):
+        if _MISSING in (code, name, sector, life_events):
             return None
-        return ProcedureSpec(code=code, name=name, sector=sector, versions=versions, line=_line(node), path=path)
+        return ProcedureSpec(code=code, name=name, sector=sector, versions=versions, life_events=life_events,
+                             line=_line(node), path=path)
+
+    def life_events(self, node, path):
+        """Sự kiện: the life events a procedure serves, each once, kept in the order of LIFE_EVENTS."""
+        events, ok = set(), True
+        for index, event_node in enumerate(self.sequence(node, path)):
+            event = self.choice(event_node, f"{path}[{index}]", LIFE_EVENTS, _("life event"))
+            if event is _MISSING:
+                ok = False
+            elif event in events:
+                self.error(event_node, f"{path}[{index}]", _("the life event “%(event)s” appears twice")
+                           % {"event": event})
+                ok = False
+            else:
+                events.add(event)
+        return [event for event in LIFE_EVENTS if event in events] if ok else _MISSING
 
     def version(self, node, path, code, procedure_name, procedure_sector, dates) -> VersionSpec | None:
         keys = self.mapping(node, path, (
@@ -724,7 +743,11 @@ def dump_catalogue(catalogue: Catalogue) -> tuple[str, dict[str, str]]:
                 "bpmn": name,
             })
             versions.append(entry)
-        procedures.append({"code": spec.code, "name": spec.name, "sector": spec.sector, "versions": versions})
+        entry = {"code": spec.code, "name": spec.name, "sector": spec.sector}
+        if spec.life_events:
+            entry["life_events"] = list(spec.life_events)
+        entry["versions"] = versions
+        procedures.append(entry)
     text = yaml.dump({"format": FORMAT, "procedures": procedures}, Dumper=_Dumper, allow_unicode=True,
                      sort_keys=False, width=120)
     return text, files

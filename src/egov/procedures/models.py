@@ -7,6 +7,8 @@ version that a dossier uses is never edited: a change is a new version.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from egov.kernel.text import fold
+
 
 class Level(models.TextChoices):
     """Cấp thực hiện: the level of government that implements the procedure."""
@@ -22,12 +24,29 @@ class OnlineLevel(models.TextChoices):
     NONE = "none", _("Not online")
 
 
+class LifeEvent(models.TextChoices):
+    """Sự kiện trong cuộc đời: what is happening in a citizen's life, the way citizens look for procedures ("we are
+    having a baby") rather than by the administration's sectors. A procedure may serve several."""
+    BIRTH = "birth", _("Having a baby")
+    MARRIAGE = "marriage", _("Getting married")
+    DEATH = "death", _("A death in the family")
+    MOVING = "moving", _("Moving house")
+    BUSINESS = "business", _("Starting a business")
+    BUILDING = "building", _("Building a house")
+    WORK = "work", _("Working and practising a profession")
+    TRAVEL = "travel", _("Travelling abroad")
+    PAPERS = "papers", _("Copies and certification of papers")
+
+
 class Procedure(models.Model):
     """Thủ tục hành chính, identified by its national code."""
 
     code = models.CharField(_("national code"), max_length=32, unique=True, help_text=_("e.g. 1.000656"))
     name = models.CharField(_("name"), max_length=500)
     sector = models.CharField(_("sector"), max_length=200, db_index=True)
+    # fold(code + name): lower case, no diacritics, đ -> d, so that "dang ky khai sinh" finds "Đăng ký khai sinh".
+    # Set by save() (and by bulk writers, which must call search_text_of); never shown to a user.
+    search_text = models.CharField(max_length=600, db_index=True, editable=False, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -37,6 +56,37 @@ class Procedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @staticmethod
+    def search_text_of(code: str, name: str) -> str:
+        return fold(f"{code} {name}")
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.search_text = self.search_text_of(self.code, self.name)
+        if update_fields is not None and ({"code", "name"} & set(update_fields)):
+            update_fields = {*update_fields, "search_text"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    def life_event_keys(self) -> list[str]:
+        """The procedure's life events (keys of LifeEvent) in declaration order; uses a prefetch when there is one."""
+        keys = {tag.event for tag in self.life_event_tags.all()}
+        return [key for key in LifeEvent.values if key in keys]
+
+
+class ProcedureLifeEvent(models.Model):
+    """A life event a procedure serves (one row per pair), so that filtering by life event is an indexed join."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="life_event_tags",
+                                  verbose_name=_("procedure"))
+    event = models.CharField(_("life event"), max_length=16, choices=LifeEvent.choices)
+
+    class Meta:
+        verbose_name = _("life event of a procedure")
+        verbose_name_plural = _("life events of procedures")
+        constraints = [models.UniqueConstraint(fields=["event", "procedure"], name="procedures_life_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} {self.event}"
 
 
 class ProcedureVersion(models.Model):

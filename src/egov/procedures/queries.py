@@ -1,11 +1,20 @@
-"""Reads of the procedure catalogue: which version is in force on a day, for a procedure or for an agency."""
+"""Reads of the procedure catalogue: which version is in force on a day, for a procedure or for an agency; finding
+procedures by words, sector, life event and agency."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from decimal import Decimal
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Prefetch, Subquery
 
-from egov.procedures.models import Procedure, ProcedureVersion
+from egov.kernel.text import fold
+from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
+from egov.registries.models import AdministrativeUnit, Agency
 
 
 def procedure_by_code(code: str) -> Procedure | None:
@@ -33,3 +42,187 @@ def versions_in_force(on: dt.date, *, agency=None) -> list[ProcedureVersion]:
 
 def latest_version_number(procedure: Procedure) -> int:
     return procedure.versions.aggregate(number=Max("version"))["number"] or 0
+
+
+# --- Finding procedures (tra cứu thủ tục) -----------------------------------------------------------------------------
+
+SEARCH_PAGE_SIZE = 20
+SEARCH_MAX_WORDS = 12
+# Matches are counted up to this many: "more than 200" tells a citizen to narrow the search as well as an exact
+# figure would, and a broad search's count stops scanning there.
+SEARCH_COUNT_CAP = 200
+# The filter lists (sectors, agencies) are reference data that changes with a catalogue import; each web process keeps
+# them this many seconds rather than reading them on every search. Staleness only delays a new sector's appearance in
+# the drop-down list; the search itself always reads the database.
+CHOICES_MAX_AGE_SECONDS = 60
+_choices: tuple[float, "SearchChoices"] | None = None
+
+
+@dataclass(frozen=True)
+class SearchChoices:
+    sectors: list[str]
+    agencies: list[tuple[str, str]]     # (organisation code, name) of agencies implementing a procedure
+    provinces: list[tuple[str, str]]    # (code, name) of the current provinces
+    # What a page made of these lists (escaped options per language), kept as long as the lists themselves.
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def sector_set(self) -> frozenset[str]:
+        return frozenset(self.sectors)
+
+    @cached_property
+    def agency_set(self) -> frozenset[str]:
+        return frozenset(code for code, _ in self.agencies)
+
+    @cached_property
+    def province_set(self) -> frozenset[str]:
+        return frozenset(code for code, _ in self.provinces)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One procedure found, with what the result list shows of its version in force (None before the first)."""
+    code: str
+    name: str
+    sector: str
+    online_level: str | None
+    duration_days: Decimal | None
+    total_fee: int | None
+
+
+@dataclass
+class SearchPage:
+    """One page of results; ``total`` counts the matches up to SEARCH_COUNT_CAP (``more`` is True when there are
+    more than that); ``next_after`` is the cursor of the next page (None on the last)."""
+    procedures: list[SearchHit]
+    total: int
+    next_after: str | None
+    more: bool = False
+
+
+def search_choices() -> SearchChoices:
+    global _choices
+    now = time.monotonic()
+    if _choices is None or now - _choices[0] > CHOICES_MAX_AGE_SECONDS:
+        _choices = (now, _read_choices())
+    return _choices[1]
+
+
+def forget_search_choices() -> None:
+    """After an import (and in tests): the next search reads the lists again."""
+    global _choices
+    _choices = None
+
+
+def _read_choices() -> SearchChoices:
+    sectors = list(Procedure.objects.order_by("sector").values_list("sector", flat=True).distinct())
+    implementing = ProcedureVersion.agencies.through.objects.filter(agency_id=OuterRef("pk"))
+    agencies = list(Agency.objects.filter(Exists(implementing)).order_by("name").values_list("code", "name"))
+    provinces = list(AdministrativeUnit.objects.filter(generation=AdministrativeUnit.Generation.CURRENT,
+                                                       level=AdministrativeUnit.Level.PROVINCE)
+                     .order_by("name").values_list("code", "name"))
+    return SearchChoices(sectors=sectors, agencies=agencies, provinces=provinces)
+
+
+def search_procedures(*, text: str = "", sector: str = "", life_event: str = "", agency_code: str = "",
+                      province_code: str = "", after: str = "", on: dt.date, limit: int = SEARCH_PAGE_SIZE
+                      ) -> SearchPage:
+    """Procedures matching every given filter, in code order, ``limit`` at a time after the code ``after``.
+
+    ``text``: every word must appear in the procedure's code or name, in any order, with or without diacritics
+    ("dang ky khai sinh" finds "Đăng ký khai sinh"). ``agency_code``: implemented by that agency (in any version);
+    ``province_code``: implemented by an agency serving that current province or one of its communes.
+
+    One query for the page (by key, never by offset: the code index gives the order and the LIMIT stops the scan;
+    the version in force comes from correlated subqueries on the (procedure, effective_from) index, evaluated for the
+    page's rows only), and a count (up to SEARCH_COUNT_CAP) only when the page does not hold every match. No N+1. The folded words are matched with
+    LIKE on the folded column: a scan of the catalogue's rows, which at national size (a few thousand procedures
+    per level) costs about a millisecond; full-text indexes would only pay at a far larger catalogue.
+    """
+    # Written in SQL rather than with the ORM: building and compiling this query through the ORM cost three times
+    # the database's own time, on the portal's busiest page. Portable SQL (SQLite and PostgreSQL), parameters only.
+    where, params = _search_conditions(text, sector, life_event, agency_code, province_code)
+    version = ProcedureVersion._meta.db_table
+    in_force = (f"(SELECT v.{{column}} FROM {version} v WHERE v.procedure_id = p.id AND v.effective_from <= %s "
+                f"ORDER BY v.effective_from DESC LIMIT 1)")
+    sql = (f"SELECT p.code, p.name, p.sector, {in_force.format(column='online_level')}, "
+           f"{in_force.format(column='duration_days')}, {in_force.format(column='fees')} "
+           f"FROM {Procedure._meta.db_table} p WHERE {' AND '.join([*where, 'p.code > %s'])} "
+           f"ORDER BY p.code LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [on, on, on, *params, after, limit + 1])
+        rows = cursor.fetchall()
+        next_after = rows[limit - 1][0] if len(rows) > limit else None
+        hits = [SearchHit(code, name, sector, online_level,
+                          None if days is None else Decimal(str(days)).quantize(Decimal("0.01")),
+                          None if fees is None else _total_fee(fees))
+                for code, name, sector, online_level, days, fees in rows[:limit]]
+        # A first page that holds every match is its own count (the usual case for a precise search): no second scan.
+        if not after and next_after is None:
+            total = len(hits)
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {Procedure._meta.db_table} p "
+                           f"WHERE {' AND '.join(where or ['1 = 1'])} LIMIT %s) matches",
+                           [*params, SEARCH_COUNT_CAP + 1])
+            total = cursor.fetchone()[0]
+    more = total > SEARCH_COUNT_CAP
+    return SearchPage(procedures=hits, total=min(total, SEARCH_COUNT_CAP), next_after=next_after, more=more)
+
+
+def _like_pattern(word: str) -> str:
+    """``%word%`` for LIKE … ESCAPE '\\', with the pattern characters of the word itself escaped."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search_conditions(text: str, sector: str, life_event: str, agency_code: str, province_code: str
+                       ) -> tuple[list[str], list]:
+    """SQL conditions on the procedure ``p`` and their parameters, one per filter given."""
+    where, params = [], []
+    for word in fold(text).split()[:SEARCH_MAX_WORDS]:
+        where.append("p.search_text LIKE %s ESCAPE '\\'")
+        params.append(_like_pattern(word))
+    if sector:
+        where.append("p.sector = %s")
+        params.append(sector)
+    if life_event:
+        where.append(f"EXISTS (SELECT 1 FROM {ProcedureLifeEvent._meta.db_table} e "
+                     f"WHERE e.procedure_id = p.id AND e.event = %s)")
+        params.append(life_event)
+    links = (f"FROM {ProcedureVersion.agencies.through._meta.db_table} l "
+             f"JOIN {ProcedureVersion._meta.db_table} v ON v.id = l.procedureversion_id "
+             f"JOIN {Agency._meta.db_table} a ON a.id = l.agency_id")
+    if agency_code:
+        where.append(f"EXISTS (SELECT 1 {links} WHERE v.procedure_id = p.id AND a.code = %s)")
+        params.append(agency_code)
+    if province_code:
+        units = AdministrativeUnit._meta.db_table
+        where.append(f"EXISTS (SELECT 1 {links} JOIN {units} u ON u.id = a.administrative_unit_id "
+                     f"LEFT JOIN {units} up ON up.id = u.parent_id "
+                     f"WHERE v.procedure_id = p.id AND u.generation = %s AND (u.code = %s OR up.code = %s))")
+        params += [AdministrativeUnit.Generation.CURRENT.value, province_code, province_code]
+    return where, params
+
+
+def _total_fee(fees) -> int:
+    """The fees of a version (a JSON list; a subquery hands it over as text on some databases) added up, in VND."""
+    if isinstance(fees, str):
+        fees = json.loads(fees)
+    return sum(int(fee.get("amount", 0)) for fee in fees or ())
+
+
+def procedure_page(code: str, on: dt.date) -> tuple[Procedure, ProcedureVersion | None] | None:
+    """The procedure with the code and its version in force on ``on`` (agencies with their units prefetched), or
+    None when no procedure has that code."""
+    procedure = Procedure.objects.prefetch_related("life_event_tags").filter(code=(code or "").strip()).first()
+    if procedure is None:
+        return None
+    version = (ProcedureVersion.objects.filter(procedure=procedure, effective_from__lte=on)
+               .prefetch_related(Prefetch("agencies", queryset=Agency.objects.select_related(
+                   "administrative_unit__parent").order_by("code")))
+               .order_by("-effective_from").first())
+    return procedure, version
+
+
+def procedure_names(codes: list[str]) -> dict[str, str]:
+    """{code: name} of the procedures with these codes (to name a reusable earlier result): one query."""
+    return dict(Procedure.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}

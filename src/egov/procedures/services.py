@@ -17,7 +17,7 @@ from egov.procedures import queries
 from egov.procedures.catalogue import (
     Catalogue, CatalogueError, CatalogueErrors, ProcedureSpec, VersionSpec, dump_catalogue, parse_catalogue,
 )
-from egov.procedures.models import Procedure, ProcedureVersion
+from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
 from egov.registries.models import Agency
 
 LEDGER_PARTITION = "catalogue"
@@ -88,6 +88,7 @@ def import_catalogue(path_or_text: str | Path, *, actor=None) -> ImportReport:
     if errors:
         transaction.set_rollback(True)
         raise CatalogueErrors(errors)
+    queries.forget_search_choices()
     return report
 
 
@@ -100,7 +101,8 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
         report.procedures_created.append(spec.code)
     elif (procedure.name, procedure.sector) != (spec.name, spec.sector):
         procedure.name, procedure.sector = spec.name, spec.sector
-        procedure.save(update_fields=["name", "sector"])
+        procedure.save(update_fields=["name", "sector"])  # save() refreshes the folded search text too
+    _set_life_events(procedure, spec.life_events)
     for version_spec in spec.versions:
         label = f"{spec.code} {version_spec.effective_from.isoformat()}"
         fields = _fields(version_spec)
@@ -134,6 +136,17 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
     return errors
 
 
+def _set_life_events(procedure: Procedure, events: list[str]) -> None:
+    """The procedure's life events become exactly those of the file (a file without the key clears them)."""
+    current = set(procedure.life_event_tags.values_list("event", flat=True))
+    wanted = set(events)
+    if current == wanted:
+        return
+    procedure.life_event_tags.exclude(event__in=wanted).delete()
+    ProcedureLifeEvent.objects.bulk_create([ProcedureLifeEvent(procedure=procedure, event=event)
+                                            for event in sorted(wanted - current)])
+
+
 def _published(version: ProcedureVersion, actor, *, change: str) -> None:
     ledger.append("procedure.version_published", partition=LEDGER_PARTITION, actor=actor, subject=version,
                   payload={"procedure": version.procedure.code, "version": version.version,
@@ -148,10 +161,11 @@ def spec_of(version: ProcedureVersion) -> VersionSpec:
 
 def current_catalogue() -> Catalogue:
     procedures = []
-    for procedure in Procedure.objects.prefetch_related("versions__agencies").order_by("code"):
+    for procedure in Procedure.objects.prefetch_related("versions__agencies", "life_event_tags").order_by("code"):
         versions = sorted(procedure.versions.all(), key=lambda version: version.effective_from)
         procedures.append(ProcedureSpec(code=procedure.code, name=procedure.name, sector=procedure.sector,
-                                        versions=[spec_of(version) for version in versions]))
+                                        versions=[spec_of(version) for version in versions],
+                                        life_events=procedure.life_event_keys()))
     return Catalogue(procedures=procedures, source="database")
 
 

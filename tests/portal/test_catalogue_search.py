@@ -1,0 +1,234 @@
+"""Finding procedures: folded search (with or without diacritics and đ), filters that combine, pages by key, the
+search page without JavaScript, clear messages for bad filters, and the procedure page in plain words."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from egov.procedures import queries, services
+from egov.procedures.catalogue import LIFE_EVENTS, CatalogueErrors, parse_catalogue
+from egov.procedures.demo import DEMO_CATALOGUE
+from egov.procedures.models import LifeEvent, Procedure, ProcedureVersion
+from egov.registries.demo import DEMO_AGENCIES
+from egov.registries.models import AdministrativeUnit, Agency
+
+TODAY = dt.date(2026, 3, 2)
+CURRENT = AdministrativeUnit.Generation.CURRENT
+UNITS = {  # the demo agencies' units: two provinces and some of their wards
+    "79": ("Thành phố Hồ Chí Minh", None), "40": ("Tỉnh Nghệ An", None),
+    "26740": ("Phường Sài Gòn", "79"), "26743": ("Phường Bến Thành", "79"),
+    "16681": ("Phường Thành Vinh", "40"), "16690": ("Phường Trường Vinh", "40"),
+}
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read the English source messages (pages included)."""
+    settings.LANGUAGE_CODE = "en"
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_choices():
+    queries.forget_search_choices()
+    yield
+    queries.forget_search_choices()
+
+
+@pytest.fixture
+def catalogue(db):
+    """The demo catalogue, implemented by the demo agencies, each serving its administrative unit."""
+    units = {}
+    for code, (name, parent) in UNITS.items():
+        units[code] = AdministrativeUnit.objects.create(
+            generation=CURRENT, level="commune" if parent else "province", code=code, name=name,
+            parent=units.get(parent))
+    agencies = {}
+    for spec in DEMO_AGENCIES:
+        agencies[spec.code] = Agency.objects.create(code=spec.code, name=spec.name, parent=agencies.get(spec.parent),
+                                                    administrative_unit=units.get(spec.unit))
+    services.import_catalogue(DEMO_CATALOGUE)
+    return agencies
+
+
+def codes(**filters) -> list[str]:
+    return [procedure.code for procedure in queries.search_procedures(on=TODAY, **filters).procedures]
+
+
+# --- Folding ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["dang ky khai sinh", "Đăng ký khai sinh", "ĐĂNG KÝ KHAI SINH", "đang ky khai sinh",
+                                   "  Dang   Ky  Khai  Sinh ", "khai sinh dang ky", "1.001193"])
+def test_birth_registration_is_found_with_or_without_diacritics_and_the_stroke_of_d(catalogue, typed):
+    assert codes(text=typed) == ["1.001193"]
+
+
+def test_every_word_must_match(catalogue):
+    assert set(codes(text="dang ky")) == {"1.001193", "1.000894", "1.000656", "2.004227", "2.000720"}
+    assert codes(text="dang ky khai sinh ket hon") == []
+
+
+def test_the_search_text_follows_a_renamed_procedure(catalogue):
+    procedure = Procedure.objects.get(code="1.000656")
+    procedure.name = "Đăng ký khai tử lưu động"
+    procedure.save(update_fields=["name"])
+    assert codes(text="luu dong") == ["1.000656"]
+    assert Procedure.objects.get(code="1.000656").search_text == "1.000656 dang ky khai tu luu dong"
+
+
+# --- Filters ---------------------------------------------------------------------------------------------------------
+
+def test_filters_combine(catalogue):
+    assert codes(life_event="birth") == ["1.001193", "2.004227"]
+    assert codes(life_event="birth", sector="Hộ tịch") == ["1.001193"]
+    assert codes(text="dang ky", sector="Hộ tịch") == ["1.000656", "1.000894", "1.001193"]
+    assert codes(life_event="work", text="cap") == ["1.002153", "1.012267", "2.000488", "2.000815"]
+    assert codes(life_event="work", text="cap", agency_code="000.00.14.H41") == ["1.012267"]
+
+
+def test_agency_and_its_administrative_unit(catalogue):
+    ward = set(codes(agency_code="000.00.61.H29"))
+    assert "1.001193" in ward and "1.009994" not in ward
+    nghe_an = set(codes(province_code="40"))   # agencies serving the province or one of its wards
+    assert {"1.001193", "1.012267"} <= nghe_an
+    assert "1.009994" not in nghe_an           # the construction permit is only issued in Ho Chi Minh City here
+    assert "1.009994" in codes(province_code="79")
+    assert codes(province_code="40", text="khai sinh") == ["1.001193"]
+
+
+def test_pages_by_key_cover_every_match_once(catalogue):
+    seen, after = [], ""
+    while True:
+        page = queries.search_procedures(text="dang ky", after=after, on=TODAY, limit=2)
+        assert page.total == 5
+        seen.extend(procedure.code for procedure in page.procedures)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 5
+
+
+def test_a_page_is_one_query_and_a_count_only_when_it_does_not_hold_every_match(catalogue,
+                                                                              django_assert_num_queries):
+    with django_assert_num_queries(1):  # the page, with each procedure's version in force: no N+1
+        page = queries.search_procedures(text="dang ky", life_event="birth", sector="Hộ tịch",
+                                         province_code="79", on=TODAY)
+    assert [(hit.code, hit.online_level, hit.duration_days, hit.total_fee) for hit in page.procedures] == [
+        ("1.001193", "full", Decimal("1.00"), 0)]
+    with django_assert_num_queries(2):  # a page of 2 out of 5: the count too
+        page = queries.search_procedures(text="dang ky", on=TODAY, limit=2)
+    assert page.total == 5 and page.next_after == "1.000894"
+
+
+# --- The catalogue format --------------------------------------------------------------------------------------------
+
+def test_life_events_of_the_format_are_those_of_the_model():
+    assert LIFE_EVENTS == tuple(LifeEvent.values)
+
+
+def test_an_unknown_or_repeated_life_event_is_named_with_its_line():
+    text = DEMO_CATALOGUE.read_text(encoding="utf-8").replace("life_events: [birth]\n",
+                                                              "life_events: [birth, wedding, birth]\n", 1)
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(text, source="demo.yaml", base_dir=DEMO_CATALOGUE.parent)
+    messages = [str(error) for error in caught.value.errors]
+    assert any("life_events[1]" in m and "unknown life event “wedding”" in m for m in messages), messages
+    assert any("life_events[2]" in m and "appears twice" in m for m in messages), messages
+
+
+def test_importing_sets_the_life_events_and_exports_them_again(catalogue, tmp_path):
+    birth = Procedure.objects.get(code="1.001193")
+    assert birth.life_event_keys() == ["birth"]
+    text = DEMO_CATALOGUE.read_text(encoding="utf-8").replace("life_events: [birth]\n",
+                                                              "life_events: [moving, birth]\n", 1)
+    services.import_catalogue(_with_base(text, tmp_path))
+    assert Procedure.objects.get(code="1.001193").life_event_keys() == ["birth", "moving"]
+    exported = yaml.safe_load(services.export_catalogue(tmp_path / "out").read_text(encoding="utf-8"))
+    birth = next(procedure for procedure in exported["procedures"] if procedure["code"] == "1.001193")
+    assert birth["life_events"] == ["birth", "moving"]
+
+
+def _with_base(text, tmp_path):
+    """The changed catalogue as a file beside the demo's BPMN files (which it names by relative path)."""
+    import shutil
+
+    shutil.copytree(DEMO_CATALOGUE.parent / "bpmn", tmp_path / "bpmn")
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- The search page -------------------------------------------------------------------------------------------------
+
+def test_the_search_page_works_without_javascript(client, catalogue):
+    response = client.get("/procedures/", {"q": "dang ky khai sinh"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script" not in html
+    assert 'href="/procedures/1.001193/"' in html and "Đăng ký khai sinh" in html
+    assert "1 procedure found" in html
+    assert 'value="dang ky khai sinh"' in html  # what was typed stays in the box
+
+
+def test_the_empty_search_page_lists_every_procedure_and_the_life_events(client, catalogue):
+    html = client.get("/procedures/").content.decode()
+    assert "11 procedures found" in html
+    assert 'href="/procedures/?life_event=birth"' in html and "Having a baby" in html
+
+
+def test_the_search_page_pages_by_key(client, catalogue):
+    # The page size is 20 and the demo has 11 procedures: one page, no pager, until a cursor is given.
+    html = client.get("/procedures/", {"q": "dang ky"}).content.decode()
+    assert "Next page" not in html
+    html = client.get("/procedures/", {"q": "dang ky", "after": "1.000894"}).content.decode()
+    assert "1.000656" not in html and "1.001193" in html and "First page" in html
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"life_event": "wedding"}, "“wedding” is not a life event of the list"),
+    ({"sector": "Nope"}, "There is no sector “Nope” in the catalogue"),
+    ({"agency": "000.00.99.H99"}, "No procedure is handled by an agency with the code “000.00.99.H99”"),
+    ({"province": "99"}, "There is no province with the code “99”"),
+    ({"after": "'; drop table"}, "This results page does not exist"),
+    ({"q": "x" * 201}, "Type at most 200 characters."),
+])
+def test_a_bad_filter_gets_a_clear_message(client, catalogue, params, message):
+    response = client.get("/procedures/", params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+# --- The procedure page ----------------------------------------------------------------------------------------------
+
+def test_the_procedure_page_says_fees_time_documents_and_where_to_go(client, catalogue):
+    response = client.get("/procedures/2.000488/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "200.000 đồng" in html                         # fees in VND
+    assert "working days" in html                         # time in working days
+    assert "Documents to bring or attach" in html
+    assert 'href="/apply/2.000488/"' in html               # online: the button to apply
+    assert "Open on working days 07:30–11:30 and 13:00–17:00" in html
+    assert "Level 2: identity verified" in html or "Level 1" in html
+
+
+def test_the_birth_registration_page_offers_to_reuse_the_marriage_certificate(client, catalogue):
+    html = client.get("/procedures/1.001193/").content.decode()
+    assert "1 working day" in html and "Free" in html
+    assert "You can reuse your earlier result of" in html and 'href="/procedures/1.000894/"' in html
+    assert "Phường Sài Gòn, Thành phố Hồ Chí Minh" in html
+    assert "Luật Hộ tịch số 60/2014/QH13" in html
+
+
+def test_a_procedure_not_online_has_no_apply_button(client, catalogue):
+    ProcedureVersion.objects.filter(procedure__code="2.000815").update(online_level="none")
+    html = client.get("/procedures/2.000815/").content.decode()
+    assert "/apply/" not in html and "Not online" in html
+
+
+def test_an_unknown_procedure_is_a_404(client, catalogue):
+    assert client.get("/procedures/9.999999/").status_code == 404
