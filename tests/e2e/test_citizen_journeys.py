@@ -71,8 +71,14 @@ class Citizen:
     def upload(self, selector: str, path):
         if self.mode == "keyboard":
             self.focus(selector)
-            with self.page.expect_file_chooser() as chooser:
-                self.page.keyboard.press("Space")
+            from playwright.sync_api import TimeoutError
+
+            try:
+                with self.page.expect_file_chooser(timeout=5_000) as chooser:
+                    self.page.keyboard.press("Space")
+            except TimeoutError:  # Chromium opens a file input's chooser on Space, and on Enter too
+                with self.page.expect_file_chooser() as chooser:
+                    self.page.keyboard.press("Enter")
             chooser.value.set_files(str(path))
         else:
             self.page.set_input_files(selector, str(path))
