@@ -187,10 +187,12 @@ def administrative_units(
 
 def _add_routers() -> None:
     from egov.govstack.digital_registries import router as digital_registries
+    from egov.govstack.registration import router as registration
     from egov.registries.api import router as population
 
     api.add_router("/v1/population/", population)
     api.add_router("/govstack/digital-registries/", digital_registries)
+    api.add_router("/govstack/registration/", registration)
 
 
 _add_routers()

@@ -12,7 +12,10 @@ from egov.kernel.access import Caller, Denied
 
 KEY_PREFIX = "egk_"
 IDENTIFIER_PATTERN = re.compile(r"^VN:GOV:(?P<member>[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[GH][0-9]{2}):(?P<subsystem>[a-z0-9-]{2,40})$")
-SERVICE_PATTERN = re.compile(r"^(population\.(verify|release)|registry\.[a-z][a-z0-9-]{1,48}[a-z0-9]\.(read|write))$")
+# registration.*: the GovStack Registration API (egov.govstack.registration): read the agency's applications,
+# submit applications for citizens, work the agency's processing tasks.
+SERVICE_PATTERN = re.compile(r"^(population\.(verify|release)|registry\.[a-z][a-z0-9-]{1,48}[a-z0-9]\.(read|write)"
+                             r"|registration\.(read|submit|tasks))$")
 
 
 class InvalidClient(ValueError):

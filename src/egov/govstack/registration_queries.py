@@ -1,0 +1,288 @@
+"""GovStack Registration BB on the one-stop system: the reads (services, eForms, applications, tasks, statistics).
+
+Who sees which applications and tasks: a client system those received by its agency (with ``registration.read`` /
+``registration.tasks``); an officer signed in those of their agency; a citizen signed in their own applications.
+Anything else answers 404, as if it did not exist. Lists serve the spec's offset paging (``firstResult``,
+``maxResult``) with the page size capped at ``MAX_PAGE_SIZE``, ordered by a unique key.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from egov.govstack.registration_services import (RIGHT_READ, RIGHT_TASKS, Invalid, NotFound, applicant_account,
+                                                  procedure_for_service, require_client_right)
+from egov.kernel.access import Caller
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_FIRST_RESULT = 10_000  # deeper than this, narrow the list (service, applicant) instead of paging by offset
+
+# statusModel of the spec ← our ten statuses (DOMAIN.md). A result "ready" may be a reasoned refusal to grant: the
+# spec has no word for it, and the dossier's own status (``egovStatus``) says more.
+PENDING, APPROVED, SENDBACK, REJECTED = "PENDING", "APPROVED", "SENDBACK", "REJECTED"
+STATUS_CODES = {1: PENDING, 2: PENDING, 3: REJECTED, 4: PENDING, 5: SENDBACK, 6: PENDING, 7: PENDING, 8: REJECTED,
+                9: APPROVED, 10: APPROVED}
+ENDED_STATUSES = frozenset({3, 8, 9, 10})
+
+
+def status_of(status: int) -> dict:
+    from egov.dossiers.rules import label
+
+    return {"code": STATUS_CODES[int(status)], "title": str(label(status))}
+
+
+def page_bounds(first_result: int | None, max_result: int | None) -> tuple[int, int]:
+    first = int(first_result or 0)
+    size = int(max_result or DEFAULT_PAGE_SIZE)
+    if first < 0 or first > MAX_FIRST_RESULT:
+        raise Invalid(_("firstResult is from 0 to %(max)d; narrow the list to go further.") % {"max": MAX_FIRST_RESULT},
+                      field="query.firstResult")
+    if size < 1:
+        raise Invalid(_("maxResult is at least 1."), field="query.maxResult")
+    return first, min(size, MAX_PAGE_SIZE)
+
+
+def _order(sort_by: str | None, sort_order: str | None, fields: dict[str, str], default: str) -> list[str]:
+    if sort_order and not sort_by:
+        raise Invalid(_("sortOrder is used together with sortBy."), field="query.sortBy")
+    if sort_by and sort_by not in fields:
+        raise Invalid(_("sortBy is one of: %(values)s.") % {"values": ", ".join(sorted(fields))}, field="query.sortBy")
+    order = (sort_order or "desc").lower()
+    if order not in ("asc", "desc"):
+        raise Invalid(_("sortOrder is asc or desc."), field="query.sortOrder")
+    column = fields[sort_by or default]
+    sign = "-" if order == "desc" else ""
+    return [f"{sign}{column}", f"{sign}id"] if column != "id" else [f"{sign}id"]
+
+
+# --- Services and eForms -----------------------------------------------------------------------------------------
+
+def services(*, name: str = "", first: int = 0, size: int = MAX_PAGE_SIZE, on: dt.date | None = None) -> list:
+    """The procedures with a version in force, by code; ``name`` matches words of the name or the code, without
+    diacritics ("dang ky khai sinh")."""
+    from egov.kernel.calendar_rules import to_vn
+    from egov.kernel.text import fold
+    from egov.procedures.queries import versions_in_force
+
+    versions = versions_in_force(on or to_vn(timezone.now()).date())
+    wanted = fold(name or "")
+    if wanted:
+        versions = [v for v in versions if all(word in fold(f"{v.procedure.code} {v.name}") for word in wanted.split())]
+    return versions[first:first + size]
+
+
+def service(value: str, *, on: dt.date | None = None):
+    """(procedure, version in force or None) of a service id."""
+    from egov.kernel.calendar_rules import to_vn
+    from egov.procedures.queries import version_in_force
+
+    procedure = procedure_for_service(value)
+    return procedure, version_in_force(procedure, on or to_vn(timezone.now()).date())
+
+
+def eforms(value: str) -> tuple[object, list, int]:
+    """(procedure, its versions newest first, the latest version number) of a service id."""
+    procedure = procedure_for_service(value)
+    versions = list(procedure.versions.select_related("procedure").order_by("-version"))
+    return procedure, versions, (versions[0].version if versions else 0)
+
+
+# --- Applications ------------------------------------------------------------------------------------------------
+
+def _visible_dossiers(caller: Caller, right: str):
+    from egov.dossiers.models import Dossier
+
+    dossiers = Dossier.objects.all()
+    if caller.kind == "client":
+        require_client_right(caller, right)
+        return dossiers.filter(receiving_agency__code=caller.agency_code)
+    if caller.kind == "officer":
+        return dossiers.filter(receiving_agency__code=caller.agency_code or "-")
+    if caller.kind == "citizen":
+        return dossiers.filter(applicant=caller.actor)
+    return dossiers.none()
+
+
+APPLICATION_SORTS = {"created": "submitted_at", "registered": "submitted_at", "dueDate": "appointment_at", "id": "id"}
+
+
+def applications(caller: Caller, *, service_id: str | None = None, applicant_id: str | None = None, first: int = 0,
+                 size: int = DEFAULT_PAGE_SIZE, sort_by: str | None = None, sort_order: str | None = None) -> list:
+    """One page of the applications the caller may see, newest first unless sorted otherwise."""
+    rows = _visible_dossiers(caller, RIGHT_READ)
+    if service_id:
+        rows = rows.filter(procedure_version__procedure=procedure_for_service(service_id))
+    if applicant_id:
+        rows = rows.filter(applicant=applicant_account(applicant_id))
+    rows = rows.select_related("procedure_version__procedure", "applicant__oidc_subject", "assignee")
+    return list(rows.order_by(*_order(sort_by, sort_order, APPLICATION_SORTS, "id"))[first:first + size])
+
+
+def application(caller: Caller, file_id: str, *, right: str = RIGHT_READ):
+    """One application the caller may see (404 otherwise, whoever else's it is)."""
+    from egov.govstack.registration_services import _as_uuid
+
+    uid = _as_uuid(file_id)
+    dossier = None
+    if uid is not None:
+        dossier = (_visible_dossiers(caller, right).select_related(
+            "procedure_version__procedure", "receiving_agency", "applicant__oidc_subject", "assignee")
+            .filter(uid=uid).first())
+    if dossier is None:
+        raise NotFound(_("No application with this id."))
+    return dossier
+
+
+def open_steps_of(dossiers: list) -> dict[int, object]:
+    """The first open step of each dossier (the task an operator works on now)."""
+    from egov.dossiers.models import Step
+
+    first: dict[int, object] = {}
+    for step in (Step.objects.filter(dossier__in=[d.pk for d in dossiers], completed_at__isnull=True)
+                 .select_related("assignee").order_by("started_at", "id")):
+        first.setdefault(step.dossier_id, step)
+    return first
+
+
+def attachment(caller: Caller, file_id: str, attachment_id: int):
+    dossier = application(caller, file_id)
+    found = dossier.attachments.filter(pk=attachment_id).first()
+    if found is None:
+        raise NotFound(_("No such document in this application."))
+    return dossier, found
+
+
+# --- Tasks -------------------------------------------------------------------------------------------------------
+
+def _visible_steps(caller: Caller):
+    from egov.dossiers.models import Step
+
+    steps = Step.objects.all()
+    if caller.kind == "client":
+        require_client_right(caller, RIGHT_TASKS)
+        return steps.filter(dossier__receiving_agency__code=caller.agency_code)
+    if caller.kind == "officer":
+        return steps.filter(dossier__receiving_agency__code=caller.agency_code or "-")
+    return steps.none()  # citizens have no operator tasks
+
+
+TASK_SORTS = {"created": "started_at", "dueDate": "due_at", "id": "id", "name": "name"}
+
+
+def tasks(caller: Caller, *, main_task_id: str | None = None, file_id: str | None = None,
+          assignee_id: str | None = None, first: int = 0, size: int = DEFAULT_PAGE_SIZE, sort_by: str | None = None,
+          sort_order: str | None = None) -> list:
+    """Open processing steps the caller may see; ``fileId`` (or ``mainTaskId``, the same id) narrows to one
+    application, ``assigneeId`` (an officer's username) to one officer's."""
+    from egov.govstack.registration_services import _as_uuid
+
+    rows = _visible_steps(caller).filter(completed_at__isnull=True)
+    for value in (main_task_id, file_id):
+        if value:
+            uid = _as_uuid(value)
+            rows = rows.filter(dossier__uid=uid) if uid else rows.none()
+    if assignee_id:
+        rows = rows.filter(assignee__username=assignee_id)
+    rows = rows.select_related("dossier__procedure_version__procedure", "assignee")
+    return list(rows.order_by(*_order(sort_by, sort_order, TASK_SORTS, "id"))[first:first + size])
+
+
+def task_for(caller: Caller, task_id: str):
+    text = str(task_id or "").strip()
+    step = None
+    if text.isdigit() and len(text) < 19:
+        step = (_visible_steps(caller).select_related("dossier__procedure_version__procedure", "assignee")
+                .filter(pk=int(text)).first())
+    if step is None:
+        raise NotFound(_("No task with this id."))
+    return step
+
+
+# --- Statistics --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Figures:
+    start: dt.date
+    end: dt.date
+    processed: int
+    approved: int
+    sent_back: int
+    rejected: int
+
+
+TIMEFRAMES = ("day", "week", "month", "year")
+MAX_BUCKETS = 400
+
+
+def _buckets(start: dt.date, end: dt.date, timeframe: str | None) -> list[tuple[dt.date, dt.date]]:
+    if not timeframe:
+        return [(start, end)]
+    buckets, cursor = [], start
+    while cursor <= end:
+        if timeframe == "day":
+            last = cursor
+        elif timeframe == "week":
+            last = cursor + dt.timedelta(days=6 - cursor.weekday())
+        elif timeframe == "month":
+            nxt = (cursor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            last = nxt - dt.timedelta(days=1)
+        else:
+            last = dt.date(cursor.year, 12, 31)
+        buckets.append((cursor, min(last, end)))
+        cursor = min(last, end) + dt.timedelta(days=1)
+        if len(buckets) > MAX_BUCKETS:
+            raise Invalid(_("Too many periods: choose a longer timeframe or a shorter range."), field="query.timeframe")
+    return buckets
+
+
+def statistics(caller: Caller, *, start: dt.date | None, end: dt.date | None, registration_name: str = "",
+               operator: str = "", role: str = "", timeframe: str | None = None) -> list[Figures]:
+    """Per period: applications whose processing ended (processed = approved + rejected: result ready or delivered,
+    refused at reception or stopped) and supplement requests (sent back), counted over the dossiers the caller may
+    see, for one service (its name or code) and the officer or role who completed a step of it.
+
+    Counted from the dossiers' own rows: the monitoring component's roll-ups take over when they exist."""
+    from egov.dossiers.models import Status, Transition
+    from egov.kernel.calendar_rules import to_vn
+    from egov.kernel.text import fold
+
+    today = to_vn(timezone.now()).date()
+    end = end or today
+    start = start or end.replace(day=1)
+    if start > end:
+        raise Invalid(_("startDate is on or before endDate."), field="query.startDate")
+    if timeframe and timeframe not in TIMEFRAMES:
+        raise Invalid(_("timeframe is day, week, month or year."), field="query.timeframe")
+    dossiers = _visible_dossiers(caller, RIGHT_READ)
+    if registration_name.strip():
+        from egov.procedures.models import Procedure
+
+        folded = fold(registration_name)
+        procedures = Procedure.objects.filter(Q(code=registration_name.strip()) | Q(search_text__contains=folded))
+        dossiers = dossiers.filter(procedure_version__procedure__in=procedures)
+    if operator.strip():
+        dossiers = dossiers.filter(steps__completed_by__username=operator.strip())
+    if role.strip():
+        dossiers = dossiers.filter(steps__role=role.strip(), steps__completed_at__isnull=False)
+    ids = dossiers.values("id")
+    figures = []
+    tz = timezone.get_fixed_timezone(7 * 60)
+    for first, last in _buckets(start, end, timeframe):
+        since = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+        until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        moves = Transition.objects.filter(dossier_id__in=ids, at__gte=since, at__lt=until)
+        ended = dict(moves.filter(to_status__in=[Status.REFUSED, Status.STOPPED, Status.RESULT_READY])
+                     .exclude(from_status=F("to_status")).values_list("to_status").order_by()
+                     .annotate(n=Count("dossier_id", distinct=True)).values_list("to_status", "n"))
+        approved = ended.get(Status.RESULT_READY, 0)
+        rejected = ended.get(Status.REFUSED, 0) + ended.get(Status.STOPPED, 0)
+        sent_back = (moves.filter(to_status=Status.SUPPLEMENT_REQUESTED).exclude(from_status=Status.SUPPLEMENT_REQUESTED)
+                     .count())
+        figures.append(Figures(first, last, approved + rejected, approved, sent_back, rejected))
+    return figures
+
