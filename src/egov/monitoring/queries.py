@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from egov.dossiers.models import Channel
 from egov.monitoring import rules
@@ -60,24 +61,24 @@ def make_filter(*, year=None, month=None, agency="", province="", procedure="", 
         try:
             n = int(value)
         except (TypeError, ValueError):
-            raise InvalidFilter(name, f"{name} must be a whole number") from None
+            raise InvalidFilter(name, _("Enter a whole number.")) from None
         if not low <= n <= high:
-            raise InvalidFilter(name, f"{name} must be between {low} and {high}")
+            raise InvalidFilter(name, _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high})
         return n
 
     year_n = number("year", year, 2000, 2100) or today.year
     month_n = number("month", month, 1, 12)
     channel_n = number("channel", channel, 1, 3)
     if channel_n is not None and channel_n not in Channel.values:
-        raise InvalidFilter("channel", "channel must be 1 (in person), 2 (online) or 3 (post)")
+        raise InvalidFilter("channel", _("Choose a channel: 1 in person, 2 online, 3 by post."))
     agency, province, procedure = (str(agency or "").strip().upper(), str(province or "").strip().upper(),
                                    str(procedure or "").strip())
     if agency and not Agency.objects.filter(code=agency).exists():
-        raise InvalidFilter("agency", f"no agency with the code {agency}")
+        raise InvalidFilter("agency", _("No agency has the code %(code)s.") % {"code": agency})
     if province and not PROVINCE_PART.match(province):
-        raise InvalidFilter("province", "province must be the level-1 part of an organisation code, e.g. H29")
+        raise InvalidFilter("province", _("Choose a province by the last part of its organisation code, e.g. H29."))
     if procedure and not Procedure.objects.filter(code=procedure).exists():
-        raise InvalidFilter("procedure", f"no procedure with the code {procedure}")
+        raise InvalidFilter("procedure", _("No procedure has the code %(code)s.") % {"code": procedure})
     return Filter(year=year_n, month=month_n, agency=agency, province=province, procedure=procedure,
                   channel=channel_n)
 
