@@ -32,11 +32,11 @@ def _rows(figures: queries.Figures) -> list[tuple[str, int | str, float | None, 
     p = figures.percentages
     average = figures.rating_average
     return [
-        (_("Received"), figures.received_total, None, False),
+        (_("Dossiers received"), figures.received_total, None, False),
         (_("of which new in the period"), figures.received_new, None, True),
         (_("of which carried over from earlier periods"), figures.carried_over, None, True),
         (_("of which online"), figures.received_online, p["online_share"], True),
-        (_("Processed"), figures.processed, p["processed"], False),
+        (_("Dossiers processed"), figures.processed, p["processed"], False),
         (_("early"), figures.processed_early, p["processed_early"], True),
         (_("on time"), figures.processed_on_time, p["processed_on_time"], True),
         (_("late"), figures.processed_late, p["processed_late"], True),
