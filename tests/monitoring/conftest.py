@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from tests/dossiers are parameters of the fixtures below)
 """Statistics fixtures: the dossier fixtures of tests/dossiers (an agency of H29 with officers of every role, a
 five-working-day procedure, the 2026 calendar, a citizen), another agency in H41, and helpers that move dossiers
 through the real one-stop services at chosen instants."""
