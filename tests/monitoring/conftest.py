@@ -52,3 +52,13 @@ class Desk:
 @pytest.fixture
 def desk(officers, citizen, version, agency):
     return Desk(officers, citizen, version, agency)
+
+
+@pytest.fixture(autouse=True)
+def fresh_choices():
+    """The filters' choices are kept a few minutes per process: each test starts without them."""
+    from egov.monitoring import queries
+
+    queries._choices = None
+    yield
+    queries._choices = None

@@ -103,3 +103,21 @@ def test_an_empty_installation_shows_zeros(client, db):
     assert response.status_code == 200
     assert client.get("/api/v1/statistics").json()["received"]["total"] == 0
 
+
+
+def test_egov_notify_runs_the_statistics_consumer_too(desk):
+    from django.core.management import call_command
+
+    from egov.monitoring.models import DossierFact
+
+    desk.walk_in("2026-03-02 08:00")
+    call_command("egov_notify", once=True)
+    assert DossierFact.objects.filter(is_open=True).count() == 1
+
+
+def test_the_egov_command_knows_statistics():
+    from egov.cli import build_parser
+
+    assert build_parser().parse_args(["statistics", "rebuild"]).statistics_command == "rebuild"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["statistics", "recount"])

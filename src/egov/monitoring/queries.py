@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
@@ -257,8 +258,22 @@ def monthly(f: Filter, *, now: dt.datetime | None = None) -> list[tuple[dt.date,
     return result
 
 
+CHOICES_MAX_AGE_SECONDS = 300
+_choices: tuple[float, dict] | None = None
+
+
 def choices() -> dict:
-    """What the filters offer: agencies and procedures that have figures, the provinces of those agencies."""
+    """What the filters offer: agencies and procedures that have figures, the provinces of those agencies. The same
+    for every visitor and slow to change: kept for a few minutes per process (a cache, not state: any process may
+    read it afresh)."""
+    global _choices
+    now = time.monotonic()
+    if _choices is None or now - _choices[0] > CHOICES_MAX_AGE_SECONDS:
+        _choices = (now, _read_choices())
+    return _choices[1]
+
+
+def _read_choices() -> dict:
     agency_ids = set(MonthlyFigures.objects.values_list("agency_id", flat=True).distinct())
     procedure_ids = set(MonthlyFigures.objects.values_list("procedure_id", flat=True).distinct())
     agencies = list(Agency.objects.filter(id__in=agency_ids).order_by("code").values_list("code", "name"))
