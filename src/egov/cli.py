@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                                            "failed messages, in a loop")
     notify.add_argument("--once", action="store_true", help="one pass, then exit")
     notify.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
+    statistics = sub.add_parser("statistics", help="service statistics: read new ledger events (update) or "
+                                                   "recompute from the whole ledger (rebuild)")
+    statistics.add_argument("statistics_command", choices=["update", "rebuild"], metavar="ACTION",
+                            help="update | rebuild")
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference data (administrative units, holidays) and, with --demo, demo data")
     seed.add_argument("--demo", action="store_true", help="also load demo agencies and accounts")
@@ -155,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
         _call("egov_restore", args.archive, force=args.force)
     elif args.command == "worker":
         _call("db_worker")
+    elif args.command == "statistics":
+        _call("egov_statistics", args.statistics_command)
     elif args.command == "notify":
         _call("egov_notify", once=args.once, interval=args.interval)
     elif args.command == "serve":

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "egov.procedures",
     "egov.dossiers",
     "egov.portal",
+    "egov.monitoring",
 ]
 
 MIDDLEWARE = [

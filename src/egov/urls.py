@@ -33,6 +33,7 @@ urlpatterns = [
     path("business/", include("egov.accounts.business_urls")),
     path("backoffice/", include(dossier_urls.backoffice)),
     path("dossiers/", include(dossier_urls.applicant)),
+    path("statistics/", include("egov.monitoring.urls")),
     path("", include("egov.portal.urls")),
 ]
 

@@ -26,6 +26,7 @@ EXCLUDED_ROUTES = {
     "oidc-discovery-root",
     # POST only (a button on /my/notifications/, which test_notifications_journeys.py visits)
     "portal:notifications_read_all", "portal:notifications_language",
+    "monitoring:statistics_csv",  # a CSV download; test_statistics_journeys.py fetches it from /statistics/
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).

@@ -83,6 +83,15 @@ def _locked(dossier_id) -> Dossier:
     return dossier
 
 
+def _officer_on(dossier_id, officer, at) -> tuple[Dossier, str, dt.datetime]:
+    """The dossier locked for an officer of its receiving agency, the officer's role and the instant of the act."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    role = _officer_role(officer)
+    _require_agency(officer, dossier)
+    return dossier, role, at
+
+
 def _now(at) -> dt.datetime:
     at = at or timezone.now()
     if timezone.is_naive(at):
@@ -473,10 +482,7 @@ def _applicant_details_of(user) -> dict:
 @transaction.atomic
 def receive(dossier_id, *, officer, at=None) -> Dossier:
     """Tiếp nhận: 1 → 2, form 01; the clock starts at the receipt instant."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.RECEIVED, action="receive", actor=officer, role=role, at=at, event="received")
     _start_clock(dossier, at, calendar.Calendar())
     dossier.save()
@@ -501,10 +507,7 @@ def _clean_text(text: str, field: str, message: str) -> str:
 @transaction.atomic
 def refuse(dossier_id, *, officer, reasons: list[str], at=None) -> Dossier:
     """Từ chối tiếp nhận: 1 → 3, form 03 with the reasons; final."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     reasons = _clean_lines(reasons, "reasons", _("Give at least one reason for refusing the dossier."))
     _move(dossier, Status.REFUSED, action="refuse", actor=officer, role=role, at=at, details={"reasons": reasons})
     dossier.finished_at = at
@@ -516,10 +519,7 @@ def refuse(dossier_id, *, officer, reasons: list[str], at=None) -> Dossier:
 def request_supplement(dossier_id, *, officer, missing: list[str], note: str = "", at=None) -> Dossier:
     """Yêu cầu bổ sung: 1 → 5 before reception, or 4 → 5 during processing (the clock pauses); form 02 lists every
     missing item in one notice."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     missing = _clean_lines(missing, "missing", _("List every missing or incomplete item, one per line."))
     was_processing = dossier.status == Status.PROCESSING
     _move(dossier, Status.SUPPLEMENT_REQUESTED, action="request-supplement", actor=officer, role=role, at=at,
@@ -556,10 +556,7 @@ def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "",
 @transaction.atomic
 def transfer(dossier_id, *, officer, at=None) -> Dossier:
     """Chuyển xử lý: 2 → 4; the procedure's BPMN process starts and its first step opens with its deadline."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.PROCESSING, action="transfer", actor=officer, role=role, at=at)
     dossier.workflow_state = workflow.start(dossier.procedure_version.bpmn)
     _open_ready_steps(dossier, at, calendar.Calendar())
@@ -572,10 +569,7 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
                   next_assignee=None, at=None) -> Dossier:
     """Hoàn thành một bước xử lý: the step's role completes it (approve, or return to an earlier step); its verdict
     is recorded (form 06). When the process ends and the result is attached, the dossier is ready (4 → 9)."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     if dossier.status != Status.PROCESSING:
         raise TransitionRefused(_("Processing steps are completed only while the dossier is being processed (now: "
                                   "“%(status)s”).") % {"status": rules.label(dossier.status)})
@@ -673,10 +667,7 @@ def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
     dossier becomes ready (4 → 9)."""
     from egov.dossiers import paperwork
 
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     if dossier.status != Status.PROCESSING:
         raise TransitionRefused(_("A result is attached while the dossier is being processed (now: “%(status)s”).")
                                 % {"status": rules.label(dossier.status)})
@@ -700,10 +691,7 @@ def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
 @transaction.atomic
 def request_fees(dossier_id, *, officer, at=None) -> Dossier:
     """Yêu cầu thực hiện nghĩa vụ tài chính: 4 → 6; the clock pauses until payment."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.FEES_DUE, action="request-fees", actor=officer, role=role, at=at,
           details={"fees": dossier.procedure_version.fees})
     _pause(dossier, Pause.Reason.FEES, at)
@@ -714,10 +702,7 @@ def request_fees(dossier_id, *, officer, at=None) -> Dossier:
 @transaction.atomic
 def record_payment(dossier_id, *, officer, at=None) -> Dossier:
     """Đã nộp phí: 6 → 4; the clock resumes."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.PROCESSING, action="record-payment", actor=officer, role=role, at=at, event="fees_paid")
     _resume(dossier, at)
     dossier.save()
@@ -728,10 +713,7 @@ def record_payment(dossier_id, *, officer, at=None) -> Dossier:
 def apologise(dossier_id, *, officer, new_appointment_at: dt.datetime, reason: str, at=None) -> Dossier:
     """Form 04, xin lỗi và hẹn lại: once, before the appointment date; the new date becomes the appointment (and
     later pauses still extend it)."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     reason = _clean_text(reason, "reason", _("Say why the dossier will be late."))
     if new_appointment_at is None or timezone.is_naive(new_appointment_at):
         raise InvalidInput({"new_appointment_at": [_("Enter the new appointment date.")]})
@@ -769,10 +751,7 @@ def request_withdrawal(dossier_id, *, user, reason: str, at=None) -> Dossier:
 @transaction.atomic
 def confirm_withdrawal(dossier_id, *, officer, at=None) -> Dossier:
     """7 → 8, form 05: the withdrawal is accepted; processing stops."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.STOPPED, action="confirm-withdrawal", actor=officer, role=role, at=at, details={"reason": "withdrawn"},
           event="withdrawn")
     _close_open_pauses_and_steps(dossier, at)
@@ -784,10 +763,7 @@ def confirm_withdrawal(dossier_id, *, officer, at=None) -> Dossier:
 @transaction.atomic
 def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     """7 → the status before the request, with the reason."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     if dossier.status != Status.WITHDRAWAL_REQUESTED:
         raise TransitionRefused(_("There is no withdrawal request to refuse (now: “%(status)s”).")
                                 % {"status": rules.label(dossier.status)})
@@ -806,10 +782,7 @@ def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
 @transaction.atomic
 def stop(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     """Dừng xử lý: 2, 4, 5, 6 → 8 for a legal reason, form 05; final."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     reason = _clean_text(reason, "reason", _("Give the legal reason for stopping."))
     _move(dossier, Status.STOPPED, action="stop", actor=officer, role=role, at=at, note=reason, details={"reason": reason},
           event="stopped")
@@ -829,10 +802,7 @@ def _close_open_pauses_and_steps(dossier: Dossier, at: dt.datetime) -> None:
 @transaction.atomic
 def deliver(dossier_id, *, officer, method: str, at=None) -> Dossier:
     """Trả kết quả: 9 → 10 (online, at the desk, by post); final."""
-    at = _now(at)
-    dossier = _locked(dossier_id)
-    role = _officer_role(officer)
-    _require_agency(officer, dossier)
+    dossier, role, at = _officer_on(dossier_id, officer, at)
     if method not in DELIVERY_METHODS:
         raise InvalidInput({"method": [_("Choose how the result is delivered.")]})
     _move(dossier, Status.DELIVERED, action="deliver", actor=officer, role=role, at=at, details={"method": method},

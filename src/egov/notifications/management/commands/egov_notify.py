@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from egov.monitoring import services as statistics
 from egov.notifications import services
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
             raise CommandError("--interval must be a positive number of seconds")
         while True:
             events, report = services.run_once()
+            statistics.update()  # the service statistics' ledger consumer rides the same loop (egov.monitoring)
             if once or events or report.sent or report.failed or report.gave_up:
                 self.stdout.write(f"{events} events read; {report}")
             if once:

@@ -82,6 +82,8 @@ class Command(BaseCommand):
                 self.stdout.write(str(line))
             from egov.dossiers.demo import load_for_demo_officers
             self.stdout.write(load_for_demo_officers())
+            from egov.monitoring.services import update_summary
+            self.stdout.write(update_summary())  # the demo dossiers' figures on /statistics/ at once
             if demo_population.link_demo_citizen():
                 self.stdout.write(f"{demo_population.DEMO_CITIZEN_USERNAME} is linked to the demo person "
                                   f"{demo_population.DEMO_CITIZEN_PIN}.")

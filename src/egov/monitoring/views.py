@@ -1,0 +1,121 @@
+"""The public statistics page ``/statistics/`` (no sign-in, no personal data) and its CSV export. Thin: parse the
+filter, read the figures (``queries``), render."""
+import csv
+import io
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from egov.dossiers.models import Channel
+from egov.monitoring import charts, queries
+
+FILTER_FIELDS = ("year", "month", "agency", "province", "procedure", "channel")
+
+
+def _filter(request) -> tuple[queries.Filter, dict]:
+    """The filter of the query string; a bad value is named (and left out) rather than failing the page."""
+    values = {name: request.GET.get(name, "").strip()[:40] for name in FILTER_FIELDS}
+    errors = {}
+    while True:
+        try:
+            return queries.make_filter(**values), errors
+        except queries.InvalidFilter as exc:
+            errors[exc.field] = exc.message
+            values[exc.field] = ""
+
+
+def _rows(figures: queries.Figures) -> list[tuple[str, int | str, float | None, bool]]:
+    """The table: (label, value, percent, sub-row)."""
+    p = figures.percentages
+    average = figures.rating_average
+    return [
+        (_("Dossiers received"), figures.received_total, None, False),
+        (_("of which new in the period"), figures.received_new, None, True),
+        (_("of which carried over from earlier periods"), figures.carried_over, None, True),
+        (_("of which online"), figures.received_online, p["online_share"], True),
+        (_("Dossiers processed"), figures.processed, p["processed"], False),
+        (_("early"), figures.processed_early, p["processed_early"], True),
+        (_("on time"), figures.processed_on_time, p["processed_on_time"], True),
+        (_("late"), figures.processed_late, p["processed_late"], True),
+        (_("Pending"), figures.pending, p["pending"], False),
+        (_("within the deadline"), figures.pending_within, p["pending_within"], True),
+        (_("overdue"), figures.pending_overdue, p["pending_overdue"], True),
+        (_("Results returned"), figures.delivered, p["delivered"], False),
+        (_("Withdrawn"), figures.withdrawn, p["withdrawn"], False),
+        (_("Processing stopped"), figures.stopped, p["stopped"], False),
+        (_("Not received (refused)"), figures.refused, None, False),
+        (_("Satisfaction ratings"), figures.ratings, None, False),
+        (_("average score (1 to 5)"), "–" if average is None else f"{average:g}", None, True),
+    ]
+
+
+@require_GET
+def statistics_page(request):
+    f, errors = _filter(request)
+    figures = queries.figures(f)
+    series = queries.monthly(f) if f.month is None else []
+    labels = [f"{month:%m}" for month, _figures in series]
+    processed_chart = online_chart = None
+    if series:
+        processed_chart = charts.stacked_bars(
+            "chart-processed", _("Processed dossiers per month, %(year)s") % {"year": f.year},
+            _("Stacked bars per month: early, on time and late. The table above gives the figures."), labels,
+            [(_("early"), "bar-early", [s.processed_early for _m, s in series]),
+             (_("on time"), "bar-on-time", [s.processed_on_time for _m, s in series]),
+             (_("late"), "bar-late", [s.processed_late for _m, s in series])])
+        online_chart = charts.percent_bars(
+            "chart-online", _("Online share of received dossiers per month, %(year)s") % {"year": f.year},
+            _("One bar per month: the percentage of new dossiers received online."), labels,
+            [s.percentages["online_share"] for _m, s in series])
+    choices = queries.choices()
+    query = request.GET.urlencode()
+    return render(request, "monitoring/statistics.html", {
+        "f": f, "figures": figures, "rows": _rows(figures), "errors": errors, "choices": choices,
+        "months": range(1, 13), "channels": Channel.choices, "processed_chart": processed_chart,
+        "online_chart": online_chart, "series": series, "query": query,
+        "now": timezone.localtime(),
+    }, status=400 if errors else 200)
+
+
+CSV_HEADERS = [
+    "Kỳ", "Tổng số tiếp nhận", "Mới tiếp nhận", "Từ kỳ trước chuyển qua", "Tiếp nhận trực tuyến", "Tỷ lệ trực tuyến (%)",
+    "Đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn (%)", "Đang giải quyết", "Trong hạn",
+    "Quá hạn (đang giải quyết)", "Đã trả kết quả", "Rút hồ sơ", "Dừng xử lý", "Không được tiếp nhận",
+    "Số lượt đánh giá", "Điểm hài lòng trung bình",
+]
+
+
+def _csv_row(period: str, s: queries.Figures) -> list:
+    def pct(value):
+        return "" if value is None else f"{value:g}"
+
+    return [period, s.received_total, s.received_new, s.carried_over, s.received_online,
+            pct(s.percentages["online_share"]), s.processed, s.processed_early, s.processed_on_time,
+            s.processed_late, pct(s.percentages["processed_in_time"]), s.pending, s.pending_within,
+            s.pending_overdue, s.delivered, s.withdrawn, s.stopped, s.refused, s.ratings,
+            "" if s.rating_average is None else f"{s.rating_average:g}"]
+
+
+@require_GET
+def statistics_csv(request):
+    """The figures as CSV for a spreadsheet: UTF-8 with a BOM (Excel then reads Vietnamese right), Vietnamese
+    headers; a year gives one row per month and the year's total."""
+    f, errors = _filter(request)
+    if errors:
+        return HttpResponse("\n".join(errors.values()), status=400, content_type="text/plain; charset=utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADERS)
+    if f.month is None:
+        for month, s in queries.monthly(f):
+            writer.writerow(_csv_row(f"{month:%m/%Y}", s))
+        writer.writerow(_csv_row(f"Năm {f.year}", queries.figures(f)))
+    else:
+        writer.writerow(_csv_row(f"{f.month:02d}/{f.year}", queries.figures(f)))
+    name = f"thong-ke-{f.year}" + (f"-{f.month:02d}" if f.month else "")
+    response = HttpResponse(("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
