@@ -14,6 +14,8 @@ status, clock and sealed content. Time runs with *i* (ids grow with the submissi
 - 3,000 citizen accounts ``bench.citizen.NNNN`` own about one dossier in 97; ``bench.citizen.0000`` owns exactly 50
   (its "my dossiers"). The desk officer ``bench.desk`` works at the largest agency.
 - Transitions: the reception (and the online submission before it) and the last move.
+- The statistics' roll-ups (``egov.monitoring``: one ``DossierFact`` per dossier and the ``MonthlyFigures``) are
+  written as the consumer of the ledger would have written them.
 - Content sealed with ``Dossier.seal`` in worker processes; rows inserted with ``bulk_create`` in batches.
 
 No ledger event is written: these are fixtures, not moves. ``uv run python bench/dossier_data.py N`` generates ahead
@@ -21,6 +23,7 @@ of a run (in the environment of ``bench/run.py``).
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import hashlib
@@ -32,7 +35,7 @@ import uuid
 from pathlib import Path
 
 MARKER = "dossiers.json"
-MARKER_VERSION = 1
+MARKER_VERSION = 2
 AGENCIES = 100
 LARGEST_SHARE = 100  # of every 1,000 dossiers: the first agency receives 10%
 CITIZENS = 3000
@@ -221,11 +224,13 @@ def ensure_references() -> dict:
             "role": Role.DESK_OFFICER, "agency": largest, "first_name": "Bàn", "last_name": "Một Cửa"})
         if not TOTPDevice.objects.filter(user=desk, confirmed=True).exists():
             TOTPDevice.objects.create(user=desk, name="bench", confirmed=True)
-    versions = list(ProcedureVersion.objects.order_by("id").values_list("id", flat=True)[:50])
+    pairs = list(ProcedureVersion.objects.order_by("id").values_list("id", "procedure_id")[:50])
+    versions = [v for v, _p in pairs]
     if not versions:
         raise RuntimeError("no procedure version: seed the database first (egov seed --demo)")
     return {"agencies": [agencies[code] for code in agency_codes()],
-            "citizens": [citizens[name] for name in names], "versions": versions}
+            "citizens": [citizens[name] for name in names], "versions": versions,
+            "procedures": [p for _v, p in pairs]}
 
 
 # --- inserting ----------------------------------------------------------------------------------------------------------
@@ -234,7 +239,45 @@ DOSSIER_COLUMNS = ("uid", "code", "procedure_version_id", "receiving_agency_id",
                    "sealed", "key_id", "submitted_at", "received_at", "appointment_at", "original_appointment_at",
                    "finished_at", "delivered_at", "allowed_hours", "supplement_count", "workflow_state",
                    "current_step", "updated_at")
+FACT_COLUMNS = ("dossier_id", "agency_id", "procedure_id", "channel", "received_at", "finished_at", "delivered_at",
+                "overdue_from", "outcome", "is_open")
 TRANSITION_COLUMNS = ("dossier_id", "from_status", "to_status", "at", "form", "note", "details")
+
+
+def statistics_fact(d: dict, refs: dict):
+    """What the statistics (``egov.monitoring``) know of the dossier: ``monitoring.services.fact_of`` without
+    reading the database (bench dossiers have no pause, no rating, and were never withdrawn)."""
+    from egov.monitoring import rules
+    from egov.monitoring.models import Outcome
+
+    status = d["status"]
+    outcome = {3: Outcome.REFUSED, 8: Outcome.STOPPED}.get(status, Outcome.OPEN)
+    if status in (9, 10):
+        outcome = rules.processed_verdict(d["finished_at"], d["appointment_at"], d["supplement_count"])
+    received = d["received_at"] if outcome != Outcome.REFUSED else None
+    return rules.Fact(agency_id=refs["agencies"][d["agency"]],
+                      procedure_id=refs["procedures"][d["i"] % len(refs["versions"])], channel=d["channel"],
+                      received_at=received, finished_at=d["finished_at"] if outcome else None,
+                      delivered_at=d["delivered_at"], overdue_from=d["appointment_at"] if received else None,
+                      outcome=outcome)
+
+
+def contributions(fact):
+    from egov.monitoring import rules
+
+    return rules.contributions(fact)
+
+
+def _monthly(counter: collections.Counter) -> None:
+    """Write the monthly counters summed over the bench dossiers (rows of the bench agencies only)."""
+    from egov.monitoring.models import MonthlyFigures
+
+    rows: dict[tuple, dict] = {}
+    for (agency_id, procedure_id, channel, month, name), n in counter.items():
+        rows.setdefault((agency_id, procedure_id, channel, month), {})[name] = n
+    MonthlyFigures.objects.bulk_create(
+        [MonthlyFigures(agency_id=a, procedure_id=p, channel=c, month=m, **values)
+         for (a, p, c, m), values in rows.items()], batch_size=2000)
 
 
 class _Inserter:
@@ -245,6 +288,7 @@ class _Inserter:
         from django.db import connection
 
         self.refs, self.connection = refs, connection
+        self.monthly = collections.Counter()  # the statistics' monthly counters (egov.monitoring)
         connection.ensure_connection()
         self.raw, self.vendor = connection.connection, connection.vendor
         self.sqlite = self.vendor == "sqlite"
@@ -261,8 +305,11 @@ class _Inserter:
         from django.db import transaction
 
         refs, t = self.refs, self._time
-        dossiers, moves = [], []
+        dossiers, moves, facts = [], [], []
         for uid, sealed, key_id, d in rows:
+            fact = statistics_fact(d, refs)
+            self.monthly.update(contributions(fact))
+            facts.append((d["code"], fact))
             who = d["owner"]
             dossiers.append((
                 uid.hex if self.sqlite else uid, d["code"], refs["versions"][d["i"] % len(refs["versions"])],
@@ -296,6 +343,17 @@ class _Inserter:
             else:
                 with cursor.copy(f"COPY dossiers_transition ({columns}) FROM STDIN") as copy:
                     for row in flat:
+                        copy.write_row(row)
+            fact_rows = [(ids[code], f.agency_id, f.procedure_id, f.channel, t(f.received_at), t(f.finished_at),
+                          t(f.delivered_at), t(f.overdue_from), f.outcome,
+                          f.received_at is not None and not f.outcome) for code, f in facts]
+            columns = ", ".join(FACT_COLUMNS)
+            if self.sqlite:
+                cursor.executemany(f"INSERT INTO monitoring_dossierfact ({columns}) VALUES "
+                                   f"({', '.join('?' * len(FACT_COLUMNS))})", fact_rows)
+            else:
+                with cursor.copy(f"COPY monitoring_dossierfact ({columns}) FROM STDIN") as copy:
+                    for row in fact_rows:
                         copy.write_row(row)
             cursor.close()
         return len(dossiers)
@@ -366,6 +424,7 @@ def generate(n: int, anchor: dt.date, *, start: int = 0, workers: int = 2, batch
         if pool is not None:
             pool.terminate()
             pool.join()
+    _monthly(inserter.monthly)
     _sequences(n, anchor)
     from egov.dossiers import services
 
@@ -389,6 +448,8 @@ def _purge(log) -> None:
     marks = ", ".join(["%s"] * len(agencies))
     with transaction.atomic(), connection.cursor() as cursor:
         chosen = f"SELECT id FROM dossiers_dossier WHERE receiving_agency_id IN ({marks})"
+        cursor.execute(f"DELETE FROM monitoring_dossierfact WHERE dossier_id IN ({chosen})", agencies)
+        cursor.execute(f"DELETE FROM monitoring_monthlyfigures WHERE agency_id IN ({marks})", agencies)
         for table in ("dossiers_transition", "dossiers_step", "dossiers_pause", "dossiers_attachment",
                       "dossiers_rating"):
             cursor.execute(f"DELETE FROM {table} WHERE dossier_id IN ({chosen})", agencies)

@@ -50,8 +50,8 @@ def inbox(officer, *, status: int | None = None, procedure_id: int | None = None
     base = _officer_dossiers(officer)
     if procedure_id:
         base = base.filter(procedure_version__procedure_id=procedure_id)
-    counts = dict(base.filter(status__in=list(Status.values)).values_list("status").annotate(n=Count("id"))
-                  .values_list("status", "n"))
+    # One pass over the agency's part of the index dossiers_inbox (agency, status, id): no table row is read.
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     rows = base
     if status:
         rows = rows.filter(status=status)
