@@ -107,6 +107,24 @@ class Dossier(models.Model):
         return crypto.open_json(self.sealed, self.aad)
 
 
+class AgencyStatusCount(models.Model):
+    """Số hồ sơ theo trạng thái: how many dossiers a receiving agency holds in each status (the inbox's tabs), kept
+    by the services in the transaction of every move, so that the inbox never counts the agency's dossiers one by one.
+
+    Each agency and status is spread over ``SLOTS`` rows (the dossier's id modulo ``SLOTS``), summed when read: a
+    move locks its slot's rows until it commits, and concurrent moves of different dossiers of one agency seldom
+    share a slot, so they seldom wait for each other."""
+    SLOTS = 8
+
+    agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, related_name="+")
+    status = models.PositiveSmallIntegerField(choices=Status.choices)
+    slot = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "status", "slot"], name="dossiers_status_count_unique")]
+
+
 class DossierCodeSequence(models.Model):
     """The last sequence number given per receiving unit and day: codes without gaps (the row is locked in the
     transaction that creates the dossier, so a rolled-back submission gives its number back)."""
