@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
-from egov.kernel.text import fold
 from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord, search_words
 from egov.registries.models import AdministrativeUnit, Agency
 
