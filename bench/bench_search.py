@@ -77,7 +77,7 @@ def ensure_procedures(n: int) -> int:
     """At least ``n`` generated procedures (codes 8.000000 …) with one version each; returns how many were added."""
     from django.db import connection, transaction
 
-    from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
+    from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord
     from egov.registries.models import Agency
 
     existing = Procedure.objects.filter(code__startswith=CODE_PREFIX).count()
@@ -96,8 +96,11 @@ def ensure_procedures(n: int) -> int:
         with transaction.atomic():
             procedures = Procedure.objects.bulk_create([
                 Procedure(code=row["code"], name=row["name"], sector=row["sector"],
-                          search_text=Procedure.search_text_of(row["code"], row["name"])) for row in chunk])
+                          search_text=Procedure.search_text_of(row["code"], row["name"]),
+                          words=Procedure.words_text_of(row["code"], row["name"])) for row in chunk])
             by_code = {p.code: p for p in Procedure.objects.filter(code__in=[row["code"] for row in chunk])}
+            ProcedureWord.objects.bulk_create([word for procedure in by_code.values()
+                                               for word in ProcedureWord.rows_of(procedure)])
             ProcedureVersion.objects.bulk_create([
                 ProcedureVersion(procedure=by_code[row["code"]], version=1, effective_from=dt.date(2025, 7, 1),
                                  name=row["name"], sector=row["sector"], level="province", legal_basis="",
@@ -117,7 +120,8 @@ def ensure_procedures(n: int) -> int:
     if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses one row per filter
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Procedure._meta.db_table}, {ProcedureVersion._meta.db_table}, "
-                           f"{links._meta.db_table}, {ProcedureLifeEvent._meta.db_table}")
+                           f"{links._meta.db_table}, {ProcedureLifeEvent._meta.db_table}, "
+                           f"{ProcedureWord._meta.db_table}")
     return added
 
 
