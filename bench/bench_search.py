@@ -126,18 +126,28 @@ def ensure_procedures(n: int) -> int:
 
 
 def client(port: int, paths: list[str], seconds: float, max_requests: int, seed: int, results) -> None:
-    """One keep-alive connection GETting the paths in a random rotation until the time or the budget runs out."""
+    """One keep-alive connection GETting the paths in a random rotation until the time or the budget runs out.
+
+    Like a browser (and like ``bench_home``'s clients), it returns the cookies it was given (the CSRF cookie of the
+    language form): one client is one visitor searching several times, not a new visitor on every request."""
     rng = random.Random(seed)
     ok = failed = 0
+    cookies: dict[str, str] = {}
     statuses: dict[int, int] = {}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     started = time.perf_counter()
     deadline = started + seconds
     while ok + failed < max_requests and time.perf_counter() < deadline:
         try:
-            connection.request("GET", rng.choice(paths), headers={"Host": "127.0.0.1", "Accept-Language": "vi"})
+            headers = {"Host": "127.0.0.1", "Accept-Language": "vi"}
+            if cookies:
+                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+            connection.request("GET", rng.choice(paths), headers=headers)
             response = connection.getresponse()
             response.read()
+            for header in response.headers.get_all("Set-Cookie") or ():
+                name, _, value = header.split(";", 1)[0].partition("=")
+                cookies[name.strip()] = value.strip()
             if 200 <= response.status < 300:
                 ok += 1
             else:
