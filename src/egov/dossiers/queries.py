@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from egov.dossiers import rules, services
-from egov.dossiers.models import Attachment, Dossier, Pause, Status, Step, Transition
+from egov.dossiers.models import AgencyStatusCount, Attachment, Dossier, Pause, Status, Step, Transition
 from egov.kernel import calendar
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
@@ -41,6 +41,16 @@ def near_deadline_limit(now: dt.datetime, agency) -> dt.datetime:
     return calendar.add_working_days(now, NEAR_DEADLINE_DAYS, agency)
 
 
+def status_counts(agency_id: int, dossiers=None) -> dict[int, int]:
+    """How many dossiers the agency holds per status: from the running counts (``AgencyStatusCount``, a few rows per
+    status), or, for a narrower set of its dossiers (one procedure), counted over the index dossiers_inbox."""
+    if dossiers is not None:
+        return dict(dossiers.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    rows = (AgencyStatusCount.objects.filter(agency_id=agency_id).order_by().values_list("status")
+            .annotate(total=Sum("n")).values_list("status", "total"))
+    return {status: total for status, total in rows if total}
+
+
 def inbox(officer, *, status: int | None = None, procedure_id: int | None = None, flag: str | None = None,
           mine: bool = False, after_id: int | None = None, limit: int = 25, now: dt.datetime | None = None) -> InboxPage:
     """Hồ sơ của đơn vị: newest first, one page after ``after_id``; counts per status for the tabs (open statuses
@@ -50,8 +60,7 @@ def inbox(officer, *, status: int | None = None, procedure_id: int | None = None
     base = _officer_dossiers(officer)
     if procedure_id:
         base = base.filter(procedure_version__procedure_id=procedure_id)
-    counts = dict(base.filter(status__in=list(Status.values)).values_list("status").annotate(n=Count("id"))
-                  .values_list("status", "n"))
+    counts = status_counts(officer.agency_id, base if procedure_id else None)
     rows = base
     if status:
         rows = rows.filter(status=status)

@@ -24,11 +24,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, F
+from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egov.dossiers import rules, workflow
-from egov.dossiers.models import Attachment, Channel, Dossier, DossierCodeSequence, Pause, Status, Step, Transition
+from egov.dossiers.models import (AgencyStatusCount, Attachment, Channel, Dossier, DossierCodeSequence, Pause, Status,
+                                  Step, Transition)
 from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: views catch it from here)
 from egov.kernel import calendar, crypto, ledger
 from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
@@ -121,6 +124,7 @@ def _move(dossier: Dossier, target: int, *, action: str, actor, role: str, at: d
     rule = _check_move(dossier, target, action=action, role=role, at=at)
     source = dossier.status
     dossier.status = target
+    count_move(dossier, source, target)
     Transition.objects.create(dossier=dossier, from_status=source, to_status=target, actor=_user_or_none(actor),
                               at=at, form=rule.form, note=note, details=details or {})
     _event(event or rule.action.replace("-", "_"), dossier, actor,
@@ -134,6 +138,36 @@ def _record(dossier: Dossier, *, actor, at: dt.datetime, form: str, note: str = 
     Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=dossier.status,
                               actor=_user_or_none(actor), at=at, form=form, note=note, details=details or {})
     _event(event, dossier, actor, {"form": form})
+
+
+def count_move(dossier: Dossier, source: int | None, target: int | None) -> None:
+    """Keep the agency's counts per status (``AgencyStatusCount``) in step with a move, in the caller's transaction.
+
+    The rows are changed in status order whatever the direction of the move, so two transactions never hold one
+    row each while waiting for the other's (no deadlock between, say, 4 → 7 and 7 → 4)."""
+    if source == target:
+        return
+    agency_id, slot = dossier.receiving_agency_id, dossier.pk % AgencyStatusCount.SLOTS
+    changes = sorted((status, delta) for status, delta in ((source, -1), (target, 1)) if status is not None)
+    for status, delta in changes:
+        row = AgencyStatusCount.objects.filter(agency_id=agency_id, status=status, slot=slot)
+        if not row.update(n=F("n") + delta):
+            AgencyStatusCount.objects.bulk_create([AgencyStatusCount(agency_id=agency_id, status=status, slot=slot)],
+                                                  ignore_conflicts=True)
+            row.update(n=F("n") + delta)
+
+
+def rebuild_status_counts() -> int:
+    """Recount every agency's dossiers per status from the dossiers themselves (after a bulk load, or to check the
+    running counts); returns how many rows were written."""
+    with transaction.atomic():
+        AgencyStatusCount.objects.all().delete()
+        rows = (Dossier.objects.order_by().annotate(slot=Mod("id", AgencyStatusCount.SLOTS))
+                .values_list("receiving_agency_id", "status", "slot").annotate(n=Count("id")))
+        created = AgencyStatusCount.objects.bulk_create(
+            [AgencyStatusCount(agency_id=agency_id, status=status, slot=slot, n=n)
+             for agency_id, status, slot, n in rows], batch_size=2000)
+    return len(created)
 
 
 def _user_or_none(actor):
@@ -355,6 +389,7 @@ def _new_dossier(*, version, agency, channel: int, status: int, at: dt.datetime,
         dossier.subject_person = _person_by_id_number(subject.get("id_number", ""))
     dossier.seal({"applicant": applicant, "subject": subject, "form": form_data})
     dossier.save()
+    count_move(dossier, None, status)
     return dossier
 
 
@@ -459,6 +494,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     if version.auto_receive:
         _start_clock(dossier, at, calendar.Calendar())
         dossier.status = Status.RECEIVED
+        count_move(dossier, Status.SUBMITTED, Status.RECEIVED)
         dossier.save()
         Transition.objects.create(dossier=dossier, from_status=Status.SUBMITTED, to_status=Status.RECEIVED, at=at,
                                   form="01", note="auto-receive")
@@ -774,6 +810,7 @@ def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=back, actor=officer, at=at,
                               form="notice", note=reason)
     dossier.status, dossier.status_before_withdrawal = back, None
+    count_move(dossier, Status.WITHDRAWAL_REQUESTED, back)
     _event("withdrawal_refused", dossier, officer, {"from": Status.WITHDRAWAL_REQUESTED, "to": back})
     dossier.save()
     return dossier

@@ -94,15 +94,25 @@ def eforms(value: str) -> tuple[object, list, int]:
 
 # --- Applications ------------------------------------------------------------------------------------------------
 
+def _of_agency(dossiers, agency_code: str | None):
+    """The agency's dossiers by its id, looked up first: with the id known when the query is planned, the newest
+    come straight from the index dossiers_agency_newest (a join on the code made PostgreSQL walk every dossier
+    backwards by id)."""
+    from egov.registries.models import Agency
+
+    agency_id = Agency.objects.filter(code=agency_code or "-").values_list("id", flat=True).first()
+    return dossiers.filter(receiving_agency_id=agency_id) if agency_id is not None else dossiers.none()
+
+
 def _visible_dossiers(caller: Caller, right: str):
     from egov.dossiers.models import Dossier
 
     dossiers = Dossier.objects.all()
     if caller.kind == "client":
         require_client_right(caller, right)
-        return dossiers.filter(receiving_agency__code=caller.agency_code)
+        return _of_agency(dossiers, caller.agency_code)
     if caller.kind == "officer":
-        return dossiers.filter(receiving_agency__code=caller.agency_code or "-")
+        return _of_agency(dossiers, caller.agency_code)
     if caller.kind == "citizen":
         return dossiers.filter(applicant=caller.actor)
     return dossiers.none()
