@@ -77,7 +77,7 @@ def ensure_procedures(n: int) -> int:
     """At least ``n`` generated procedures (codes 8.000000 …) with one version each; returns how many were added."""
     from django.db import connection, transaction
 
-    from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
+    from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord
     from egov.registries.models import Agency
 
     existing = Procedure.objects.filter(code__startswith=CODE_PREFIX).count()
@@ -96,8 +96,11 @@ def ensure_procedures(n: int) -> int:
         with transaction.atomic():
             procedures = Procedure.objects.bulk_create([
                 Procedure(code=row["code"], name=row["name"], sector=row["sector"],
-                          search_text=Procedure.search_text_of(row["code"], row["name"])) for row in chunk])
+                          search_text=Procedure.search_text_of(row["code"], row["name"]),
+                          words=Procedure.words_text_of(row["code"], row["name"])) for row in chunk])
             by_code = {p.code: p for p in Procedure.objects.filter(code__in=[row["code"] for row in chunk])}
+            ProcedureWord.objects.bulk_create([word for procedure in by_code.values()
+                                               for word in ProcedureWord.rows_of(procedure)])
             ProcedureVersion.objects.bulk_create([
                 ProcedureVersion(procedure=by_code[row["code"]], version=1, effective_from=dt.date(2025, 7, 1),
                                  name=row["name"], sector=row["sector"], level="province", legal_basis="",
@@ -117,23 +120,34 @@ def ensure_procedures(n: int) -> int:
     if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses one row per filter
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Procedure._meta.db_table}, {ProcedureVersion._meta.db_table}, "
-                           f"{links._meta.db_table}, {ProcedureLifeEvent._meta.db_table}")
+                           f"{links._meta.db_table}, {ProcedureLifeEvent._meta.db_table}, "
+                           f"{ProcedureWord._meta.db_table}")
     return added
 
 
 def client(port: int, paths: list[str], seconds: float, max_requests: int, seed: int, results) -> None:
-    """One keep-alive connection GETting the paths in a random rotation until the time or the budget runs out."""
+    """One keep-alive connection GETting the paths in a random rotation until the time or the budget runs out.
+
+    Like a browser (and like ``bench_home``'s clients), it returns the cookies it was given (the CSRF cookie of the
+    language form): one client is one visitor searching several times, not a new visitor on every request."""
     rng = random.Random(seed)
     ok = failed = 0
+    cookies: dict[str, str] = {}
     statuses: dict[int, int] = {}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     started = time.perf_counter()
     deadline = started + seconds
     while ok + failed < max_requests and time.perf_counter() < deadline:
         try:
-            connection.request("GET", rng.choice(paths), headers={"Host": "127.0.0.1", "Accept-Language": "vi"})
+            headers = {"Host": "127.0.0.1", "Accept-Language": "vi"}
+            if cookies:
+                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+            connection.request("GET", rng.choice(paths), headers=headers)
             response = connection.getresponse()
             response.read()
+            for header in response.headers.get_all("Set-Cookie") or ():
+                name, _, value = header.split(";", 1)[0].partition("=")
+                cookies[name.strip()] = value.strip()
             if 200 <= response.status < 300:
                 ok += 1
             else:

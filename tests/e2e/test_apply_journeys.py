@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from other test modules are redefined as parameters)
 """Applying online in Chromium (Vietnamese browser), with axe on every page: a citizen starts an application, makes
 a mistake in the e-form (inline error, what was typed kept), attaches a file, checks and submits, and sees the
 acknowledgement with the dossier code; "My drafts" and "My documents" (the data store) show the rest."""

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (fixtures imported from other test modules are redefined as parameters)
 """Applying online: a multi-step form from the procedure's e-form, drafts kept on the server, files kept when a later
 step fails, one dossier per submission key, prefill from the registry, reuse from the citizen's data store."""
 import datetime as dt

@@ -80,6 +80,40 @@ def test_the_search_text_follows_a_renamed_procedure(catalogue):
     assert Procedure.objects.get(code="1.000656").search_text == "1.000656 dang ky khai tu luu dong"
 
 
+def test_a_renamed_procedure_is_found_by_its_new_words_only(catalogue):
+    procedure = Procedure.objects.get(code="1.000656")
+    assert codes(text="khai tu") == ["1.000656"]
+    procedure.name = "Đăng ký báo tử lưu động"
+    procedure.save(update_fields=["name"])
+    assert codes(text="bao tu luu dong") == ["1.000656"]
+    assert codes(text="khai tu") == []
+
+
+def test_the_last_word_may_be_unfinished_the_others_are_whole_words(catalogue):
+    assert codes(text="dang ky khai si") == ["1.001193"]     # still typing
+    assert codes(text="dan ky khai sinh") == []             # "dan" is not a word of the name
+    assert codes(text="001193") == ["1.001193"]             # a code by its number
+    assert codes(text="1.0011") == ["1.001193"]
+
+
+def test_punctuation_does_not_hide_a_word(catalogue):
+    procedure = Procedure.objects.get(code="1.000656")
+    procedure.name = "Đăng ký nhận cha, mẹ, con"
+    procedure.save()
+    assert codes(text="cha me con") == ["1.000656"]
+    assert codes(text="nhan cha, me") == ["1.000656"]
+
+
+def test_every_word_counts_however_the_search_is_run(catalogue, monkeypatch):
+    """The word counts only choose between starting from the rarest word and walking the codes: same results."""
+    expected = set(codes(text="dang ky"))
+    for cost in (0, 10 ** 9):  # always from the rarest word; always along the codes
+        monkeypatch.setattr(queries, "CANDIDATE_COST", cost)
+        assert set(codes(text="dang ky")) == expected
+        assert codes(text="dang ky khai sinh") == ["1.001193"]
+        assert codes(text="dang ky khai sinh ket hon") == []
+
+
 # --- Filters ---------------------------------------------------------------------------------------------------------
 
 def test_filters_combine(catalogue):
@@ -112,15 +146,19 @@ def test_pages_by_key_cover_every_match_once(catalogue):
     assert seen == sorted(seen) and len(seen) == len(set(seen)) == 5
 
 
-def test_a_page_is_one_query_and_a_count_only_when_it_does_not_hold_every_match(catalogue,
-                                                                              django_assert_num_queries):
+def test_a_first_page_is_one_query_with_its_count_and_a_later_page_counts_in_a_second(catalogue,
+                                                                                    django_assert_num_queries):
+    queries.word_counts()  # read once per process, like the filter lists (they only choose how to search)
     with django_assert_num_queries(1):  # the page, with each procedure's version in force: no N+1
         page = queries.search_procedures(text="dang ky", life_event="birth", sector="Hộ tịch", on=TODAY)
     assert [(hit.code, hit.online_level, hit.duration_days, hit.total_fee) for hit in page.procedures] == [
         ("1.001193", "full", Decimal("1.00"), 0)]
-    with django_assert_num_queries(2):  # a page of 2 out of 5: the count too
+    with django_assert_num_queries(1):  # a page of 2 out of 5: the count comes with it
         page = queries.search_procedures(text="dang ky", on=TODAY, limit=2)
     assert page.total == 5 and page.next_after == "1.000894"
+    with django_assert_num_queries(2):  # the next page, and the count of every match
+        page = queries.search_procedures(text="dang ky", on=TODAY, limit=2, after="1.000894")
+    assert page.total == 5 and [hit.code for hit in page.procedures] == ["1.001193", "2.000720"]
     with django_assert_num_queries(2):  # a province (or agency) filter first reads the ids of its agencies
         assert len(queries.search_procedures(text="khai sinh", province_code="79", on=TODAY).procedures) == 1
 

@@ -83,7 +83,8 @@ def test_rotation_while_two_servers_verify_loses_no_one(server_processes, bank, 
         thread.join(timeout=120)
     assert report.persons == PEOPLE
     assert services.key_usage() == {"new2027": {"persons": PEOPLE, "records": 0, "messages": 0, "codes": 0,
-                                                "dossiers": 0, "ratings": 0, "feedback": 0}}
+                                                "dossiers": 0, "ratings": 0, "feedback": 0,
+                                                "drafts": 0, "documents": 0}}
     assert len(results) >= 2 * PEOPLE
     assert all(status == 200 and body == {"match": True, "deceased": False} for status, body in results), \
         [r for r in results if r != (200, {"match": True, "deceased": False})][:3]

@@ -40,7 +40,8 @@ def test_rotation_re_encrypts_everything_under_the_new_key_in_batches(settings, 
     report = services.rotate_keys(batch_size=10)
     assert (report.persons, report.records, report.batches) == (25, 5, 4)
     assert services.key_usage() == {"new2027": {"persons": 25, "records": 5, "messages": 0, "codes": 0,
-                                                "dossiers": 0, "ratings": 0, "feedback": 0}}
+                                                "dossiers": 0, "ratings": 0, "feedback": 0,
+                                                "drafts": 0, "documents": 0}}
     settings.PERSONAL_DATA_KEYS = NEW  # the old key is gone: everything still opens and is found
     assert find("001099000007").personal().full_name == "Nguyễn Văn 7"
     found = services.read_record(population, {"trade": "Tạp hóa 3"}, caller=SYSTEM, purpose="kiểm tra")

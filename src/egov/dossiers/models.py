@@ -36,7 +36,7 @@ class Channel(models.IntegerChoices):
     POST = 3, _("Public postal service")
 
 
-class Dossier(models.Model):
+class Dossier(crypto.SealedJson, models.Model):
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
     procedure_version = models.ForeignKey("procedures.ProcedureVersion", on_delete=models.PROTECT,
@@ -96,15 +96,6 @@ class Dossier(models.Model):
     @property
     def aad(self) -> bytes:
         return f"dossiers.dossier:{self.uid}".encode()
-
-    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
-        key = key or crypto.keyring().active
-        self.sealed = crypto.seal_json(content, self.aad, key=key)
-        self.key_id = key.key_id
-
-    def content(self) -> dict:
-        """The applicant's and subject's details and the e-form's answers, in clear (read is logged by the caller)."""
-        return crypto.open_json(self.sealed, self.aad)
 
 
 class AgencyStatusCount(models.Model):
@@ -227,7 +218,7 @@ class Attachment(models.Model):
         ordering = ["uploaded_at", "id"]
 
 
-class Rating(models.Model):
+class Rating(crypto.SealedJson, models.Model):
     """Đánh giá mức độ hài lòng: the applicant's satisfaction with one dossier, given once (1 to 5, and a comment),
     after the result is delivered or processing ended. The agency and procedure are copied so that satisfaction can
     be counted per agency and procedure without reading dossiers. The comment may name people: it is sealed."""
@@ -249,14 +240,6 @@ class Rating(models.Model):
     @property
     def aad(self) -> bytes:
         return f"dossiers.rating:{self.dossier_id}".encode()
-
-    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
-        key = key or crypto.keyring().active
-        self.sealed = crypto.seal_json(content, self.aad, key=key)
-        self.key_id = key.key_id
-
-    def content(self) -> dict:
-        return crypto.open_json(self.sealed, self.aad)
 
     def comment(self) -> str:
         return self.content().get("comment", "")

@@ -257,3 +257,17 @@ def register_sealed_model(label: str, model) -> None:
                             ["sealed", "key_id"])
 
     register_sealed_table(SealedTable(label, lambda: count_by_key(model), rotate_batch))
+
+
+class SealedJson:
+    """Mixin of a model whose ``sealed`` and ``key_id`` fields hold one sealed JSON document, bound to its row by the
+    model's ``aad`` property (a ciphertext copied into another row does not open)."""
+
+    def seal(self, content: dict, *, key: MasterKey | None = None) -> None:
+        key = key or keyring().active
+        self.sealed = seal_json(content, self.aad, key=key)
+        self.key_id = key.key_id
+
+    def content(self) -> dict:
+        """The document in clear (callers log reads of personal data)."""
+        return open_json(self.sealed, self.aad) if self.sealed else {}

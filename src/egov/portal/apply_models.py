@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from egov.kernel import crypto
 
 
-class SealedMixin:
+class SealedMixin(crypto.SealedJson):
     """Personal content sealed with AES-GCM under the active data key, bound to the row's uid."""
 
     aad_prefix = ""
@@ -26,14 +26,6 @@ class SealedMixin:
     @property
     def aad(self) -> bytes:
         return f"{self.aad_prefix}:{self.uid}".encode()
-
-    def seal(self, content: dict) -> None:
-        key = crypto.keyring().active
-        self.sealed = crypto.seal_json(content, self.aad, key=key)
-        self.key_id = key.key_id
-
-    def content(self) -> dict:
-        return crypto.open_json(self.sealed, self.aad) if self.sealed else {}
 
 
 class Draft(SealedMixin, models.Model):

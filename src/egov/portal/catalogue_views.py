@@ -116,14 +116,19 @@ def _results_html(hits: list[queries.SearchHit]) -> str:
     url = reverse("portal:procedure_detail", kwargs={"code": "0.000000"}).replace("0.000000", "{code}")
     code_label, not_in_force, free = _("Code"), _("Not yet in force"), _("Free")
     online = {value: str(label) for value, label in OnlineLevel.choices}
+    durations, fees = {}, {}  # a page repeats a few durations and fees: each is translated and formatted once
     items = []
     for hit in hits:
         facts = [f"{code_label} {hit.code}", hit.sector]
         if hit.online_level is None:
             facts.append(not_in_force)
         else:
-            facts += [online.get(hit.online_level, hit.online_level), working_days(hit.duration_days),
-                      vnd(hit.total_fee) if hit.total_fee else free]
+            if hit.duration_days not in durations:
+                durations[hit.duration_days] = working_days(hit.duration_days)
+            if hit.total_fee not in fees:
+                fees[hit.total_fee] = vnd(hit.total_fee) if hit.total_fee else free
+            facts += [online.get(hit.online_level, hit.online_level), durations[hit.duration_days],
+                      fees[hit.total_fee]]
         items.append(f'<li><h3><a href="{html.escape(url.format(code=hit.code))}">{html.escape(hit.name)}</a></h3>'
                      f"<p>{html.escape(' · '.join(facts))}</p></li>")
     return mark_safe("\n".join(items))  # noqa: S308 - every value is escaped above

@@ -28,7 +28,7 @@ class FeedbackTopic(models.TextChoices):
     REGULATION = "regulation", _("A regulation or an administrative procedure")
 
 
-class Feedback(models.Model):
+class Feedback(crypto.SealedJson, models.Model):
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("reference"), max_length=24, unique=True)
     topic = models.CharField(_("about"), max_length=16, choices=FeedbackTopic.choices)
@@ -72,12 +72,3 @@ class Feedback(models.Model):
     @property
     def aad(self) -> bytes:
         return f"portal.feedback:{self.uid}".encode()
-
-    def seal(self, content: dict, *, key: "crypto.MasterKey | None" = None) -> None:
-        key = key or crypto.keyring().active
-        self.sealed = crypto.seal_json(content, self.aad, key=key)
-        self.key_id = key.key_id
-
-    def content(self) -> dict:
-        """The author's name, contact, words and the exchange with the agency, in clear (reads are logged)."""
-        return crypto.open_json(self.sealed, self.aad)

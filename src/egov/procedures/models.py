@@ -4,6 +4,8 @@ A ``Procedure`` is identified by its national code (``1.000656``); what it requi
 ``ProcedureVersion`` rows, each effective from a date. A dossier keeps the version it was submitted under, so a
 version that a dossier uses is never edited: a change is a new version.
 """
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +49,10 @@ class Procedure(models.Model):
     # fold(code + name): lower case, no diacritics, đ -> d, so that "dang ky khai sinh" finds "Đăng ký khai sinh".
     # Set by save() (and by bulk writers, which must call search_text_of); never shown to a user.
     search_text = models.CharField(max_length=600, db_index=True, editable=False, default="")
+    # The procedure's words (procedure_words) between spaces, " 1.000656 dang ky khai tu 1 000656 ": once the word
+    # index (ProcedureWord) has given the candidates, the other words are checked here, on the row already read,
+    # with LIKE '% ky %' (a word) or '% kh%' (a prefix). Set by save(); bulk writers use words_text_of.
+    words = models.CharField(max_length=1500, editable=False, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -61,16 +67,81 @@ class Procedure(models.Model):
     def search_text_of(code: str, name: str) -> str:
         return fold(f"{code} {name}")
 
+    @staticmethod
+    def words_text_of(code: str, name: str) -> str:
+        return f" {' '.join(procedure_words(code, name))} "
+
     def save(self, *args, update_fields=None, **kwargs):
+        """Saves the procedure and keeps its folded search text and its words (ProcedureWord) exact: a renamed
+        procedure is found by its new words only. Bulk writers must do the same (search_text_of, words_text_of,
+        ProcedureWord.rows_of).
+        """
         self.search_text = self.search_text_of(self.code, self.name)
-        if update_fields is not None and ({"code", "name"} & set(update_fields)):
-            update_fields = {*update_fields, "search_text"}
+        self.words = self.words_text_of(self.code, self.name)
+        renamed = update_fields is None or bool({"code", "name"} & set(update_fields))
+        if update_fields is not None and renamed:
+            update_fields = {*update_fields, "search_text", "words"}
         super().save(*args, update_fields=update_fields, **kwargs)
+        if renamed:
+            ProcedureWord.index(self)
 
     def life_event_keys(self) -> list[str]:
         """The procedure's life events (keys of LifeEvent) in declaration order; uses a prefetch when there is one."""
         keys = {tag.event for tag in self.life_event_tags.all()}
         return [key for key in LifeEvent.values if key in keys]
+
+
+# A word of the search index: a run of letters and digits, with the dots of a code kept inside ("1.001193").
+WORD = re.compile(r"\w+(?:\.\w+)*")
+WORD_MAX_LENGTH = 64
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words of ``text`` in order, without repeats, each cut to WORD_MAX_LENGTH: "Đăng ký khai sinh" ->
+    ["dang", "ky", "khai", "sinh"]. A query is split the same way, so punctuation never hides a word ("cha, mẹ")."""
+    return list(dict.fromkeys(word[:WORD_MAX_LENGTH] for word in WORD.findall(fold(text))))
+
+
+def procedure_words(code: str, name: str) -> list[str]:
+    """The words a procedure is found by: those of its code and name, and the parts of dotted words ("1.001193" ->
+    "1.001193", "1", "001193"), so that a code is found whole or by its number."""
+    words = search_words(f"{code} {name}")
+    parts = [part for word in words if "." in word for part in word.split(".")]
+    return list(dict.fromkeys([*words, *parts]))
+
+
+class ProcedureWord(models.Model):
+    """Từ khóa tra cứu: one folded word of a procedure's code or name, one row per (word, procedure).
+
+    The search index of the catalogue, portable to SQLite and PostgreSQL: the unique constraint's B-tree on (word,
+    procedure) finds a typed word by equality and the last, perhaps unfinished, word as a prefix by a range; a query
+    keeps the procedures that have every word. Dotted codes are indexed whole and by their parts ("1.001193", "1",
+    "001193"). Written by Procedure.save (a rename replaces the words) and by bulk writers through rows_of."""
+
+    word = models.CharField(max_length=WORD_MAX_LENGTH)
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        # (word, procedure) finds the procedures with a word; (procedure, word) checks whether a procedure has one.
+        constraints = [models.UniqueConstraint(fields=["word", "procedure"], name="procedures_word_unique")]
+        indexes = [models.Index(fields=["procedure", "word"], name="procedures_word_of_procedure")]
+
+    def __str__(self) -> str:
+        return self.word
+
+    @classmethod
+    def rows_of(cls, procedure: Procedure) -> list["ProcedureWord"]:
+        """The rows of a new procedure, for bulk writers (bulk_create skips save())."""
+        return [cls(word=word, procedure=procedure) for word in procedure_words(procedure.code, procedure.name)]
+
+    @classmethod
+    def index(cls, procedure: Procedure) -> None:
+        """The procedure's words become exactly those of its current code and name."""
+        wanted = set(procedure_words(procedure.code, procedure.name))
+        current = set(cls.objects.filter(procedure=procedure).values_list("word", flat=True))
+        if current - wanted:
+            cls.objects.filter(procedure=procedure, word__in=current - wanted).delete()
+        cls.objects.bulk_create([cls(word=word, procedure=procedure) for word in sorted(wanted - current)])
 
 
 class ProcedureLifeEvent(models.Model):

@@ -2,6 +2,7 @@
 procedures by words, sector, life event and agency."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import time
@@ -10,10 +11,9 @@ from functools import cached_property
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
-from egov.kernel.text import fold
-from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
+from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord, search_words
 from egov.registries.models import AdministrativeUnit, Agency
 
 
@@ -109,9 +109,46 @@ def search_choices() -> SearchChoices:
 
 
 def forget_search_choices() -> None:
-    """After an import (and in tests): the next search reads the lists again."""
-    global _choices
+    """After an import (and in tests): the next search reads the lists (and the word counts) again."""
+    global _choices, _word_counts
     _choices = None
+    _word_counts = None
+
+
+# How many procedures have each word, kept by each web process like the filter lists: it only chooses how a search
+# is run (from its rarest word, or along the codes), never what it finds, so a stale count costs time, not results.
+_word_counts: tuple[float, "WordCounts"] | None = None
+
+
+@dataclass(frozen=True)
+class WordCounts:
+    procedures: int
+    words: list[str]        # every indexed word, in code-point order (the order of the index)
+    cumulative: list[int]   # cumulative[i]: rows of the words before words[i]; one more entry at the end
+
+    def rows(self, low: str, high: str | None = None) -> int:
+        """Index rows of the word ``low`` (``high`` None), or of the words in [low, high)."""
+        start = bisect.bisect_left(self.words, low)
+        end = start + (start < len(self.words) and self.words[start] == low) if high is None \
+            else bisect.bisect_left(self.words, high)
+        return self.cumulative[end] - self.cumulative[start]
+
+
+def word_counts() -> WordCounts:
+    global _word_counts
+    now = time.monotonic()
+    if _word_counts is None or now - _word_counts[0] > CHOICES_MAX_AGE_SECONDS:
+        _word_counts = (now, _read_word_counts())
+    return _word_counts[1]
+
+
+def _read_word_counts() -> WordCounts:
+    counted = sorted(ProcedureWord.objects.values_list("word").annotate(rows=Count("id")).order_by())
+    cumulative = [0]
+    for _word, rows in counted:
+        cumulative.append(cumulative[-1] + rows)
+    return WordCounts(procedures=Procedure.objects.count(), words=[word for word, _rows in counted],
+                      cumulative=cumulative)
 
 
 def _read_choices() -> SearchChoices:
@@ -133,36 +170,43 @@ def search_procedures(*, text: str = "", sector: str = "", life_event: str = "",
     ("dang ky khai sinh" finds "Đăng ký khai sinh"). ``agency_code``: implemented by that agency (in any version);
     ``province_code``: implemented by an agency serving that current province or one of its communes.
 
-    One query for the page (by key, never by offset: the code index gives the order and the LIMIT stops the scan;
-    the version in force comes from correlated subqueries on the (procedure, effective_from) index, evaluated for the
-    page's rows only); a count (up to SEARCH_COUNT_CAP) only when the page does not hold every match; with an agency
-    or province filter, first the ids of those agencies (a small table). No N+1. The folded words are matched with
-    LIKE on the folded column: a scan of the catalogue's rows (about a millisecond at 5,000 procedures, measured by
-    bench/bench_search.py); a word index (PostgreSQL trigrams, SQLite FTS5) is the next step if that grows.
+    One query: the matches are found in code order up to SEARCH_COUNT_CAP + 1 (the count, by a window over them),
+    and only the page's rows get their version in force, from correlated subqueries on the (procedure,
+    effective_from) index. A later page (``after``, by key, never by offset) is found the same way after its key,
+    and its count, of every match, is a second query. With an agency or province filter, first the ids of those
+    agencies (a small table). No N+1. Words are found in the word index (ProcedureWord): see _word_conditions.
     """
     # Written in SQL rather than with the ORM: building and compiling this query through the ORM cost three times
     # the database's own time, on the portal's busiest page. Portable SQL (SQLite and PostgreSQL), parameters only.
     where, params = _search_conditions(text, sector, life_event, agency_code, province_code)
-    version = ProcedureVersion._meta.db_table
-    in_force = (f"(SELECT v.{{column}} FROM {version} v WHERE v.procedure_id = p.id AND v.effective_from <= %s "
+    procedure, version = Procedure._meta.db_table, ProcedureVersion._meta.db_table
+    in_force = (f"(SELECT v.{{column}} FROM {version} v WHERE v.procedure_id = page.id AND v.effective_from <= %s "
                 f"ORDER BY v.effective_from DESC LIMIT 1)")
-    sql = (f"SELECT p.code, p.name, p.sector, {in_force.format(column='online_level')}, "
-           f"{in_force.format(column='duration_days')}, {in_force.format(column='fees')} "
-           f"FROM {Procedure._meta.db_table} p WHERE {' AND '.join([*where, 'p.code > %s'])} "
-           f"ORDER BY p.code LIMIT %s")
+    columns = (f"page.code, page.name, page.sector, {in_force.format(column='online_level')}, "
+               f"{in_force.format(column='duration_days')}, {in_force.format(column='fees')}")
+    if not after:
+        found = max(SEARCH_COUNT_CAP, limit) + 1
+        sql = (f"SELECT {columns}, page.matches FROM (SELECT found.*, ROW_NUMBER() OVER (ORDER BY found.code) AS n, "
+               f"COUNT(*) OVER () AS matches FROM (SELECT p.id, p.code, p.name, p.sector FROM {procedure} p "
+               f"WHERE {' AND '.join(where or ['1 = 1'])} ORDER BY p.code LIMIT %s) found) page "
+               f"WHERE page.n <= %s ORDER BY page.code")
+        arguments = [on, on, on, *params, found, limit + 1]
+    else:
+        sql = (f"SELECT {columns}, NULL FROM (SELECT p.id, p.code, p.name, p.sector FROM {procedure} p "
+               f"WHERE {' AND '.join([*where, 'p.code > %s'])} ORDER BY p.code LIMIT %s) page ORDER BY page.code")
+        arguments = [on, on, on, *params, after, limit + 1]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [on, on, on, *params, after, limit + 1])
+        cursor.execute(sql, arguments)
         rows = cursor.fetchall()
         next_after = rows[limit - 1][0] if len(rows) > limit else None
         hits = [SearchHit(code, name, sector, online_level,
                           None if days is None else Decimal(str(days)).quantize(Decimal("0.01")),
                           None if fees is None else _total_fee(fees))
-                for code, name, sector, online_level, days, fees in rows[:limit]]
-        # A first page that holds every match is its own count (the usual case for a precise search): no second scan.
-        if not after and next_after is None:
-            total = len(hits)
+                for code, name, sector, online_level, days, fees, _matches in rows[:limit]]
+        if not after:
+            total = rows[0][-1] if rows else 0
         else:
-            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {Procedure._meta.db_table} p "
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {procedure} p "
                            f"WHERE {' AND '.join(where or ['1 = 1'])} LIMIT %s) matches",
                            [*params, SEARCH_COUNT_CAP + 1])
             total = cursor.fetchone()[0]
@@ -170,18 +214,60 @@ def search_procedures(*, text: str = "", sector: str = "", life_event: str = "",
     return SearchPage(procedures=hits, total=min(total, SEARCH_COUNT_CAP), next_after=next_after, more=more)
 
 
-def _like_pattern(word: str) -> str:
-    """``%word%`` for LIKE … ESCAPE '\\', with the pattern characters of the word itself escaped."""
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _after_prefix(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix`` in code-point order ("cap" -> "caq"): the
+    words starting with "cap" are those >= "cap" and < "caq"."""
+    return prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
+
+
+# A candidate from the word index (a lookup of its row, then a sort of the matches by code) costs about as much as
+# this many rows walked along the code index (measured by bench/bench_search.py at 5,000 procedures).
+CANDIDATE_COST = 4
+
+
+def _word_conditions(words: list[str], params: list) -> list[str]:
+    """The conditions that keep the procedures having every word (the last one as a prefix, perhaps unfinished:
+    "dang ky kh"), appending their parameters to ``params``.
+
+    The rarest word's rows in the word index give the candidates when that is cheaper than walking the code index
+    (a rare word: "khai sinh"); each candidate's other words are then checked on its row (``p.words LIKE '% ky %'``),
+    so the query joins one table whatever the number of words (PostgreSQL spent 20 ms choosing the order of five
+    joins, one per word). When the words are common together ("cap giay phep" fills a page within a few hundred
+    procedures), walking the codes and checking each row is cheaper, and stops at the page or at the count's cap.
+    The word counts (word_counts) only choose between the two; the results are the same and exact."""
+    if not words:
+        return []
+    counts = word_counts()
+    terms = []  # (rows in the word index, index condition on w, its parameters, LIKE pattern on p.words)
+    for index, word in enumerate(words):
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if index < len(words) - 1:
+            terms.append((counts.rows(word), "w.word = %s", [word], f"% {escaped} %"))
+        else:  # the last word may be unfinished: a prefix, a range on the same index
+            upper = _after_prefix(word)
+            terms.append((counts.rows(word, upper), "w.word >= %s AND w.word < %s", [word, upper], f"% {escaped}%"))
+    terms.sort(key=lambda term: term[0])
+    procedures = max(counts.procedures, 1)
+    matches = procedures
+    for rows, *_ in terms:
+        matches *= min(rows, procedures) / procedures  # as if the words were independent: a rough guess will do
+    walk = procedures if matches <= SEARCH_COUNT_CAP else procedures * (SEARCH_COUNT_CAP + 1) / matches
+    where = []
+    if terms[0][0] * CANDIDATE_COST < walk:
+        rows, condition, term_params, _pattern = terms.pop(0)
+        where.append(f"p.id IN (SELECT w.procedure_id FROM {ProcedureWord._meta.db_table} w WHERE {condition})")
+        params += term_params
+    for _rows, _condition, _params, pattern in terms:
+        where.append("p.words LIKE %s ESCAPE '\\'")
+        params.append(pattern)
+    return where
 
 
 def _search_conditions(text: str, sector: str, life_event: str, agency_code: str, province_code: str
                        ) -> tuple[list[str], list]:
     """SQL conditions on the procedure ``p`` and their parameters, one per filter given."""
     where, params = [], []
-    for word in fold(text).split()[:SEARCH_MAX_WORDS]:
-        where.append("p.search_text LIKE %s ESCAPE '\\'")
-        params.append(_like_pattern(word))
+    where += _word_conditions(search_words(text)[:SEARCH_MAX_WORDS], params)
     if sector:
         where.append("p.sector = %s")
         params.append(sector)
