@@ -65,28 +65,36 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def client(port: int, path: str, seconds: float, max_requests: int, results) -> None:
-    """One keep-alive connection sending GET requests until the time or the request budget runs out.
+def get_loop(port: int, next_path, *, seconds: float, max_requests: int, headers: dict | None = None,
+             keep_cookies: bool = True, latencies: list | None = None) -> tuple[int, int, dict, float]:
+    """One keep-alive connection GETting ``next_path()`` until the time or the request budget runs out; returns
+    (ok, failed, statuses of the failures, elapsed seconds). Every benchmark's client uses it.
 
-    Like a browser, it returns the cookies it was given (the CSRF cookie of the language form): one client is one
-    visitor browsing, not a new visitor on every request."""
+    With ``keep_cookies``, like a browser, it returns the cookies it was given (the CSRF cookie of the language
+    form): one client is one visitor browsing, not a new visitor on every request. ``latencies``, when given,
+    receives each answered request's time in seconds."""
     ok = failed = 0
     cookies: dict[str, str] = {}
     statuses: dict[int, int] = {}
+    base = {"Host": "127.0.0.1", "Accept-Language": "vi", **(headers or {})}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    deadline = time.perf_counter() + seconds
     started = time.perf_counter()
+    deadline = started + seconds
     while ok + failed < max_requests and time.perf_counter() < deadline:
+        request_headers = base
+        if cookies:
+            request_headers = {**base, "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+        sent = time.perf_counter()
         try:
-            headers = {"Host": "127.0.0.1", "Accept-Language": "vi"}
-            if cookies:
-                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-            connection.request("GET", path, headers=headers)
+            connection.request("GET", next_path(), headers=request_headers)
             response = connection.getresponse()
             response.read()
-            for header in response.headers.get_all("Set-Cookie") or ():
-                name, _, value = header.split(";", 1)[0].partition("=")
-                cookies[name.strip()] = value.strip()
+            if latencies is not None:
+                latencies.append(time.perf_counter() - sent)
+            if keep_cookies:
+                for header in response.headers.get_all("Set-Cookie") or ():
+                    name, _, value = header.split(";", 1)[0].partition("=")
+                    cookies[name.strip()] = value.strip()
             if 200 <= response.status < 300:
                 ok += 1
             else:
@@ -100,7 +108,12 @@ def client(port: int, path: str, seconds: float, max_requests: int, results) -> 
             connection.close()
     elapsed = time.perf_counter() - started
     connection.close()
-    results.put((ok, failed, statuses, elapsed))
+    return ok, failed, statuses, elapsed
+
+
+def client(port: int, path: str, seconds: float, max_requests: int, results) -> None:
+    """One visitor asking for ``path`` again and again (``get_loop``)."""
+    results.put(get_loop(port, lambda: path, seconds=seconds, max_requests=max_requests))
 
 
 def load(port: int, path: str, *, seconds: float, clients: int, max_requests: int) -> dict:

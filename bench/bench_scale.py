@@ -20,13 +20,11 @@ TOTP device, what ``django_otp.login`` records); every client process sends its 
 p95 ≤ 50 ms per page. The reference is the p95 of ``/bench/bare`` under the same 16 clients; the ratio is
 reference / value. Every answer other than 2xx, and every request without an answer, is a failure and is reported.
 """
-import http.client
 import multiprocessing
 import os
 import random
 import secrets
 import sys
-import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -121,39 +119,17 @@ def pages(setup: dict) -> dict[str, dict]:
 
 
 def client(port: int, page: dict, setup: dict, index: int, seconds: float, max_requests: int, results) -> None:
+    """One client signed in as ``page["auth"]`` (its session cookie, or the API key), with every latency kept."""
     rng = random.Random(index)
-    headers = {"Host": "127.0.0.1", "Accept-Language": "vi", "Accept": "text/html,application/json"}
+    headers = {"Accept": "text/html,application/json"}
     if page["auth"] == "key":
         headers["Authorization"] = f"Bearer {setup['key']}"
     elif page["auth"]:
         headers["Cookie"] = setup[page["auth"]][index % len(setup[page["auth"]])]
-    ok = failed = 0
-    statuses: dict[int, int] = {}
     latencies: list[float] = []
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    started = time.perf_counter()
-    deadline = started + seconds
-    while ok + failed < max_requests and time.perf_counter() < deadline:
-        path = rng.choice(page["paths"])
-        sent = time.perf_counter()
-        try:
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            latencies.append(time.perf_counter() - sent)
-            if 200 <= response.status < 300:
-                ok += 1
-            else:
-                failed += 1
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            if response.will_close:
-                connection.close()
-        except (OSError, http.client.HTTPException):
-            failed += 1
-            statuses[0] = statuses.get(0, 0) + 1
-            connection.close()
-    elapsed = time.perf_counter() - started
-    connection.close()
+    ok, failed, statuses, elapsed = bench_home.get_loop(port, lambda: rng.choice(page["paths"]), seconds=seconds,
+                                                        max_requests=max_requests, headers=headers,
+                                                        keep_cookies=False, latencies=latencies)
     results.put((ok, failed, statuses, elapsed, latencies))
 
 

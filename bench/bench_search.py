@@ -14,7 +14,6 @@ rounds (10 s per URL). Target: ratio ≥ 0.3. Every answer other than 2xx, and e
 counts as a failure and is reported.
 """
 import datetime as dt
-import http.client
 import multiprocessing
 import os
 import random
@@ -126,42 +125,10 @@ def ensure_procedures(n: int) -> int:
 
 
 def client(port: int, paths: list[str], seconds: float, max_requests: int, seed: int, results) -> None:
-    """One keep-alive connection GETting the paths in a random rotation until the time or the budget runs out.
-
-    Like a browser (and like ``bench_home``'s clients), it returns the cookies it was given (the CSRF cookie of the
-    language form): one client is one visitor searching several times, not a new visitor on every request."""
+    """One visitor (keeping its cookies, like a browser) searching the paths in a random rotation
+    (``bench_home.get_loop``)."""
     rng = random.Random(seed)
-    ok = failed = 0
-    cookies: dict[str, str] = {}
-    statuses: dict[int, int] = {}
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    started = time.perf_counter()
-    deadline = started + seconds
-    while ok + failed < max_requests and time.perf_counter() < deadline:
-        try:
-            headers = {"Host": "127.0.0.1", "Accept-Language": "vi"}
-            if cookies:
-                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-            connection.request("GET", rng.choice(paths), headers=headers)
-            response = connection.getresponse()
-            response.read()
-            for header in response.headers.get_all("Set-Cookie") or ():
-                name, _, value = header.split(";", 1)[0].partition("=")
-                cookies[name.strip()] = value.strip()
-            if 200 <= response.status < 300:
-                ok += 1
-            else:
-                failed += 1
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            if response.will_close:
-                connection.close()
-        except (OSError, http.client.HTTPException):
-            failed += 1
-            statuses[0] = statuses.get(0, 0) + 1
-            connection.close()
-    elapsed = time.perf_counter() - started
-    connection.close()
-    results.put((ok, failed, statuses, elapsed))
+    results.put(bench_home.get_loop(port, lambda: rng.choice(paths), seconds=seconds, max_requests=max_requests))
 
 
 def load(port: int, paths: list[str], *, seconds: float, clients: int, max_requests: int = 200_000) -> dict:
