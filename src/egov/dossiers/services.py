@@ -372,6 +372,17 @@ def _open_ready_steps(dossier: Dossier, at: dt.datetime, cal: calendar.Calendar,
 
 # --- Submission and intake -------------------------------------------------------------------------------------------
 
+def _errors_of(*checks) -> dict[str, list[str]]:
+    """Run every check and gather all their field errors (one submission reports every problem at once)."""
+    errors: dict[str, list[str]] = {}
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as exc:
+            errors.update(exc.message_dict)
+    return errors
+
+
 def _check_version_at(version, agency, at: dt.datetime) -> None:
     if not version.agencies.filter(pk=agency.pk).exists():
         raise InvalidInput({"procedure": [_("This agency does not implement this procedure.")]})
@@ -405,15 +416,10 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
     version = procedure_version
     agency = officer.agency
     rules.require_transition(rules.NEW, Status.RECEIVED, actor_role=role, on=to_vn(at).date())
-    errors = {}
-    for step in (lambda: _check_version_at(version, agency, at),
-                 lambda: _person_details(applicant, "applicant"),
-                 lambda: _person_details(subject, "subject"),
-                 lambda: check_form_data(version.form_schema, form_data)):
-        try:
-            step()
-        except InvalidInput as exc:
-            errors.update(exc.message_dict)
+    errors = _errors_of(lambda: _check_version_at(version, agency, at),
+                        lambda: _person_details(applicant, "applicant"),
+                        lambda: _person_details(subject, "subject"),
+                        lambda: check_form_data(version.form_schema, form_data))
     try:
         checked = check_files(files, version.components, require_all=False)
     except InvalidInput as exc:
@@ -457,14 +463,9 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     version = procedure_version
     require_assurance(applicant_user, version.min_assurance_level)
     rules.require_transition(rules.NEW, Status.SUBMITTED, actor_role=rules.APPLICANT, on=to_vn(at).date())
-    errors = {}
-    for step in (lambda: _check_version_at(version, agency, at),
-                 lambda: _person_details(subject, "subject"),
-                 lambda: check_form_data(version.form_schema, form_data)):
-        try:
-            step()
-        except InvalidInput as exc:
-            errors.update(exc.message_dict)
+    errors = _errors_of(lambda: _check_version_at(version, agency, at),
+                        lambda: _person_details(subject, "subject"),
+                        lambda: check_form_data(version.form_schema, form_data))
     reused = reused or {}
     try:
         reused_errors = _check_reused(applicant_user, version, reused)
