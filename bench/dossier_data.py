@@ -35,7 +35,7 @@ import uuid
 from pathlib import Path
 
 MARKER = "dossiers.json"
-MARKER_VERSION = 2
+MARKER_VERSION = 3  # 3: the per-agency monthly roll-up (monitoring.AgencyMonthlyFigures)
 AGENCIES = 100
 LARGEST_SHARE = 100  # of every 1,000 dossiers: the first agency receives 10%
 CITIZENS = 3000
@@ -270,7 +270,8 @@ def contributions(fact):
 
 def _monthly(counter: collections.Counter) -> None:
     """Write the monthly counters summed over the bench dossiers (rows of the bench agencies only)."""
-    from egov.monitoring.models import MonthlyFigures
+    from egov.monitoring.models import AgencyMonthlyFigures, MonthlyFigures
+    from egov.monitoring.services import agency_deltas
 
     rows: dict[tuple, dict] = {}
     for (agency_id, procedure_id, channel, month, name), n in counter.items():
@@ -278,6 +279,9 @@ def _monthly(counter: collections.Counter) -> None:
     MonthlyFigures.objects.bulk_create(
         [MonthlyFigures(agency_id=a, procedure_id=p, channel=c, month=m, **values)
          for (a, p, c, m), values in rows.items()], batch_size=2000)
+    AgencyMonthlyFigures.objects.bulk_create(
+        [AgencyMonthlyFigures(agency_id=a, month=m, **values) for (a, m), values in agency_deltas(counter).items()],
+        batch_size=2000)
 
 
 class _Inserter:
@@ -450,6 +454,7 @@ def _purge(log) -> None:
         chosen = f"SELECT id FROM dossiers_dossier WHERE receiving_agency_id IN ({marks})"
         cursor.execute(f"DELETE FROM monitoring_dossierfact WHERE dossier_id IN ({chosen})", agencies)
         cursor.execute(f"DELETE FROM monitoring_monthlyfigures WHERE agency_id IN ({marks})", agencies)
+        cursor.execute(f"DELETE FROM monitoring_agencymonthlyfigures WHERE agency_id IN ({marks})", agencies)
         for table in ("dossiers_transition", "dossiers_step", "dossiers_pause", "dossiers_attachment",
                       "dossiers_rating"):
             cursor.execute(f"DELETE FROM {table} WHERE dossier_id IN ({chosen})", agencies)

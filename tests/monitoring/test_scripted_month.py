@@ -30,7 +30,7 @@ import pytest
 from egov.dossiers import services as dossiers
 from egov.kernel.ledger_models import ConsumerOffset
 from egov.monitoring import queries, services
-from egov.monitoring.models import DossierFact, MonthlyFigures
+from egov.monitoring.models import COUNTERS, AgencyMonthlyFigures, DossierFact, MonthlyFigures
 from tests.kernel.conftest import vn
 
 MID_APRIL = vn("2026-04-15 12:00")
@@ -201,7 +201,24 @@ def _snapshot():
         "withdrawn", "stopped", "refused", "delivered", "overdue_opened", "overdue_closed", "ratings", "rating_sum"))
     facts = sorted(DossierFact.objects.values_list("dossier_id", "outcome", "received_at", "finished_at",
                                                    "overdue_from", "is_open", "rating_score"))
-    return counters, facts
+    per_agency = sorted(AgencyMonthlyFigures.objects.values_list("agency_id", "month", "received_online", *COUNTERS))
+    return counters, facts, per_agency
+
+
+def test_the_per_agency_roll_up_is_the_detailed_one_summed(month):
+    """The page of an agency or a province reads AgencyMonthlyFigures; a procedure or a channel, MonthlyFigures:
+    both must say the same."""
+    summed = {}
+    for row in MonthlyFigures.objects.values("agency_id", "month", "channel", *COUNTERS):
+        values = summed.setdefault((row["agency_id"], row["month"]), dict.fromkeys((*COUNTERS, "received_online"), 0))
+        for name in COUNTERS:
+            values[name] += row[name]
+        if row["channel"] == 2:
+            values["received_online"] += row["received"]
+    kept = {(row.pop("agency_id"), row.pop("month")): row
+            for row in AgencyMonthlyFigures.objects.values("agency_id", "month", "received_online", *COUNTERS)}
+    assert kept == {key: values for key, values in summed.items() if any(values.values())}
+    assert len(kept) >= 4  # two agencies, February and March at least
 
 
 def test_running_the_consumer_again_changes_nothing(month):

@@ -9,6 +9,10 @@ Two tables, both written only by ``services.py`` (the consumer ``monitoring.stat
 * ``MonthlyFigures``: per agency, procedure, channel and month (Vietnam time), flow counters. Stocks (carried over,
   pending, overdue) are running sums of the flows up to a month: pending at the end of month M = received up to M −
   closed up to M. Reads never touch dossiers.
+* ``AgencyMonthlyFigures``: the same counters per agency and month over every procedure and channel (with the
+  online receptions counted apart), written with them in the same transaction: the page of a province or an agency
+  reads a dozen rows per agency instead of one per procedure and channel (about 100 times fewer at a province's
+  scale).
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -79,3 +83,28 @@ class MonthlyFigures(models.Model):
                                                name="monitoring_monthly_unique")]
         indexes = [models.Index(fields=["month", "agency"], name="monitoring_monthly_month"),
                    models.Index(fields=["procedure", "month"], name="monitoring_monthly_procedure")]
+
+
+class AgencyMonthlyFigures(models.Model):
+    """Số liệu theo cơ quan và tháng: ``MonthlyFigures`` summed over procedures and channels, kept with them."""
+    agency = models.ForeignKey("registries.Agency", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    received = models.IntegerField(default=0)
+    received_online = models.IntegerField(default=0)  # of which through the online channel
+    closed = models.IntegerField(default=0)
+    early = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
+    stopped = models.IntegerField(default=0)
+    refused = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    overdue_opened = models.IntegerField(default=0)
+    overdue_closed = models.IntegerField(default=0)
+    ratings = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly statistics of an agency")
+        verbose_name_plural = _("monthly statistics of agencies")
+        constraints = [models.UniqueConstraint(fields=["agency", "month"], name="monitoring_agency_monthly_unique")]

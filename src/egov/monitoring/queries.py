@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from egov.dossiers.models import Channel
 from egov.monitoring import rules
-from egov.monitoring.models import COUNTERS, DossierFact, MonthlyFigures
+from egov.monitoring.models import COUNTERS, AgencyMonthlyFigures, DossierFact, MonthlyFigures
 from egov.procedures.models import Procedure
 from egov.registries.models import Agency
 
@@ -41,6 +41,10 @@ class Filter:
     province: str = ""              # level-1 part of organisation codes, e.g. H29
     procedure: str = ""             # procedure code, e.g. 1.000656
     channel: int | None = None      # 1 in person, 2 online, 3 post
+    # Resolved once by make_filter (every query of a page reuses them): the agencies' ids (None: all agencies) and
+    # the procedure's id.
+    agency_ids: tuple[int, ...] | None = None
+    procedure_id: int | None = None
 
     @property
     def first_month(self) -> dt.date:
@@ -78,20 +82,24 @@ def make_filter(*, year=None, month=None, agency="", province="", procedure="", 
         raise InvalidFilter("agency", _("No agency has the code %(code)s.") % {"code": agency})
     if province and not PROVINCE_PART.match(province):
         raise InvalidFilter("province", _("Choose a province by the last part of its organisation code, e.g. H29."))
-    if procedure and not Procedure.objects.filter(code=procedure).exists():
-        raise InvalidFilter("procedure", _("No procedure has the code %(code)s.") % {"code": procedure})
+    procedure_id = None
+    if procedure:
+        procedure_id = Procedure.objects.filter(code=procedure).values_list("id", flat=True).first()
+        if procedure_id is None:
+            raise InvalidFilter("procedure", _("No procedure has the code %(code)s.") % {"code": procedure})
+    ids = _agency_ids(agency, province)
     return Filter(year=year_n, month=month_n, agency=agency, province=province, procedure=procedure,
-                  channel=channel_n)
+                  channel=channel_n, agency_ids=None if ids is None else tuple(sorted(ids)), procedure_id=procedure_id)
 
 
-def _agency_ids(f: Filter) -> set[int] | None:
-    """The agencies the filter names (None: all). A small table, read once per request."""
+def _agency_ids(agency: str, province: str) -> set[int] | None:
+    """The agencies the filter names (None: all). A small table, read once per request (by make_filter)."""
     ids = None
-    if f.agency:
-        ids = set(Agency.objects.filter(code=f.agency).values_list("id", flat=True))
-    if f.province:
-        province_agency = Agency.objects.filter(code=f"000.00.00.{f.province}").first()
-        condition = Q(code__endswith=f".{f.province}")
+    if agency:
+        ids = set(Agency.objects.filter(code=agency).values_list("id", flat=True))
+    if province:
+        province_agency = Agency.objects.filter(code=f"000.00.00.{province}").first()
+        condition = Q(code__endswith=f".{province}")
         if province_agency is not None and province_agency.administrative_unit_id:
             unit = province_agency.administrative_unit_id
             condition |= Q(administrative_unit_id=unit) | Q(administrative_unit__parent_id=unit)
@@ -101,19 +109,26 @@ def _agency_ids(f: Filter) -> set[int] | None:
 
 
 def _scope(queryset, f: Filter):
-    ids = _agency_ids(f)
-    if ids is not None:
-        queryset = queryset.filter(agency_id__in=sorted(ids))
-    if f.procedure:
-        queryset = queryset.filter(procedure__code=f.procedure)
+    if f.agency_ids is not None:
+        queryset = queryset.filter(agency_id__in=f.agency_ids)
+    if f.procedure_id is not None:
+        queryset = queryset.filter(procedure_id=f.procedure_id)
     if f.channel is not None:
         queryset = queryset.filter(channel=f.channel)
     return queryset
 
 
-def _sums(queryset) -> dict[str, int]:
-    row = queryset.aggregate(**{name: Sum(name) for name in COUNTERS})
-    return {name: row[name] or 0 for name in COUNTERS}
+def _rollup(f: Filter):
+    """The roll-up rows of the filter, and whether they are the per-agency ones (which count online receptions in
+    their own column): without a procedure or a channel, the per-agency table, a dozen rows per agency and year."""
+    if f.procedure or f.channel is not None:
+        return _scope(MonthlyFigures.objects.all(), f), False
+    return _scope(AgencyMonthlyFigures.objects.all(), f), True
+
+
+def _sums(queryset, names=COUNTERS) -> dict[str, int]:
+    row = queryset.aggregate(**{name: Sum(name) for name in names})
+    return {name: row[name] or 0 for name in names}
 
 
 @dataclass
@@ -182,80 +197,126 @@ class Figures:
         }
 
 
-def figures(f: Filter, *, now: dt.datetime | None = None) -> Figures:
-    """The figures of DOMAIN.md's "Statistics" for a filter: flows summed over the period's months; stocks (carried
-    over, pending) as running sums of the flows; pending "now" for the current period (overdue as of this instant)."""
-    now = now or timezone.now()
-    rows = _scope(MonthlyFigures.objects.all(), f)
-    first, last = f.first_month, f.last_month
-    before = _sums(rows.filter(month__lt=first))
-    during = _sums(rows.filter(month__gte=first, month__lte=last))
-    online = (_sums(rows.filter(month__gte=first, month__lte=last, channel=Channel.ONLINE))["received"]
-              if f.channel in (None, Channel.ONLINE) else 0)
-    carried = before["received"] - before["closed"]
-    pending = carried + during["received"] - during["closed"]
-    figures = Figures(
+def overdue_now(f: Filter, now: dt.datetime) -> int:
+    """Dossiers of the filter pending now past their appointment (one count on the open facts' index). A page that
+    shows both the figures and the months reads it once and hands it to both."""
+    return _scope(DossierFact.objects.filter(is_open=True, overdue_from__lt=now), f).count()
+
+
+@dataclass
+class _Flows:
+    """The flow counters of a filter per month, up to a last month (one grouped query), online receptions apart."""
+    counters: dict[dt.date, dict[str, int]]
+    online: dict[dt.date, int]
+
+    def sums(self, low: dt.date | None, high: dt.date) -> dict[str, int]:
+        """The counters summed over the months in [low, high] (low None: from the beginning)."""
+        total = dict.fromkeys((*COUNTERS, "online"), 0)
+        for month, counters in self.counters.items():
+            if (low is None or month >= low) and month <= high:
+                for name in COUNTERS:
+                    total[name] += counters[name]
+                total["online"] += self.online.get(month, 0)
+        return total
+
+
+def _flows(f: Filter, last: dt.date) -> _Flows:
+    rows, by_agency = _rollup(f)
+    names = (*COUNTERS, "received_online") if by_agency else COUNTERS
+    groups = ("month",) if by_agency else ("month", "channel")
+    counters: dict[dt.date, dict[str, int]] = {}
+    online: dict[dt.date, int] = {}
+    for row in (rows.filter(month__lte=last).values(*groups).annotate(**{f"sum_{n}": Sum(n) for n in names})
+                .order_by()):
+        month = row["month"]
+        sums = counters.setdefault(month, dict.fromkeys(COUNTERS, 0))
+        for name in COUNTERS:
+            sums[name] += row[f"sum_{name}"] or 0
+        if by_agency:
+            online[month] = online.get(month, 0) + (row["sum_received_online"] or 0)
+        elif row["channel"] == Channel.ONLINE:
+            online[month] = online.get(month, 0) + (row["sum_received"] or 0)
+    return _Flows(counters, online)
+
+
+def _figures_of(during: dict[str, int], *, carried: int) -> Figures:
+    return Figures(
         received_new=during["received"], carried_over=carried, processed_early=during["early"],
         processed_on_time=during["on_time"], processed_late=during["late"], delivered=during["delivered"],
         withdrawn=during["withdrawn"], stopped=during["stopped"], refused=during["refused"],
-        received_online=online, ratings=during["ratings"], rating_sum=during["rating_sum"])
+        received_online=during["online"], ratings=during["ratings"], rating_sum=during["rating_sum"])
+
+
+def figures(f: Filter, *, now: dt.datetime | None = None, overdue: int | None = None,
+            flows: _Flows | None = None) -> Figures:
+    """The figures of DOMAIN.md's "Statistics" for a filter: flows summed over the period's months; stocks (carried
+    over, pending) as running sums of the flows; pending "now" for the current period (overdue as of this instant).
+    ``overdue`` (``overdue_now``) and ``flows`` may come already read (``page``)."""
+    now = now or timezone.now()
+    first, last = f.first_month, f.last_month
+    flows = flows or _flows(f, last)
+    before = flows.sums(None, rules.previous_month(first))
+    during = flows.sums(first, last)
+    carried = before["received"] - before["closed"]
+    pending = carried + during["received"] - during["closed"]
+    result = _figures_of(during, carried=carried)
     if rules.month_of(now) <= last:
         # The current (or a future) period: pending is what stands now, overdue as of this instant.
-        figures.as_of = "now"
-        pending = _sums(rows.filter(month__lte=rules.month_of(now)))
-        pending = pending["received"] - pending["closed"]
-        overdue = _scope(DossierFact.objects.filter(is_open=True, overdue_from__lt=now), f).count()
+        result.as_of = "now"
+        standing = flows.sums(None, rules.month_of(now))
+        pending = standing["received"] - standing["closed"]
+        overdue = overdue_now(f, now) if overdue is None else overdue
     else:
         overdue = (before["overdue_opened"] - before["overdue_closed"]
                    + during["overdue_opened"] - during["overdue_closed"])
-    figures.pending_overdue = overdue
-    figures.pending_within = pending - overdue
-    figures.compute_percentages()
-    return figures
+    result.pending_overdue = overdue
+    result.pending_within = pending - overdue
+    result.compute_percentages()
+    return result
 
 
-def monthly(f: Filter, *, now: dt.datetime | None = None) -> list[tuple[dt.date, Figures]]:
+def monthly(f: Filter, *, now: dt.datetime | None = None, overdue: int | None = None,
+            flows: _Flows | None = None) -> list[tuple[dt.date, Figures]]:
     """The figures of each month of the filter's year (for the charts and the CSV), up to the current month: one
     grouped query for the flows, running sums for the stocks, and the open dossiers' overdue count for this month."""
     now = now or timezone.now()
     this_month = rules.month_of(now)
-    rows = _scope(MonthlyFigures.objects.filter(month__lte=dt.date(f.year, 12, 1)), f)
-    flows: dict[dt.date, dict[str, int]] = {}
-    online: dict[dt.date, int] = {}
-    for row in rows.values("month", "channel").annotate(**{f"sum_{n}": Sum(n) for n in COUNTERS}).order_by():
-        month = row["month"]
-        sums = flows.setdefault(month, dict.fromkeys(COUNTERS, 0))
-        for name in COUNTERS:
-            sums[name] += row[f"sum_{name}"] or 0
-        if row["channel"] == Channel.ONLINE:
-            online[month] = online.get(month, 0) + (row["sum_received"] or 0)
-    pending = overdue = 0
-    for month in sorted(m for m in flows if m.year < f.year):
-        pending += flows[month]["received"] - flows[month]["closed"]
-        overdue += flows[month]["overdue_opened"] - flows[month]["overdue_closed"]
+    flows = flows or _flows(f, dt.date(f.year, 12, 1))
+    zero = dict.fromkeys(COUNTERS, 0)
+    pending = running_overdue = 0
+    for month in sorted(m for m in flows.counters if m.year < f.year):
+        pending += flows.counters[month]["received"] - flows.counters[month]["closed"]
+        running_overdue += flows.counters[month]["overdue_opened"] - flows.counters[month]["overdue_closed"]
     result = []
     for number in range(1, 13):
         month = dt.date(f.year, number, 1)
         if month > this_month:
             break
-        during = flows.get(month, dict.fromkeys(COUNTERS, 0))
+        during = {**flows.counters.get(month, zero), "online": flows.online.get(month, 0)}
         carried = pending
         pending += during["received"] - during["closed"]
-        overdue += during["overdue_opened"] - during["overdue_closed"]
-        figures = Figures(
-            received_new=during["received"], carried_over=carried, processed_early=during["early"],
-            processed_on_time=during["on_time"], processed_late=during["late"], delivered=during["delivered"],
-            withdrawn=during["withdrawn"], stopped=during["stopped"], refused=during["refused"],
-            received_online=online.get(month, 0), ratings=during["ratings"], rating_sum=during["rating_sum"])
-        shown_overdue = overdue
+        running_overdue += during["overdue_opened"] - during["overdue_closed"]
+        figures_of_month = _figures_of(during, carried=carried)
+        shown_overdue = running_overdue
         if month == this_month:
-            figures.as_of = "now"
-            shown_overdue = _scope(DossierFact.objects.filter(is_open=True, overdue_from__lt=now), f).count()
-        figures.pending_overdue = shown_overdue
-        figures.pending_within = pending - shown_overdue
-        figures.compute_percentages()
-        result.append((month, figures))
+            figures_of_month.as_of = "now"
+            shown_overdue = overdue_now(f, now) if overdue is None else overdue
+        figures_of_month.pending_overdue = shown_overdue
+        figures_of_month.pending_within = pending - shown_overdue
+        figures_of_month.compute_percentages()
+        result.append((month, figures_of_month))
     return result
+
+
+def page(f: Filter, *, now: dt.datetime | None = None) -> tuple[Figures, list[tuple[dt.date, Figures]]]:
+    """The statistics page: the period's figures and, for a year, its months, from one grouped query of the
+    roll-ups and at most one count of the open dossiers overdue now."""
+    now = now or timezone.now()
+    this_month = rules.month_of(now)
+    overdue = overdue_now(f, now) if this_month <= f.last_month else None
+    flows = _flows(f, dt.date(f.year, 12, 1))
+    series = monthly(f, now=now, overdue=overdue, flows=flows) if f.month is None else []
+    return figures(f, now=now, overdue=overdue, flows=flows), series
 
 
 CHOICES_MAX_AGE_SECONDS = 300

@@ -25,6 +25,10 @@ def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def previous_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
 def processed_verdict(finished_at: dt.datetime, appointment_at: dt.datetime, supplement_count: int) -> str:
     """Trước hạn / đúng hạn / quá hạn of a processed dossier: its end against its appointment (the one-stop rule);
     more than one supplement request makes it late whatever the dates (DOMAIN.md, service index)."""

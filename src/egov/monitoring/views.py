@@ -1,11 +1,13 @@
 """The public statistics page ``/statistics/`` (no sign-in, no personal data) and its CSV export. Thin: parse the
 filter, read the figures (``queries``), render."""
 import csv
+import html
 import io
 
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -52,11 +54,48 @@ def _rows(figures: queries.Figures) -> list[tuple[str, int | str, float | None, 
     ]
 
 
+def _options_html(items) -> str:
+    return "".join(f'<option value="{html.escape(str(value))}">{html.escape(str(label))}</option>'
+                   for value, label in items)
+
+
+def _with_selected(options: str, selected) -> SafeString:
+    if selected not in (None, ""):
+        chosen = f'<option value="{html.escape(str(selected))}">'
+        options = options.replace(chosen, chosen[:-1] + " selected>", 1)
+    return mark_safe(options)  # noqa: S308 - every value was escaped by _options_html
+
+
+# The agencies', provinces' and procedures' <option>s, written once per list of choices (queries.choices keeps it a
+# few minutes): the template's loop, a few tags per option, was half of the page's time with a hundred agencies.
+_data_options: tuple[dict, dict[str, str]] | None = None
+
+
+def _options(f: queries.Filter) -> dict[str, SafeString]:
+    global _data_options
+    choices = queries.choices()
+    if _data_options is None or _data_options[0] is not choices:
+        _data_options = (choices, {
+            "province": _options_html((code, f"{name} ({code})") for code, name in choices["provinces"]),
+            "agency": _options_html(choices["agencies"]),
+            "procedure": _options_html((code, f"{code} {name}") for code, name in choices["procedures"]),
+            "year": _options_html((year, year) for year in choices["years"]),
+        })
+    written = _data_options[1]
+    return {
+        "province": _with_selected(written["province"], f.province),
+        "agency": _with_selected(written["agency"], f.agency),
+        "procedure": _with_selected(written["procedure"], f.procedure),
+        "year": _with_selected(written["year"], f.year),
+        "channel": _with_selected(_options_html(Channel.choices), f.channel),  # labels follow the language
+        "month": _with_selected(_options_html((month, month) for month in range(1, 13)), f.month),
+    }
+
+
 @require_GET
 def statistics_page(request):
     f, errors = _filter(request)
-    figures = queries.figures(f)
-    series = queries.monthly(f) if f.month is None else []
+    figures, series = queries.page(f)
     labels = [f"{month:%m}" for month, _figures in series]
     processed_chart = online_chart = None
     if series:
@@ -70,11 +109,11 @@ def statistics_page(request):
             "chart-online", _("Online share of received dossiers per month, %(year)s") % {"year": f.year},
             _("One bar per month: the percentage of new dossiers received online."), labels,
             [s.percentages["online_share"] for _m, s in series])
-    choices = queries.choices()
     query = request.GET.urlencode()
+    options = _options(f)
     return render(request, "monitoring/statistics.html", {
-        "f": f, "figures": figures, "rows": _rows(figures), "errors": errors, "choices": choices,
-        "months": range(1, 13), "channels": Channel.choices, "processed_chart": processed_chart,
+        "f": f, "figures": figures, "rows": _rows(figures), "errors": errors, "options": options,
+        "processed_chart": processed_chart,
         "online_chart": online_chart, "series": series, "query": query,
         "now": timezone.localtime(),
     }, status=400 if errors else 200)
