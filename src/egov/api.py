@@ -58,7 +58,12 @@ def _field(loc) -> str:
 def on_validation_error(request, exc: ValidationError):
     errors = [{"field": _field(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")}
               for error in exc.errors]
-    return problem(422, "Invalid input", "One or more fields are invalid.", errors=errors)
+    status = next((code for prefix, code in INVALID_INPUT_STATUS.items() if request.path.startswith(prefix)), 422)
+    return problem(status, "Invalid input", "One or more fields are invalid.", errors=errors)
+
+
+# APIs whose spec gives invalid input another status than 422 (GovStack Messaging: 405).
+INVALID_INPUT_STATUS = {"/api/govstack/messaging/": 405}
 
 
 @api.exception_handler(AuthenticationError)
@@ -194,6 +199,7 @@ def _add_routers() -> None:
     api.add_router("/govstack/digital-registries/", digital_registries)
     api.add_router("/govstack/registration/", registration)
     api.add_router("/v1/statistics", "egov.monitoring.api.router")
+    api.add_router("/govstack/messaging/", "egov.govstack.messaging.router")
 
 
 _add_routers()

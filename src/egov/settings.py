@@ -163,6 +163,10 @@ SMS_BACKEND = config.env("EGOV_SMS_BACKEND", config.DEMO_SMS_BACKEND)
 SMS_URL = config.env("EGOV_SMS_URL", "")
 SMS_TOKEN = config.env("EGOV_SMS_TOKEN", "")
 DEMO_OUTBOX = SMS_BACKEND.endswith("OutboxSmsBackend") and ENV != "production"
+# GovStack Messaging API (egov.govstack.messaging): recipients per batch (capped), and whether client systems' callback
+# addresses may be private or loopback addresses (demo and tests only: in production egov calls public addresses only).
+MESSAGING_BATCH_MAX = config.env_int("EGOV_MESSAGING_BATCH_MAX", 1000)
+MESSAGING_CALLBACK_PRIVATE = config.env_bool("EGOV_MESSAGING_CALLBACK_PRIVATE", ENV != "production")
 
 TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

@@ -59,8 +59,10 @@ def _caller(found) -> Caller:
     return services.caller_for_client(client, agency_code=agency_code, grants=grants)
 
 
-def client_caller(request) -> Caller | None:
-    """The calling client system, or None when the request carries no client credentials at all."""
+def client_caller(request, *, api_key: str | None = None) -> Caller | None:
+    """The calling client system, or None when the request carries no client credentials at all. ``api_key``: a key
+    an API takes in another header than ``Authorization`` (GovStack Messaging's ``apiKey``); sent with a different
+    ``Authorization``, the call is refused rather than guessed."""
     named = request.META.get(MEDIATOR_HEADER, "").strip()
     if named and from_trusted_mediator(request):
         found = queries.active_client(identifier=services.normalise_identifier(named))
@@ -68,6 +70,11 @@ def client_caller(request) -> Caller | None:
             raise Unauthenticated(_("The mediator named an unknown or disabled client system."))
         return _caller(found)
     key = _bearer(request)
+    if api_key:
+        if key and key != api_key:
+            raise Unauthenticated(_("Two different credentials were sent (Authorization and the API key header): "
+                                    "send one."))
+        key = api_key
     if not key:
         if named:
             raise Unauthenticated(_("Information-Mediator-Client is accepted only from a trusted mediator; "

@@ -14,8 +14,10 @@ KEY_PREFIX = "egk_"
 IDENTIFIER_PATTERN = re.compile(r"^VN:GOV:(?P<member>[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[GH][0-9]{2}):(?P<subsystem>[a-z0-9-]{2,40})$")
 # registration.*: the GovStack Registration API (egov.govstack.registration): read the agency's applications,
 # submit applications for citizens, work the agency's processing tasks.
+# messaging.*: the GovStack Messaging API (egov.govstack.messaging): send emails and read their status; report
+# delivery (an email provider's bounces).
 SERVICE_PATTERN = re.compile(r"^(population\.(verify|release)|registry\.[a-z][a-z0-9-]{1,48}[a-z0-9]\.(read|write)"
-                             r"|registration\.(read|submit|tasks))$")
+                             r"|registration\.(read|submit|tasks)|messaging\.(send|report))$")
 
 
 class InvalidClient(ValueError):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from egov.notifications import queries, services
-from egov.notifications.models import Message, Notification
+from egov.notifications.models import Message, MessageRequest, Notification
 
 
 class DeliveryFilter(admin.SimpleListFilter):
@@ -37,7 +37,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = (DeliveryFilter, "channel")
     search_fields = ("purpose", "recipient_hint")
     readonly_fields = ("uid", "channel", "purpose", "user", "recipient_hint", "status", "attempts", "next_attempt_at",
-                       "sent_at", "provider_reference", "error", "created_at")
+                       "sent_at", "provider_reference", "error", "created_at", "request")
     fields = readonly_fields
     ordering = ("-id",)
     actions = ("retry_now",)
@@ -73,6 +73,24 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "event_type", "dossier_code", "title", "body", "created_at", "read_at")
     fields = readonly_fields
     ordering = ("-id",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request)
+
+
+@admin.register(MessageRequest)
+class MessageRequestAdmin(admin.ModelAdmin):
+    """Requests of client systems (GovStack Messaging): who asked, how many were refused at once; the messages
+    themselves are in *Messages*."""
+    list_display = ("created_at", "uid", "client", "not_sent")
+    list_select_related = ("client",)
+    readonly_fields = ("uid", "client", "channel", "callback_uri", "not_sent", "rejected", "created_at")
+    fields = readonly_fields
+    ordering = ("-id",)
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -55,9 +55,68 @@ def sms_backend():
     return import_string(settings.SMS_BACKEND)()
 
 
-def send_email(*, to: str, subject: str, text: str) -> str:
+def send_email(*, to: str, subject: str, text: str, cc: list[str] | None = None, bcc: list[str] | None = None,
+               reply_to: str = "", sender_name: str = "", message_id: str = "") -> str:
+    """Send one email. The sender address is always the platform's (``EGOV_EMAIL_FROM``): a client system names
+    itself only as the display name, so that nobody sends in an agency's name from egov's servers. ``message_id``
+    (``<uid@domain>``) comes back as the provider reference: bounce reports quote it."""
+    from email.utils import formataddr, parseaddr
+
+    sender = settings.DEFAULT_FROM_EMAIL
+    if sender_name:
+        sender = formataddr((sender_name, parseaddr(sender)[1]))
+    headers = {"Message-ID": message_id} if message_id else {}
     try:
-        EmailMessage(subject=subject, body=text, to=[to]).send()
+        EmailMessage(subject=subject, body=text, from_email=sender, to=[to], cc=cc or None, bcc=bcc or None,
+                     reply_to=[reply_to] if reply_to else None, headers=headers).send()
     except OSError as error:  # SMTP refused or unreachable
         raise DeliveryFailed(f"email: {error}") from None
-    return "email"
+    return message_id or "email"
+
+
+def _public_address(host: str, port: int) -> None:
+    """Refuse a callback to a private, loopback or link-local address (a client system must not make egov call
+    its own internal services), unless ``EGOV_MESSAGING_CALLBACK_PRIVATE`` allows it (demo and tests)."""
+    import ipaddress
+    import socket
+
+    if settings.MESSAGING_CALLBACK_PRIVATE:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+    except OSError as error:
+        raise DeliveryFailed(f"callback: {host}: {error}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise DeliveryFailed(f"callback: {host} resolves to a non-public address ({address})")
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead the call to an address the check above refuses: it is a failure instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
+def post_callback(*, url: str, request_uid: str, body: dict, timeout: float = 10.0) -> str:
+    """POST the GovStack Messaging callback (``callbackContent``: meta and base64 content) to a client system's
+    callback address, with the ``requestUid`` header. Any answer but 2xx is a failure, tried again later."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryFailed("callback: the address is not an http(s) URL")
+    _public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "requestUid": request_uid})
+    try:
+        with _NO_REDIRECTS.open(request, timeout=timeout) as response:
+            return f"callback {response.status}"
+    except urllib.error.HTTPError as error:
+        raise DeliveryFailed(f"callback: HTTP {error.code}") from None
+    except (OSError, ValueError) as error:
+        raise DeliveryFailed(f"callback: {error}") from None

@@ -20,12 +20,16 @@ class Message(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("Email")
+        # A client system's callback address (GovStack Messaging): told the outcome of its request, with retries.
+        CALLBACK = "callback", _("Callback to a client system")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         GAVE_UP = "gave_up", _("Gave up")
+        # Sent, then reported undeliverable by the provider (GovStack Messaging's delivery report).
+        BOUNCED = "bounced", _("Bounced")
 
     uid = models.UUIDField(_("reference"), unique=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
@@ -47,6 +51,9 @@ class Message(models.Model):
     # What caused the message, e.g. "dossier.received:000.00.12.H29:42:email": one message per event and channel,
     # whatever how often the event is handled (the ledger delivers at least once).
     source = models.CharField(_("source"), max_length=160, null=True, blank=True, unique=True, editable=False)
+    # The client system's request it belongs to (GovStack Messaging), whose status counts it.
+    request = models.ForeignKey("MessageRequest", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="messages", verbose_name=_("request"))
 
     class Meta:
         verbose_name = _("message")
@@ -62,14 +69,42 @@ class Message(models.Model):
     def aad(self) -> bytes:
         return f"notifications.message:{self.uid}".encode()
 
-    def seal(self, *, recipient: str, subject: str, text: str, key: "crypto.MasterKey | None" = None) -> None:
+    def seal(self, *, recipient: str, subject: str, text: str, key: "crypto.MasterKey | None" = None,
+             **extra) -> None:
+        """``extra``: further delivery details, sealed too (an email's cc, bcc, reply_to, sender_name)."""
         key = key or crypto.keyring().active
-        self.sealed = crypto.seal_json({"recipient": recipient, "subject": subject, "text": text}, self.aad, key=key)
+        self.sealed = crypto.seal_json({"recipient": recipient, "subject": subject, "text": text, **extra}, self.aad,
+                                       key=key)
         self.key_id = key.key_id
 
     def content(self) -> dict:
         """Recipient, subject and text in clear: for the delivery and the demo outbox only."""
         return crypto.open_json(self.sealed, self.aad)
+
+
+class MessageRequest(models.Model):
+    """Yêu cầu gửi tin: one call of a client system to the GovStack Messaging API (one email or a batch), tracked by
+    its ``uid`` (the spec's ``requestUid``). Its messages are ``Message`` rows; recipients rejected at once (an
+    invalid address in a batch) are only counted, with their position and reason (no address is kept for them)."""
+    uid = models.UUIDField(_("request uid"), unique=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("exchange.ClientSystem", on_delete=models.PROTECT, related_name="message_requests",
+                               verbose_name=_("client system"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Message.Channel.choices,
+                               default=Message.Channel.EMAIL)
+    # Where the client wants to be told the outcome (the spec's callback URI); told once, when every message is
+    # settled, through the delivery loop (a ``Message`` on the callback channel, retried with back-off).
+    callback_uri = models.CharField(_("callback address"), max_length=2000, blank=True)
+    not_sent = models.PositiveIntegerField(_("rejected recipients"), default=0)
+    rejected = models.JSONField(_("rejected recipients (position and reason)"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("messaging request")
+        verbose_name_plural = _("messaging requests")
+        indexes = [models.Index(fields=["client", "-created_at"], name="notifications_request_client")]
+
+    def __str__(self) -> str:
+        return str(self.uid)
 
 
 class Notification(models.Model):

@@ -50,3 +50,20 @@ def gives_up(attempts: int, max_attempts: int = MAX_ATTEMPTS) -> bool:
 def source_key(event_type: str, partition: str, seq: int, channel: str) -> str:
     """The idempotency key of what one event causes on one channel (an event is identified by partition and seq)."""
     return f"{event_type}:{partition}:{seq}:{channel}"[:160]
+
+
+# GovStack Messaging's status names (``requestStatus``) for the outbox's: a message waiting for its first attempt is
+# scheduled, one taken by a worker is processing, a failed one waiting for its retry is deferred, one the provider
+# reported undeliverable bounced, one given up (or refused at once) was not sent, one the mail server accepted is
+# delivered (as far as egov can know).
+GOVSTACK_STATUSES = ("scheduled", "processing", "deferred", "bounced", "notSent", "delivered")
+_GOVSTACK_OF = {"pending": "scheduled", "processing": "processing", "failed": "deferred", "bounced": "bounced",
+                "gave_up": "notSent", "rejected": "notSent", "sent": "delivered"}
+
+
+def govstack_status(counts: dict[str, int]) -> dict[str, int]:
+    """Outbox counts (``services.request_counts``) → the six counts of GovStack's ``requestStatus``."""
+    result = dict.fromkeys(GOVSTACK_STATUSES, 0)
+    for status, count in counts.items():
+        result[_GOVSTACK_OF[status]] += count
+    return result

@@ -13,18 +13,21 @@ Idempotent: every notice and message is keyed on the event (partition, seq) and 
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import logging
+import uuid
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
 from egov.kernel import ledger
 from egov.notifications import backends, rules, texts
-from egov.notifications.models import Language, Message, Notification, Preference
+from egov.notifications.models import Language, Message, MessageRequest, Notification, Preference
 
 logger = logging.getLogger("egov.notifications")
 
@@ -221,7 +224,22 @@ def _deliver(message: Message) -> str:
     content = message.content()
     if message.channel == Message.Channel.SMS:
         return backends.sms_backend().send(to=content["recipient"], text=content["text"])
-    return backends.send_email(to=content["recipient"], subject=content["subject"], text=content["text"])
+    if message.channel == Message.Channel.CALLBACK:
+        return backends.post_callback(url=content["recipient"], request_uid=content["subject"],
+                                      body=json.loads(content["text"]))
+    return backends.send_email(to=content["recipient"], subject=content["subject"], text=content["text"],
+                               cc=content.get("cc"), bcc=content.get("bcc"), reply_to=content.get("reply_to", ""),
+                               sender_name=content.get("sender_name", ""), message_id=message_id(message))
+
+
+def message_id(message: Message) -> str:
+    """The email's Message-ID: the message's reference, so that a provider's delivery report can name it."""
+    from email.utils import parseaddr
+
+    from django.conf import settings
+
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "egov.localhost"
+    return f"<{message.uid}@{domain}>"
 
 
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 100,
@@ -255,6 +273,8 @@ def deliver_due(*, now: dt.datetime | None = None, limit: int = 100,
             ledger.append(event, partition="platform", subject=message,
                           payload={"channel": message.channel, "purpose": message.purpose,
                                    "attempts": message.attempts})
+            if message.request_id is not None and event != "notification.failed":
+                settle_request(message.request_id, now=now)
     return report
 
 
@@ -270,3 +290,107 @@ def run_once(*, now: dt.datetime | None = None) -> tuple[int, DeliveryReport]:
     """One pass: read new events, then send what is due. Returns (events read, delivery report)."""
     events = consume_events()
     return events, deliver_due(now=now)
+
+
+# --- Requests of client systems (GovStack Messaging) -----------------------------------------------------------------
+
+@dataclass
+class Outgoing:
+    """One email of a request, as the client system asked for it."""
+    to: str
+    subject: str
+    text: str
+    cc: list[str]
+    bcc: list[str]
+    reply_to: str = ""
+    sender_name: str = ""
+
+
+UNSETTLED = (Message.Status.PENDING, Message.Status.FAILED)
+CALLBACK_PURPOSE = "messaging.callback"
+
+
+@transaction.atomic
+def accept_request(*, client, emails: list[Outgoing], rejected: list[dict], callback_uri: str = "",
+                   purpose: str = "messaging.email") -> MessageRequest:
+    """Accept a client system's request: every email is queued (sent by the delivery loop, retried with back-off);
+    ``rejected`` recipients (position and reason, never the address) are counted as not sent. One ledger event for
+    the request, with counts only: the recipients stay sealed in the outbox."""
+    now = timezone.now()
+    request = MessageRequest.objects.create(client=client, channel=Message.Channel.EMAIL, callback_uri=callback_uri,
+                                            not_sent=len(rejected), rejected=rejected)
+    messages = []
+    for email in emails:
+        message = Message(channel=Message.Channel.EMAIL, purpose=purpose, recipient_hint=mask(email.to),
+                          status=Message.Status.PENDING, next_attempt_at=now, request=request)
+        extra = {key: value for key, value in (("cc", email.cc), ("bcc", email.bcc), ("reply_to", email.reply_to),
+                                               ("sender_name", email.sender_name)) if value}
+        message.seal(recipient=email.to, subject=email.subject, text=email.text, **extra)
+        messages.append(message)
+    Message.objects.bulk_create(messages, batch_size=500)
+    ledger.append("messaging.accepted", partition=client.agency.code, actor=client, subject=request,
+                  payload={"request": str(request.uid), "channel": request.channel, "queued": len(messages),
+                           "not_sent": len(rejected)})
+    if not messages:
+        settle_request(request.pk, now=now)
+    return request
+
+
+def request_counts(request: MessageRequest) -> dict[str, int]:
+    """How many of the request's messages are in each outbox status, plus ``rejected`` (refused at once)."""
+    counts = {status: 0 for status in Message.Status.values}
+    for row in request.messages.values("status", "attempts").order_by():
+        key = row["status"]
+        if key == Message.Status.PENDING and row["attempts"]:
+            key = "processing"  # taken by a delivery worker, not settled yet
+        counts[key] = counts.get(key, 0) + 1
+    counts["rejected"] = request.not_sent
+    return counts
+
+
+def settle_request(request_id: int, *, now: dt.datetime | None = None) -> Message | None:
+    """When none of a request's messages waits any more, queue its callback (once: keyed on the request), for the
+    delivery loop to POST with retries. Returns the callback message when queued now."""
+    request = MessageRequest.objects.filter(pk=request_id).first()
+    if request is None or not request.callback_uri or request.messages.filter(status__in=UNSETTLED).exists():
+        return None
+    source = f"{CALLBACK_PURPOSE}:{request.uid}"
+    if Message.objects.filter(source=source).exists():
+        return None
+    body = {"meta": "status", "content": base64.b64encode(json.dumps(
+        {"requestUid": str(request.uid), **rules.govstack_status(request_counts(request))}).encode()).decode()}
+    callback = Message(channel=Message.Channel.CALLBACK, purpose=CALLBACK_PURPOSE, recipient_hint=_host(request),
+                       status=Message.Status.PENDING, next_attempt_at=now or timezone.now(), source=source)
+    callback.seal(recipient=request.callback_uri, subject=str(request.uid), text=json.dumps(body))
+    try:
+        with transaction.atomic():
+            callback.save()
+    except IntegrityError:  # another worker settled it at the same moment
+        return None
+    return callback
+
+
+def _host(request: MessageRequest) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(request.callback_uri).hostname or "")[:64]
+
+
+@transaction.atomic
+def report_delivery(*, request: MessageRequest, outcome: str, references: list[str], reporter) -> int:
+    """A provider's delivery report for messages of ``request``: ``bounced`` (undeliverable after all) or
+    ``delivered``. Messages are named by their reference (the uid in their Message-ID); others are ignored.
+    Returns how many changed."""
+    uids = []
+    for reference in references:
+        text = str(reference).strip().strip("<>").partition("@")[0]
+        try:
+            uids.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    status = Message.Status.BOUNCED if outcome == "bounced" else Message.Status.SENT
+    changed = (request.messages.filter(uid__in=uids, status__in=[Message.Status.SENT, Message.Status.BOUNCED])
+               .exclude(status=status).update(status=status))
+    ledger.append("messaging.delivery_reported", partition=request.client.agency.code, actor=reporter,
+                  subject=request, payload={"request": str(request.uid), "outcome": outcome, "changed": changed})
+    return changed
