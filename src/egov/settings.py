@@ -166,6 +166,8 @@ DEMO_OUTBOX = SMS_BACKEND.endswith("OutboxSmsBackend") and ENV != "production"
 # GovStack Messaging API (egov.govstack.messaging): recipients per batch (capped), and whether client systems' callback
 # addresses may be private or loopback addresses (demo and tests only: in production egov calls public addresses only).
 MESSAGING_BATCH_MAX = config.env_int("EGOV_MESSAGING_BATCH_MAX", 1000)
+# The public statistics page's figures are kept this long per filter and language (0: not kept).
+STATISTICS_CACHE_SECONDS = config.env_int("EGOV_STATISTICS_CACHE_SECONDS", 60)
 MESSAGING_CALLBACK_PRIVATE = config.env_bool("EGOV_MESSAGING_CALLBACK_PRIVATE", ENV != "production")
 
 TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

@@ -121,3 +121,30 @@ def test_the_egov_command_knows_statistics():
     assert build_parser().parse_args(["statistics", "rebuild"]).statistics_command == "rebuild"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["statistics", "recount"])
+
+
+def test_the_page_is_kept_for_the_configured_time_per_filter_and_language(client, figures_2026, desk, settings):
+    """Public and the same for everyone: the figures are rendered once per filter and language and kept
+    EGOV_STATISTICS_CACHE_SECONDS; a change in the roll-ups shows when the kept page expires."""
+    from django.core.cache import cache
+
+    settings.STATISTICS_CACHE_SECONDS = 60
+    url = "/statistics/?year=2026&month=3&agency=000.00.12.H29"
+
+    def received(page: str) -> str:
+        return page.split("Dossiers received</th><td class=\"number\">", 1)[1].split("<", 1)[0]
+
+    assert received(client.get(url).content.decode()) == "2"
+    desk.walk_in("2026-03-10 08:00")
+    services.update()
+    assert received(client.get(url).content.decode()) == "2"  # kept
+    assert received(client.get(url.replace("month=3", "month=03")).content.decode()) == "2"  # the same filter
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    assert "Số liệu tháng 3/2026" in client.get(url).content.decode()  # kept per language too
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    cache.clear()  # as when the kept page expires
+    assert received(client.get(url).content.decode()) == "3"
+    settings.STATISTICS_CACHE_SECONDS = 0  # not kept at all
+    desk.walk_in("2026-03-11 08:00")
+    services.update()
+    assert received(client.get(url).content.decode()) == "4"

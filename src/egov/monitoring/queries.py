@@ -11,6 +11,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +95,22 @@ def make_filter(*, year=None, month=None, agency="", province="", procedure="", 
 
 
 def _agency_ids(agency: str, province: str) -> set[int] | None:
-    """The agencies the filter names (None: all). A small table, read once per request (by make_filter)."""
+    """The agencies the filter names (None: all). A small table, read once per request (by make_filter), kept in
+    the cache as long as the page's figures (EGOV_STATISTICS_CACHE_SECONDS)."""
+    if not agency and not province:
+        return None
+    seconds = settings.STATISTICS_CACHE_SECONDS
+    if seconds <= 0:
+        return _read_agency_ids(agency, province)
+    key = f"monitoring.agencies:{agency}:{province}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = _read_agency_ids(agency, province)
+        cache.set(key, ids, seconds)
+    return ids
+
+
+def _read_agency_ids(agency: str, province: str) -> set[int] | None:
     ids = None
     if agency:
         ids = set(Agency.objects.filter(code=agency).values_list("id", flat=True))

@@ -1,13 +1,19 @@
 """The public statistics page ``/statistics/`` (no sign-in, no personal data) and its CSV export. Thin: parse the
 filter, read the figures (``queries``), render."""
 import csv
+import hashlib
 import html
 import io
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -92,9 +98,9 @@ def _options(f: queries.Filter) -> dict[str, SafeString]:
     }
 
 
-@require_GET
-def statistics_page(request):
-    f, errors = _filter(request)
+def _figures_html(f: queries.Filter) -> str:
+    """The figures, the charts and the month table of a filter, rendered (everything on the page read from the
+    roll-ups)."""
     figures, series = queries.page(f)
     labels = [f"{month:%m}" for month, _figures in series]
     processed_chart = online_chart = None
@@ -109,13 +115,33 @@ def statistics_page(request):
             "chart-online", _("Online share of received dossiers per month, %(year)s") % {"year": f.year},
             _("One bar per month: the percentage of new dossiers received online."), labels,
             [s.percentages["online_share"] for _m, s in series])
-    query = request.GET.urlencode()
-    options = _options(f)
+    query = urlencode({name: value for name in FILTER_FIELDS if (value := getattr(f, name)) not in (None, "")})
+    return render_to_string("monitoring/statistics_figures.html", {
+        "f": f, "figures": figures, "rows": _rows(figures), "processed_chart": processed_chart,
+        "online_chart": online_chart, "series": series, "query": query, "now": timezone.localtime()})
+
+
+def _cached_figures_html(f: queries.Filter) -> str:
+    """``_figures_html``, kept EGOV_STATISTICS_CACHE_SECONDS (default 60) per filter and language in the cache: the
+    page is public, the same for every visitor, and its figures follow the roll-ups, which a ledger consumer keeps
+    up to date seconds behind the dossiers anyway; the page says as of when its pending figures stand."""
+    seconds = settings.STATISTICS_CACHE_SECONDS
+    if seconds <= 0:
+        return _figures_html(f)
+    key = "monitoring.page:" + hashlib.sha256(repr((f, get_language())).encode()).hexdigest()
+    text = cache.get(key)
+    if text is None:
+        text = _figures_html(f)
+        cache.set(key, text, seconds)
+    return text
+
+
+@require_GET
+def statistics_page(request):
+    f, errors = _filter(request)
     return render(request, "monitoring/statistics.html", {
-        "f": f, "figures": figures, "rows": _rows(figures), "errors": errors, "options": options,
-        "processed_chart": processed_chart,
-        "online_chart": online_chart, "series": series, "query": query,
-        "now": timezone.localtime(),
+        "f": f, "errors": errors, "options": _options(f),
+        "figures_html": mark_safe(_cached_figures_html(f)),  # noqa: S308 - rendered by the template engine
     }, status=400 if errors else 200)
 
 
