@@ -23,8 +23,24 @@ FLAGS = ("near_deadline", "overdue")
 
 
 @dataclass(frozen=True)
+class InboxRow:
+    """What the inbox shows of a dossier (the few columns it needs, not the sealed content)."""
+    id: int
+    code: str
+    status: int
+    received_at: dt.datetime | None
+    appointment_at: dt.datetime | None
+    procedure_code: str
+    procedure_name: str
+
+
+INBOX_COLUMNS = ("id", "code", "status", "received_at", "appointment_at", "procedure_version__procedure__code",
+                 "procedure_version__name")
+
+
+@dataclass(frozen=True)
 class InboxPage:
-    rows: list[Dossier]
+    rows: list[InboxRow]
     counts: dict[int, int]
     next_after_id: int | None
     overdue_ids: frozenset[int] = frozenset()
@@ -75,7 +91,7 @@ def inbox(officer, *, status: int | None = None, procedure_id: int | None = None
         rows = rows.filter(status__in=CLOCK_STATUSES, appointment_at__gte=now, appointment_at__lte=near_limit)
     if after_id:
         rows = rows.filter(id__lt=after_id)
-    page = list(rows.select_related("procedure_version__procedure").order_by("-id")[: limit + 1])
+    page = [InboxRow(*values) for values in rows.order_by("-id").values_list(*INBOX_COLUMNS)[: limit + 1]]
     next_after = page[limit - 1].id if len(page) > limit else None
     page = page[:limit]
     overdue = frozenset(d.id for d in page if d.status in CLOCK_STATUSES and d.appointment_at and d.appointment_at < now)

@@ -16,6 +16,7 @@ Applicant (``/dossiers/``: my dossiers, newest first; ``/dossiers/<code>/``): st
 deadline clock with its pauses and steps, documents; answer a supplement request; ask to withdraw; download the result
 once delivered; rate the service once processing has ended.
 """
+import html
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -126,10 +128,8 @@ def inbox(request):
     tabs = [{"status": value, "label": label, "count": page.counts.get(value, 0), "current": value == status,
              "url": _inbox_url(**{**filters, "status": value})}
             for value, label in Status.choices]
-    rows = [{"dossier": d, "flag": "overdue" if d.id in page.overdue_ids else
-             "near_deadline" if d.id in page.near_ids else ""} for d in page.rows]
     context = {
-        "rows": rows, "tabs": tabs, "filters": filters, "procedures": procedures,
+        "rows": _inbox_rows_html(page), "tabs": tabs, "filters": filters, "procedures": procedures,
         "open_total": sum(page.counts.get(value, 0) for value in queries.OPEN_STATUSES),
         "all_url": _inbox_url(**{**filters, "status": None}),
         "statuses": Status.choices, "flags": FLAGS.items(),
@@ -137,6 +137,30 @@ def inbox(request):
         "first_url": _inbox_url(**filters) if after_id else None,
     }
     return render(request, "dossiers/inbox.html", context)
+
+
+def _inbox_rows_html(page: queries.InboxPage) -> str:
+    """The inbox's table rows, written here: the template's loop, a url tag, two date filters and a lookup chain per
+    row, was half of the page's time. Every value is escaped; times in Vietnam's zone like the template's filter."""
+    url = reverse("backoffice:detail", kwargs={"code": "CODE"}).replace("CODE", "{code}")
+    labels = {value: str(label) for value, label in Status.choices}
+    badges = {"overdue": f'<span class="badge badge-overdue">{html.escape(str(_("Overdue")))}</span>',
+              "near_deadline": f'<span class="badge badge-near">{html.escape(str(_("Near the deadline")))}</span>'}
+
+    def when(value) -> str:
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+    lines = []
+    for row in page.rows:
+        flag = "overdue" if row.id in page.overdue_ids else "near_deadline" if row.id in page.near_ids else ""
+        lines.append(
+            f'<tr{f" class=\"flag-{flag}\"" if flag else ""}>'
+            f'<td><a href="{html.escape(url.format(code=row.code))}">{html.escape(row.code)}</a></td>'
+            f"<td>{html.escape(row.procedure_code)} {html.escape(row.procedure_name)}</td>"
+            f"<td>{html.escape(labels.get(row.status, str(row.status)))}</td>"
+            f"<td>{when(row.received_at)}</td><td>{when(row.appointment_at)}</td>"
+            f"<td>{badges.get(flag, '')}</td></tr>")
+    return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped above
 
 
 def _int_or_none(value):
