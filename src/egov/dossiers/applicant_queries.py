@@ -12,8 +12,22 @@ PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
+class MyDossierRow:
+    """What the list shows of a dossier (its few columns, not the sealed content)."""
+    id: int
+    code: str
+    procedure_name: str
+    submitted_at: object
+    status: int
+    appointment_at: object
+
+
+MY_DOSSIER_COLUMNS = ("id", "code", "procedure_version__name", "submitted_at", "status", "appointment_at")
+
+
+@dataclass(frozen=True)
 class MyDossiersPage:
-    rows: list[Dossier]
+    rows: list[MyDossierRow]
     next_after_id: int | None
 
 
@@ -23,7 +37,7 @@ def my_dossiers(user, *, after_id: int | None = None, limit: int = PAGE_SIZE) ->
     rows = Dossier.objects.filter(applicant=user)
     if after_id:
         rows = rows.filter(id__lt=after_id)
-    page = list(rows.select_related("procedure_version", "receiving_agency").order_by("-id")[: limit + 1])
+    page = [MyDossierRow(*values) for values in rows.order_by("-id").values_list(*MY_DOSSIER_COLUMNS)[: limit + 1]]
     next_after = page[limit - 1].id if len(page) > limit else None
     return MyDossiersPage(rows=page[:limit], next_after_id=next_after)
 

@@ -466,7 +466,24 @@ def my_dossiers(request):
     except ValueError:
         after = None
     page = applicant_queries.my_dossiers(request.user, after_id=after)
-    return render(request, "dossiers/my_dossiers.html", {"page": page, "dossiers": page.rows})
+    return render(request, "dossiers/my_dossiers.html", {"page": page, "dossiers": page.rows,
+                                                         "rows": _my_rows_html(page.rows)})
+
+
+def _my_rows_html(rows) -> str:
+    """The list's rows, written here (a template loop per row was most of the page's time); escaped; times in
+    Vietnam's zone."""
+    url = reverse("dossiers:detail", kwargs={"code": "CODE"}).replace("CODE", "{code}")
+    labels = {value: str(label) for value, label in Status.choices}
+
+    def when(value) -> str:
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+    return mark_safe("".join(  # noqa: S308 - every value is escaped
+        f'<tr><td><a href="{html.escape(url.format(code=row.code))}">{html.escape(row.code)}</a></td>'
+        f"<td>{html.escape(row.procedure_name)}</td><td>{when(row.submitted_at)}</td>"
+        f'<td><strong class="status status-{int(row.status)}">{html.escape(labels.get(row.status, ""))}</strong></td>'
+        f"<td>{when(row.appointment_at)}</td></tr>" for row in rows))
 
 
 @never_cache
