@@ -9,6 +9,7 @@ from ninja.files import UploadedFile
 from egov.dossiers import result_forms, result_queries
 
 router = Router(tags=["results"])
+PDF_FILE = File(..., description="The result's PDF as received.")
 
 
 class VerificationOut(Schema):
@@ -55,10 +56,10 @@ def _limited(request):
     return None
 
 
-@router.post("/verify", response={200: VerificationOut}, summary="Verify a result PDF (xác thực kết quả)",
+@router.post("/verify", response=VerificationOut, summary="Verify a result PDF (xác thực kết quả)",
              openapi_extra={"responses": {422: {"description": "Not a PDF, empty or too large"},
                                           429: {"description": "Too many verifications from this address"}}})
-def verify_file(request, file: UploadedFile = File(..., description="The result's PDF as received.")):
+def verify_file(request, file: UploadedFile = PDF_FILE):
     """The file's signature is checked (intact, covering the whole file, chaining to a trusted CA, not revoked) and
     compared with the result this platform issued under the code its signature carries."""
     from django import forms
@@ -73,10 +74,10 @@ def verify_file(request, file: UploadedFile = File(..., description="The result'
                                                                "type": "file"}])
     if (limited := _limited(request)) is not None:
         return limited
-    return 200, _out(result_queries.verify_pdf(content))
+    return _out(result_queries.verify_pdf(content))
 
 
-@router.get("/{code}", response={200: VerificationOut}, summary="Verify a result by its code",
+@router.get("/{code}", response=VerificationOut, summary="Verify a result by its code",
             openapi_extra={"responses": {404: {"description": "No result has this code"},
                                          422: {"description": "Not a result code"},
                                          429: {"description": "Too many verifications from this address"}}})
@@ -95,4 +96,4 @@ def verify_code(request, code: str):
     verification = result_queries.verify_code(code)
     if verification is None:
         return problem(404, "Not found", _("This platform has issued no result with this code."))
-    return 200, _out(verification)
+    return _out(verification)

@@ -114,7 +114,8 @@ def sign(pdf: bytes, credential: pki.Credential, *, result_code: str, signer_nam
 
 def _reserved_bytes(credential: pki.Credential) -> int:
     """Room for the CMS signature container: its certificates, the signature value and the signed attributes, with a
-    margin (the first PDF a credential signs). Fixed here rather than estimated by pyHanko, which builds and signs a whole dummy container per PDF."""
+    margin (the first PDF a credential signs). Fixed here rather than estimated by pyHanko, which builds and signs a
+    whole dummy container per PDF."""
     signer = credential.signer
     template = getattr(signer, "_template", None)
     if template is not None:  # the container's exact size is known: a tight /Contents is also quicker to read back
