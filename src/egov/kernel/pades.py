@@ -63,6 +63,20 @@ def _fast_hex_strings() -> None:
     generic.read_hex_string_from_stream = read_hex_string_from_stream
 
 
+def _outside_event_loop(call):
+    """pyHanko's synchronous API runs ``asyncio.run``, which refuses to start inside a running event loop (an async
+    view, a test driving a browser). There the call runs in a helper thread instead; elsewhere, directly."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="egov-pades") as pool:
+        return pool.submit(call).result()
+
+
 class UnsignablePdf(Exception):
     """The PDF cannot be read, so it cannot be signed."""
 
@@ -105,8 +119,8 @@ def sign(pdf: bytes, credential: pki.Credential, *, result_code: str, signer_nam
                                           y_align=layout.AxisAlignment.ALIGN_MID),
                                       border_width=1, background=None)
     try:
-        output = signers.PdfSigner(meta, credential.signer, stamp_style=style, new_field_spec=spec).sign_pdf(
-            writer, bytes_reserved=_reserved_bytes(credential))
+        pdf_signer = signers.PdfSigner(meta, credential.signer, stamp_style=style, new_field_spec=spec)
+        output = _outside_event_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=_reserved_bytes(credential)))
     except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise UnsignablePdf(str(exc)) from None
     return output.getvalue()
@@ -166,7 +180,8 @@ def inspect(pdf: bytes) -> Inspection:
     except Exception as exc:  # noqa: BLE001
         return Inspection(problem="broken", result_code=code, detail=f"{type(exc).__name__}: {exc}"[:300])
     try:
-        status = validate_pdf_signature(embedded, pki.validation_context(), skip_diff=True)
+        context = pki.validation_context()
+        status = _outside_event_loop(lambda: validate_pdf_signature(embedded, context, skip_diff=True))
     except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
         return Inspection(problem="broken", certificate=certificate, result_code=code,
                           detail=f"{type(exc).__name__}: {exc}"[:300])
