@@ -200,6 +200,7 @@ def _add_routers() -> None:
     api.add_router("/govstack/registration/", registration)
     api.add_router("/v1/statistics", "egov.monitoring.api.router")
     api.add_router("/govstack/messaging/", "egov.govstack.messaging.router")
+    api.add_router("/v1/results", "egov.dossiers.result_api.router")
 
 
 _add_routers()

@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     keys_rotate = keys_sub.add_parser("rotate", help="re-encrypt under the active key and rebuild blind indexes")
     keys_rotate.add_argument("--batch", type=int, default=500, help="records per transaction")
     keys_rotate.add_argument("--pause", type=float, default=0.0, help="seconds between batches (gentler on a busy server)")
+    pki_parser = sub.add_parser("pki", help="certificates that sign results: status, revoke ORG_CODE")
+    pki_sub = pki_parser.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
+    pki_sub.add_parser("status", help="the demo CA, trusted CAs and each agency's signing certificate")
+    pki_revoke = pki_sub.add_parser("revoke", help="revoke the certificate that signs an agency's results")
+    pki_revoke.add_argument("org_code", help="the agency's organisation code, e.g. 000.00.12.H29")
+    pki_revoke.add_argument("--reason", default="", help="why (kept with the revocation)")
     backup = sub.add_parser("backup", help="write a consistent copy of the database and files to an archive")
     backup.add_argument("archive", help="path of the .tar.gz archive to write")
     restore = sub.add_parser("restore", help="restore database and files from an archive made by `egov backup`")
@@ -153,6 +159,11 @@ def main(argv: list[str] | None = None) -> None:
             _call("egov_keys", "status")
         else:
             _call("egov_keys", "rotate", "--batch", str(args.batch), "--pause", str(args.pause))
+    elif args.command == "pki":
+        if args.pki_command == "status":
+            _call("egov_pki", "status")
+        else:
+            _call("egov_pki", "revoke", args.org_code, "--reason", args.reason)
     elif args.command == "backup":
         _call("egov_backup", args.archive)
     elif args.command == "restore":

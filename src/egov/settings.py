@@ -232,3 +232,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = config.logging_config(config.env("EGOV_LOG_LEVEL", "INFO"))
+
+# Signed electronic results (egov.kernel.pki, egov.dossiers.result_services): where the agencies' signing keys come
+# from (a PKCS#11 token, PKCS#12 files, or outside production a demo CA generated under EGOV_PKI_DIR), which CAs are
+# trusted, and the public address printed on each result for its verification page.
+PKI_DIR = config.env_path("EGOV_PKI_DIR", DATA_DIR / "keys" / "pki")
+PKI_DEMO_KEY_TYPE = config.env("EGOV_PKI_DEMO_KEY_TYPE", "rsa2048")  # rsa2048 or p256
+RESULT_SIGNING_PKCS12 = config.env("EGOV_RESULT_SIGNING_PKCS12", "")
+RESULT_SIGNING_PKCS12_PASSWORD = config.env("EGOV_RESULT_SIGNING_PKCS12_PASSWORD", "")
+RESULT_SIGNING_PKCS11_MODULE = config.env("EGOV_RESULT_SIGNING_PKCS11_MODULE", "")
+RESULT_SIGNING_PKCS11_TOKEN = config.env("EGOV_RESULT_SIGNING_PKCS11_TOKEN", "")
+RESULT_SIGNING_PKCS11_KEY = config.env("EGOV_RESULT_SIGNING_PKCS11_KEY", "")
+RESULT_SIGNING_PKCS11_PIN = config.env("EGOV_RESULT_SIGNING_PKCS11_PIN", "")
+TRUSTED_CA_FILES = config.env_list("EGOV_TRUSTED_CA_FILES", "")
+PUBLIC_URL = config.env("EGOV_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+RESULT_VERIFY_PER_MINUTE = config.env_int("EGOV_RESULT_VERIFY_PER_MINUTE", 60)
+RESULT_VERIFY_MAX_BYTES = config.env_int("EGOV_RESULT_VERIFY_MAX_BYTES", 20 * 1024 * 1024)

@@ -27,6 +27,7 @@ EXCLUDED_ROUTES = {
     # POST only (a button on /my/notifications/, which test_notifications_journeys.py visits)
     "portal:notifications_read_all", "portal:notifications_language",
     "monitoring:statistics_csv",  # a CSV download; test_statistics_journeys.py fetches it from /statistics/
+    "results:ca_certificate", "results:ca_crl",  # DER downloads (the demo CA); tests/results/test_http.py fetches them
 }
 EXCLUDED_PREFIXES = ("static/", "media/")
 # Patterns with parameters are skipped unless listed here with the URL a journey visits (route name -> example).

@@ -607,9 +607,10 @@ def tracking_book_csv(rows: list[BookRow]) -> bytes:
 
 
 def result_document(issuer: Issuer, dossier: DossierFacts, *, title: str, body: str, issued_at: dt.datetime,
-                    signer_name: str, signer_title: str) -> bytes:
+                    signer_name: str, signer_title: str, verification: str = "") -> bytes:
     """A simple result (kết quả giải quyết, e.g. "GIẤY CHỨNG NHẬN ...") from a procedure's result template text;
-    blank lines in the body separate paragraphs."""
+    blank lines in the body separate paragraphs. ``verification`` (the result code and where to verify it) is
+    printed under the signatures."""
     require_aware(issued_at=issued_at)
     if not title.strip():
         raise DocumentError("title cannot be empty.")
@@ -621,4 +622,8 @@ def result_document(issuer: Issuer, dossier: DossierFacts, *, title: str, body: 
             _paragraph(pdf, paragraph.strip())
             pdf.ln(1.5)
     _signatures(pdf, Signer(signer_title, signer_name, "(Ký, ghi rõ họ tên và đóng dấu)"))
+    if verification:
+        pdf.ln(8)
+        pdf.set_font(FONT, "", SMALL_PT)
+        pdf.multi_cell(0, 5, _text(verification), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return _pdf(pdf)

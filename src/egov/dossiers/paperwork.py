@@ -139,7 +139,7 @@ class _Blank(dict):
         return "…"
 
 
-def generated_result(dossier: Dossier, *, officer, at: dt.datetime) -> bytes:
+def generated_result(dossier: Dossier, *, officer, at: dt.datetime, verification: str = "") -> bytes:
     """A result generated from the procedure version's template: ``{placeholders}`` take the e-form's answers, the
     dossier code and the applicant's and subject's names; unknown ones print as an ellipsis."""
     content = dossier.content()
@@ -156,4 +156,4 @@ def generated_result(dossier: Dossier, *, officer, at: dt.datetime) -> bytes:
     return documents.result_document(issuer(dossier.receiving_agency), facts(dossier, content),
                                      title=dossier.procedure_version.result_type.upper(), body=body, issued_at=at,
                                      signer_name=officer.get_full_name() or officer.username,
-                                     signer_title=officer.get_role_display())
+                                     signer_title=officer.get_role_display(), verification=verification)

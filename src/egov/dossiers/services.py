@@ -698,27 +698,47 @@ def _apply_registry_effect(dossier: Dossier, officer) -> None:
     _event("registry_effect", dossier, officer, {"effect": effect})
 
 
-@transaction.atomic
 def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
-    """Kết quả: the result, uploaded or generated from the procedure's template; when the process has ended the
-    dossier becomes ready (4 → 9)."""
-    from egov.dossiers import paperwork
+    """Kết quả: the result, uploaded or generated from the procedure's template, stamped with its result code and
+    signed by the agency's certificate; when the process has ended the dossier becomes ready (4 → 9).
 
-    dossier, role, at = _officer_on(dossier_id, officer, at)
+    Rendering and signing happen before the dossier is locked (a PKCS#11 token may take its time); the checks run
+    again under the lock, and a signed file whose storing is refused is simply dropped (its code was never issued)."""
+    from egov.dossiers import result_services
+
+    at = _now(at)
+    dossier = (Dossier.objects.select_related("procedure_version__procedure", "receiving_agency")
+               .filter(pk=dossier_id).first())
+    if dossier is None:
+        raise Dossier.DoesNotExist(f"no dossier {dossier_id}")
+    _require_result_allowed(dossier, _officer_role(officer), officer)
+    content, mime = _read_upload("file", file) if file is not None else (None, "application/pdf")
+    signed = result_services.sign_result(dossier, content=content, mime=mime, officer=officer, at=at)
+    return _attach_signed_result(dossier_id, officer=officer, signed=signed, generated=file is None, at=at)
+
+
+def _require_result_allowed(dossier: Dossier, role: str, officer) -> None:
+    _require_agency(officer, dossier)
     if dossier.status != Status.PROCESSING:
         raise TransitionRefused(_("A result is attached while the dossier is being processed (now: “%(status)s”).")
                                 % {"status": rules.label(dossier.status)})
     if role not in rules.PROCESSORS:
         raise NotAllowed(_("Only the processing unit attaches the result."))
-    if file is not None:
-        content, mime = _read_upload("file", file)
-    else:
-        content, mime = paperwork.generated_result(dossier, officer=officer, at=at), "application/pdf"
+
+
+@transaction.atomic
+def _attach_signed_result(dossier_id, *, officer, signed, generated: bool, at) -> Attachment:
+    from egov.dossiers import result_services
+
+    dossier, role, at = _officer_on(dossier_id, officer, at)
+    _require_result_allowed(dossier, role, officer)
     dossier.attachments.filter(kind=Attachment.Kind.RESULT).update(kind=Attachment.Kind.SUPPLEMENT,
                                                                    component_code="replaced-result")
-    (attachment,) = _store(dossier, [("result", content, mime)], kind=Attachment.Kind.RESULT, user=officer,
-                           components=[{"code": "result", "name": dossier.procedure_version.result_type}])
-    _record(dossier, actor=officer, at=at, form="result", details={"generated": file is None}, event="result_attached")
+    (attachment,) = _store(dossier, [("result", signed.content, "application/pdf")], kind=Attachment.Kind.RESULT,
+                           user=officer, components=[{"code": "result", "name": dossier.procedure_version.result_type}])
+    result_services.record(dossier, attachment, signed, at=at)
+    _record(dossier, actor=officer, at=at, form="result", details={"generated": generated, "result_code": signed.code},
+            event="result_attached")
     if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state):
         _finish(dossier, officer=officer, role=role, at=at)
     dossier.save()

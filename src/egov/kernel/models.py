@@ -2,3 +2,4 @@
 from egov.kernel.calendar_models import *  # noqa: F401,F403
 from egov.kernel.ledger_models import *  # noqa: F401,F403
 from egov.kernel.ratelimit_models import *  # noqa: F401,F403
+from egov.kernel.pki_models import *  # noqa: F401,F403
