@@ -194,6 +194,7 @@ def _add_routers() -> None:
     api.add_router("/govstack/digital-registries/", digital_registries)
     api.add_router("/govstack/registration/", registration)
     api.add_router("/v1/statistics", "egov.monitoring.api.router")
+    api.add_router("/v1/payments/", "egov.payments.api.router")
 
 
 _add_routers()

@@ -34,6 +34,7 @@ urlpatterns = [
     path("backoffice/", include(dossier_urls.backoffice)),
     path("dossiers/", include(dossier_urls.applicant)),
     path("statistics/", include("egov.monitoring.urls")),
+    path("payments/", include("egov.payments.urls")),
     path("", include("egov.portal.urls")),
 ]
 
