@@ -24,9 +24,9 @@ from tests.dossiers.conftest import (  # noqa: F401  (fixtures re-exported for t
     officers,
     other_citizen,
     pdf_file,
-    signed_in,
     version,
 )
+from tests.dossiers.conftest import signed_in as _signed_in
 from tests.http_client import free_port
 
 
@@ -45,6 +45,11 @@ def dossier_waiting_for_fees(citizen, officers, version, agency):  # noqa: F811
     dossiers.receive(dossier.pk, officer=officers["desk"])
     dossiers.transfer(dossier.pk, officer=officers["desk"])
     return dossiers.request_fees(dossier.pk, officer=officers["specialist"])
+
+
+@pytest.fixture
+def signed_in():
+    return _signed_in
 
 
 @pytest.fixture
