@@ -83,10 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue_import.add_argument("file", help="the catalogue's YAML file")
     catalogue_export = catalogue_sub.add_parser("export", help="write catalogue.yaml and its BPMN files")
     catalogue_export.add_argument("directory", help="directory to write into")
-    payments = sub.add_parser("payments", help="payments: reconcile a day with the provider, apply pending "
-                                                "notifications")
-    payments.add_argument("payments_command", choices=["reconcile", "apply"], metavar="ACTION", help="reconcile | apply")
+    payments = sub.add_parser("payments", help="payments: apply providers' notifications and send refunds in a loop "
+                                                "(work), reconcile a day with the provider (reconcile)")
+    payments.add_argument("payments_command", choices=["work", "reconcile"], metavar="ACTION", help="work | reconcile")
     payments.add_argument("--date", default="", help="reconcile: the day, YYYY-MM-DD (default: yesterday)")
+    payments.add_argument("--once", action="store_true", help="work: one pass, then exit")
+    payments.add_argument("--interval", type=float, default=0.5, help="work: seconds between idle passes (default 0.5)")
     sandbox_pay = sub.add_parser("sandbox-pay", help="run a sandbox payment gateway and bank on http://127.0.0.1:8003 "
                                                      "that call back the platform (not in production)")
     sandbox_pay.add_argument("--bind", default="127.0.0.1:8003", help="address:port")
@@ -172,12 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "restore":
         _call("egov_restore", args.archive, force=args.force)
     elif args.command == "worker":
-        from egov.payments.services import requeue_pending
-
-        requeue_pending()  # what a killed worker left: unapplied payment notifications, refunds not sent
         _call("db_worker")
     elif args.command == "payments":
-        _call("egov_payments", args.payments_command, date=args.date)
+        _call("egov_payments", args.payments_command, date=args.date, once=args.once, interval=args.interval)
     elif args.command == "statistics":
         _call("egov_statistics", args.statistics_command)
     elif args.command == "notify":

@@ -43,6 +43,9 @@ if os.environ.get("EGOV_BENCH_BARE_VIEW") == "1":
 
     urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
     urlpatterns.append(path("bench/verify-reference", bench_verify_reference, name="bench-verify-reference"))
+    from egov.payments.views import bench_hmac_reference
+
+    urlpatterns.append(path("bench/payments-hmac", bench_hmac_reference, name="bench-payments-hmac"))
 
 handler400 = "egov.portal.views.bad_request"
 handler403 = "egov.portal.views.permission_denied"

@@ -1,5 +1,6 @@
 """Payment fixtures: an online dossier waiting for its fees (status 6), signed callbacks, and real processes: the
-platform under gunicorn, `egov worker`, and the sandbox gateway and bank (`egov sandbox-pay`)."""
+platform under gunicorn, the payments worker (`egov payments work`), and the sandbox gateway and bank
+(`egov sandbox-pay`)."""
 import json
 import os
 import signal
@@ -129,9 +130,10 @@ class Processes:
         return url
 
     def worker(self, **env) -> subprocess.Popen:
-        """`egov worker` on the database task queue."""
-        process, _log = self._start([sys.executable, "-m", "egov.cli", "worker"],
-                                    self.env(EGOV_TASKS_BACKEND="django_tasks_db.DatabaseBackend", **env), "worker")
+        """`egov payments work`: the loop that applies notifications and sends refunds."""
+        process, log = self._start([sys.executable, "-m", "egov.cli", "payments", "work", "--interval", "0.2"],
+                                   self.env(**env), "worker")
+        process.log_path = log
         return process
 
     def sandbox(self, callback: str, *, port: int | None = None, state: Path | None = None,

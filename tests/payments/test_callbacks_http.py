@@ -1,16 +1,19 @@
 """Callbacks over real HTTP to the platform under gunicorn: valid, repeated, reordered, forged, stale, malformed,
-wrong amount. (The server runs tasks immediately here, so a stored notification is applied before the answer.)"""
+wrong amount. After each, the payments worker's pass runs (``egov payments work --once``, here in the test process)."""
 import time
 
 from egov.dossiers.models import Dossier, Status
 from egov.kernel.ledger_models import Event
+from egov.payments import services
 from egov.payments.models import PaymentNotification, PaymentRequest
 from tests.payments.conftest import dossier_waiting_for_fees, post, signed
 
 
 def send(url, provider, payload, **kwargs):
     body, headers = signed(provider, payload, **kwargs)
-    return post(f"{url}/api/v1/payments/callbacks/{provider}", body, headers)
+    answer = post(f"{url}/api/v1/payments/callbacks/{provider}", body, headers)
+    services.work_once()
+    return answer
 
 
 def test_callbacks_over_http(processes, citizen, officers, version, agency):

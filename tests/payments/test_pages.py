@@ -63,6 +63,7 @@ def test_the_receipt_comes_once_paid_and_officers_see_the_payment(client, fees_d
                                        "reference": request.reference})
     services.receive_callback("gateway", body, timestamp=headers["X-Egov-Timestamp"],
                               signature=headers["X-Egov-Signature"])
+    services.work_once()
     response = client.get(f"/payments/{fees_due.code}/receipt.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert "e-receipt" in client.get(f"/dossiers/{fees_due.code}/").content.decode()

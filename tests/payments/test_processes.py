@@ -6,8 +6,6 @@ import json
 import time
 import urllib.request
 
-from django_tasks_db.models import DBTaskResult
-
 from egov.dossiers.models import Dossier, Status
 from egov.kernel.calendar_rules import VN_TZ
 from egov.payments import services
@@ -41,6 +39,7 @@ def test_sandbox_round_trip_gateway_and_vietqr(processes, citizen, officers, ver
     platform = f"http://127.0.0.1:{platform_port}"
     sandbox = processes.sandbox(f"{platform}/api/v1/payments/callbacks", port=sandbox_port)
     processes.platform(port=platform_port, EGOV_PAYMENT_GATEWAY_URL=sandbox)
+    processes.worker()
     settings.PAYMENT_GATEWAY_URL = sandbox
 
     # Gateway: the payment created at the provider, the payer clicks "Pay" on its page and is sent back.
@@ -76,20 +75,21 @@ def _click(browser, url):
 def test_a_worker_killed_mid_payment_loses_nothing_and_credits_once(processes, citizen, officers, version, agency):
     dossier = dossier_waiting_for_fees(citizen, officers, version, agency)
     request = PaymentRequest.objects.get(dossier=dossier)
-    url = processes.platform(EGOV_TASKS_BACKEND="django_tasks_db.DatabaseBackend")
+    url = processes.platform()
     body, headers = signed("gateway", {"transaction_id": "GW-K", "kind": "paid", "amount": 200000,
                                        "reference": request.reference})
     assert post(f"{url}/api/v1/payments/callbacks/gateway", body, headers) == (200, {"status": "accepted"})
-    # The worker holds the crediting transaction open (test-only delay) when it is killed.
+    # The worker holds the crediting transaction open (test-only delay: it writes, then waits before committing)
+    # when it is killed.
     worker = processes.worker(EGOV_PAYMENT_APPLY_DELAY="30")
-    wait_for(lambda: DBTaskResult.objects.filter(status="RUNNING").exists(), what="the worker to claim the task")
-    time.sleep(2)  # inside apply_notification, past the locks, sleeping before commit
+    wait_for(lambda: "test delay: holding notification" in worker.log_path.read_text(errors="replace"),
+             timeout=60, what="the worker to hold the payment")
     processes.kill(worker)
     assert status_of(dossier) == Status.FEES_DUE
     assert PaymentNotification.objects.get(transaction_id="GW-K").applied_at is None
     # The provider repeats the callback meanwhile: stored once, nothing more.
     assert post(f"{url}/api/v1/payments/callbacks/gateway", body, headers) == (200, {"status": "duplicate"})
-    # A new worker picks up what the killed one left (requeued at start).
+    # A new worker finds the notification still queued (the killed one's transaction never committed).
     processes.worker()
     wait_for(lambda: status_of(dossier) == Status.PROCESSING, what="the restarted worker to credit")
     time.sleep(1)
@@ -104,6 +104,7 @@ def test_the_platform_down_when_the_callback_is_due_gets_it_later(processes, cit
     time.sleep(2)  # a few refused deliveries
     assert status_of(dossier) == Status.FEES_DUE
     processes.platform(port=platform_port)
+    processes.worker()
     wait_for(lambda: status_of(dossier) == Status.PROCESSING, what="the retried callback")
     credited_once(dossier)
 
@@ -112,6 +113,7 @@ def test_the_gateway_down_before_calling_back_delivers_after_restart(processes, 
                                                                        agency):
     dossier = dossier_waiting_for_fees(citizen, officers, version, agency)
     platform = processes.platform()
+    processes.worker()
     state = tmp_path / "gateway-state.sqlite3"
     dead_end = f"http://127.0.0.1:{free_port()}/api/v1/payments/callbacks"
     sandbox_port = free_port()
@@ -138,6 +140,7 @@ def test_reconciliation_pulls_what_was_missed_and_flags_every_mismatch(processes
                                        "reference": request.reference})
     services.receive_callback("gateway", body, timestamp=headers["X-Egov-Timestamp"],
                               signature=headers["X-Egov-Signature"])
+    services.work_once()
     day = dt.datetime.now(VN_TZ).date()
     report = services.reconcile(day)
     assert status_of(missed) == Status.PROCESSING  # pulled from the provider and applied

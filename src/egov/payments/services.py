@@ -6,14 +6,14 @@ The flow:
 1. ``open_request``: the dossier enters 6 (``dossiers.services.request_fees``): a request with the version's fee lines.
 2. The applicant pays by VietQR (``choose_vietqr``: the QR's transfer content carries the dossier code) or through
    the gateway (``start_gateway_payment``: a payment at the provider, the payer sent to its page).
-3. The provider calls back (``receive_callback``, the hot path): the signature is checked in constant time, the
-   notification stored under its unique transaction id (a repeat answers 200 and changes nothing) and a task queued,
-   in one transaction and two INSERTs. A forged one is refused (401), kept as evidence and logged.
-4. ``egov worker`` applies it (``apply_notification``): the state machine in ``rules.decide`` says what it does; a
-   matching payment credits the dossier (6 → 4) in the same transaction that marks the notification applied, so a
-   worker killed half-way leaves nothing done, and a second run finds it applied. ``requeue_pending`` (on every
-   worker start) and ``reconcile`` pick up what a killed worker left.
-5. A dossier stopped after payment is refunded (``on_dossier_stopped`` → ``send_refund``).
+3. The provider calls back (``receive_callback``, the hot path): the signature is checked in constant time and the
+   notification stored under its unique transaction id, one INSERT (a repeat answers 200 and changes nothing). A
+   forged one is refused (401), kept as evidence and logged.
+4. ``egov payments work`` (a claimed-row loop: the unapplied notifications are its queue) applies it
+   (``apply_notification``): the state machine in ``rules.decide`` says what it does; a matching payment credits
+   the dossier (6 → 4) in the same transaction that marks the notification applied, so a worker killed half-way
+   leaves nothing done and the row still queued, and a second run finds it applied.
+5. A dossier stopped after payment is refunded (``on_dossier_stopped``; the loop's ``send_due_refunds``).
 6. ``reconcile(day)``: the provider's transactions against ours; what we missed is pulled and applied; every
    mismatch is listed in a ``ReconciliationReport``.
 """
@@ -110,15 +110,9 @@ def _start_refund(request: PaymentRequest, *, at: dt.datetime, reason: str) -> R
                                    "created_at": at})
     if created:
         _event("refund_requested", request, {"refund": refund.reference, "amount": refund.amount})
-    # After commit: the provider is called over the network, never inside the dossier's transaction.
-    transaction.on_commit(lambda: _enqueue_refund(refund.pk))
+    # Sent by ``egov payments work`` (``send_due_refunds``): the provider is called over the network, never inside
+    # the dossier's transaction.
     return refund
-
-
-def _enqueue_refund(refund_id: int) -> None:
-    from egov.payments import tasks
-
-    tasks.send_refund.enqueue(refund_id)
 
 
 def send_refund(refund_id: int, *, gateway=None) -> str:
@@ -134,8 +128,10 @@ def send_refund(refund_id: int, *, gateway=None) -> str:
         provider_reference = (gateway or default_gateway()).refund(
             transaction_id=refund.request.paid_transaction, amount=refund.amount, reference=refund.reference)
     except GatewayError as exc:
+        wait = dt.timedelta(seconds=min(3600, 5 * 2 ** refund.attempts))
         Refund.objects.filter(pk=refund.pk, status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED]).update(
-            status=Refund.Status.FAILED, attempts=refund.attempts + 1, last_error=str(exc)[:300])
+            status=Refund.Status.FAILED, attempts=refund.attempts + 1, last_error=str(exc)[:300],
+            next_attempt_at=timezone.now() + wait)
         logger.warning("refund %s not sent: %s", refund.reference, exc)
         return Refund.Status.FAILED
     with transaction.atomic():
@@ -231,17 +227,14 @@ def receive_callback(provider: str, body: bytes, *, timestamp: str | None, signa
         logger.warning("payment callback from %s: signed but malformed", provider)
         return CallbackAnswer(400, "Malformed notification",
                               "Send JSON with transaction_id, kind (paid, failed, pending, refunded) and a whole amount.")
-    from egov.payments import tasks
-
     received_at = PaymentNotification._meta.get_field("received_at").get_db_prep_value(timezone.now(), connection)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One statement, its own transaction: the stored row is the work queue (``egov payments work`` applies it).
+    with connection.cursor() as cursor:
         cursor.execute(_insert_sql(), [provider, transaction_id, kind, amount, body.decode("utf-8", "replace"), True,
                                        received_at])
         row = cursor.fetchone()
-        if row is None:
-            return CallbackAnswer(200, "Already received", duplicate=True)
-        # Queued in the same transaction: a stored notification always has its task (the DB backend's row).
-        tasks.apply_notification.enqueue(row[0])
+    if row is None:
+        return CallbackAnswer(200, "Already received", duplicate=True)
     return CallbackAnswer(200, "Accepted")
 
 
@@ -285,7 +278,8 @@ def apply_notification(notification_id: int) -> str | None:
     from egov.dossiers.models import Dossier, Status
 
     with transaction.atomic():
-        notification = (PaymentNotification.objects.select_for_update()
+        # skip_locked: several workers share the queue; a row another worker holds is theirs to finish.
+        notification = (PaymentNotification.objects.select_for_update(skip_locked=True)
                         .filter(pk=notification_id, applied_at__isnull=True, signature_ok=True).first())
         if notification is None:
             return None
@@ -306,8 +300,6 @@ def apply_notification(notification_id: int) -> str | None:
                                     amount_matches=notification.amount == request.amount,
                                     same_transaction_as_paid=notification.transaction_id == request.paid_transaction,
                                     refund_requested=refund_requested)
-            if settings.PAYMENT_APPLY_DELAY_SECONDS:
-                time.sleep(settings.PAYMENT_APPLY_DELAY_SECONDS)  # crash tests: a worker killed while holding work
             outcome = decision.outcome
             if decision.credit:
                 request.paid_at, request.paid_transaction = now, notification.transaction_id
@@ -330,6 +322,10 @@ def apply_notification(notification_id: int) -> str | None:
         if outcome in rules.FLAGGED:
             logger.warning("payment notification %s/%s flagged: %s", notification.provider,
                            notification.transaction_id, outcome)
+        if settings.PAYMENT_APPLY_DELAY_SECONDS:  # crash tests: a worker killed with its work written, not committed
+            logger.warning("test delay: holding notification %s for %s s", notification.pk,
+                           settings.PAYMENT_APPLY_DELAY_SECONDS)
+            time.sleep(settings.PAYMENT_APPLY_DELAY_SECONDS)
         notification.applied_at, notification.outcome, notification.note = now, outcome, note
         notification.save(update_fields=["applied_at", "outcome", "note", "request"])
         return outcome
@@ -351,15 +347,21 @@ def apply_pending(limit: int | None = None) -> int:
     return applied
 
 
-def requeue_pending() -> None:
-    """On every worker start: queue one pass over notifications a killed worker left unapplied, and refunds not sent."""
-    from egov.payments import tasks
+def send_due_refunds(*, gateway=None) -> int:
+    """Send every refund not sent yet; a failed one again after a back-off that doubles with each attempt (at most
+    an hour)."""
+    now = timezone.now()
+    sent = 0
+    for refund in Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED]).order_by("id"):
+        if refund.status == Refund.Status.FAILED and refund.next_attempt_at and refund.next_attempt_at > now:
+            continue
+        sent += send_refund(refund.pk, gateway=gateway) == Refund.Status.SENT
+    return sent
 
-    if PaymentNotification.objects.filter(applied_at__isnull=True, signature_ok=True).exists():
-        tasks.apply_pending_notifications.enqueue()
-    for refund_id in Refund.objects.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED]).values_list(
-            "id", flat=True):
-        tasks.send_refund.enqueue(refund_id)
+
+def work_once() -> tuple[int, int]:
+    """One pass of ``egov payments work``: apply what providers told us, send due refunds."""
+    return apply_pending(), send_due_refunds()
 
 
 # --- Reconciliation --------------------------------------------------------------------------------------------------

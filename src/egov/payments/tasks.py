@@ -1,23 +1,13 @@
-"""Background work of payments, run by ``egov worker`` (django-tasks-db). Every task is idempotent: the database says
-what is done (a notification's ``applied_at``, a refund's status), so a task run twice, or after a killed run, does
-nothing twice."""
+"""Background task form of ``egov payments work --once``, for deployments that run ``egov worker`` rather than the
+payments loop (enqueue it from a scheduler). Idempotent: the database says what is done (a notification's
+``applied_at``, a refund's status), so overlapping or repeated runs do nothing twice."""
 from django.tasks import task
 
 from egov.payments import services
 
 
 @task
-def apply_notification(notification_id: int) -> str | None:
-    """Apply one provider notification (credit the dossier, confirm a refund, or flag it)."""
-    return services.apply_notification(notification_id)
-
-
-@task
-def apply_pending_notifications() -> int:
-    """Apply every notification left unapplied (queued at each worker start: a killed worker's work)."""
-    return services.apply_pending()
-
-
-@task
-def send_refund(refund_id: int) -> str:
-    return services.send_refund(refund_id)
+def payments_pass() -> dict:
+    """One pass: apply the providers' notifications not applied yet, send the refunds that are due."""
+    applied, refunds = services.work_once()
+    return {"applied": applied, "refunds_sent": refunds}

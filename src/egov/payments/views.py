@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from egov.accounts.views import denied
@@ -133,3 +134,20 @@ def reconciliation(request):
     if not request.user.is_staff:
         return denied(request, _("Reconciliation reports are for platform administrators."))
     return render(request, "payments/reconciliation.html", {"reports": queries.reports()})
+
+
+@csrf_exempt
+def bench_hmac_reference(request):
+    """The payments benchmark's reference (mounted only with EGOV_BENCH_BARE_VIEW=1): a bare view that checks the
+    callback's signature exactly as the real endpoint does, and nothing else."""
+    import time
+
+    from django.conf import settings
+    from django.http import JsonResponse
+
+    from egov.payments import rules
+
+    problem = rules.signature_problem(settings.PAYMENT_SECRETS["gateway"], request.headers.get(rules.TIMESTAMP_HEADER),
+                                      request.headers.get(rules.SIGNATURE_HEADER), request.body, now=time.time(),
+                                      window_seconds=settings.PAYMENT_CALLBACK_WINDOW_SECONDS)
+    return JsonResponse({"status": "refused" if problem else "accepted"}, status=401 if problem else 200)
