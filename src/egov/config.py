@@ -232,11 +232,12 @@ DEMO_PAYMENT_BANK_SECRET = "demo-payment-bank-secret-published-never-use-in-prod
 
 
 def payment_problems(secrets: dict[str, str]) -> list[str]:
-    """What is wrong with the payment providers' callback secrets in production (each is an HMAC key)."""
+    """What is wrong with the payment providers' callback secrets in production (each is an HMAC key). A provider
+    without a secret is off: its callbacks are refused."""
     problems = []
     for provider, secret in secrets.items():
         name = f"EGOV_PAYMENT_{provider.upper()}_SECRET"
-        if secret in (DEMO_PAYMENT_GATEWAY_SECRET, DEMO_PAYMENT_BANK_SECRET) or len(secret) < 32:
+        if secret and (secret in (DEMO_PAYMENT_GATEWAY_SECRET, DEMO_PAYMENT_BANK_SECRET) or len(secret) < 32):
             problems.append(f"{name}: set the secret this provider signs its callbacks with, at least 32 characters "
                             "(the demo secret is refused in production)")
     return problems
