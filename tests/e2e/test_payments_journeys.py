@@ -1,10 +1,10 @@
-"""Paying fees in Chromium (Vietnamese browser), with axe on every page; works without JavaScript.
+"""Paying fees in Chromium (Vietnamese browser), with axe on every page.
 
 The applicant opens their dossier waiting for fees, follows the link to pay, chooses VietQR and sees the QR code;
 their bank's credit (a signed callback) is applied by the payments worker; the page then shows the fees paid and the
-e-receipt. A platform administrator reads the reconciliation reports. (The full journey through the sandbox gateway's
-page is the lead's, after the signed-results work: /payments/<code>/ → "Pay through the payment gateway" → the
-sandbox's "Pay" → back to /payments/<code>/returned/.)
+e-receipt (every step a plain link or form). A platform administrator reads the reconciliation reports.
+The full journey through the sandbox gateway's page is the lead's, after the signed-results work:
+/payments/<code>/ → "Pay through the payment gateway" → the sandbox's "Pay" → back to /payments/<code>/returned/.
 """
 import datetime as dt
 
@@ -12,7 +12,7 @@ from tests.e2e.test_accounts_journeys import sign_in
 from tests.e2e.test_backoffice_journeys import PDF, office, sign_out, submit  # noqa: F401
 
 
-def test_an_applicant_pays_by_vietqr_and_gets_the_receipt(open_page, visit, check_page, office):  # noqa: F811
+def test_an_applicant_pays_by_vietqr_and_gets_the_receipt(page, visit, check_page, office):  # noqa: F811
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from egov.dossiers import services
@@ -33,7 +33,6 @@ def test_an_applicant_pays_by_vietqr_and_gets_the_receipt(open_page, visit, chec
     services.transfer(dossier.pk, officer=desk)
     services.request_fees(dossier.pk, officer=specialist)
 
-    page = open_page(java_script_enabled=False)
     sign_in(page, visit, citizen.username)
     visit(page, f"/dossiers/{dossier.code}/")
     with page.expect_navigation():
