@@ -201,6 +201,7 @@ def _add_routers() -> None:
     api.add_router("/v1/statistics", "egov.monitoring.api.router")
     api.add_router("/govstack/messaging/", "egov.govstack.messaging.router")
     api.add_router("/v1/results", "egov.dossiers.result_api.router")
+    api.add_router("/v1/payments/", "egov.payments.api.router")
 
 
 _add_routers()

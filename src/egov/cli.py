@@ -83,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue_import.add_argument("file", help="the catalogue's YAML file")
     catalogue_export = catalogue_sub.add_parser("export", help="write catalogue.yaml and its BPMN files")
     catalogue_export.add_argument("directory", help="directory to write into")
+    payments = sub.add_parser("payments", help="payments: apply providers' notifications and send refunds in a loop "
+                                                "(work), reconcile a day with the provider (reconcile)")
+    payments.add_argument("payments_command", choices=["work", "reconcile"], metavar="ACTION", help="work | reconcile")
+    payments.add_argument("--date", default="", help="reconcile: the day, YYYY-MM-DD (default: yesterday)")
+    payments.add_argument("--once", action="store_true", help="work: one pass, then exit")
+    payments.add_argument("--interval", type=float, default=0.5, help="work: seconds between idle passes (default 0.5)")
+    sandbox_pay = sub.add_parser("sandbox-pay", help="run a sandbox payment gateway and bank on http://127.0.0.1:8003 "
+                                                     "that call back the platform (not in production)")
+    sandbox_pay.add_argument("--bind", default="127.0.0.1:8003", help="address:port")
+    sandbox_pay.add_argument("--callback", default="http://127.0.0.1:8000/api/v1/payments/callbacks",
+                             help="the platform's callback address (the provider's name is appended)")
+    sandbox_pay.add_argument("--state", default="", help="its SQLite state file (default: $EGOV_DATA_DIR/sandbox-pay.sqlite3)")
+    sandbox_pay.add_argument("--max-backoff", type=float, default=30.0, help="longest wait between callback retries (s)")
     sub.add_parser("check", help="check configuration and that no model change lacks a migration")
     audit = sub.add_parser("audit", help="event ledger integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -119,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("EGOV_EID_ISSUER", "http://127.0.0.1:8002")
     if args.command == "fake-eid":
         fake_eid_serve(args.bind)
+        return
+    if args.command == "sandbox-pay":
+        sandbox_pay_serve(args)
         return
     _django()
     _database_reachable()
@@ -170,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
         _call("egov_restore", args.archive, force=args.force)
     elif args.command == "worker":
         _call("db_worker")
+    elif args.command == "payments":
+        _call("egov_payments", args.payments_command, date=args.date, once=args.once, interval=args.interval)
     elif args.command == "statistics":
         _call("egov_statistics", args.statistics_command)
     elif args.command == "notify":
@@ -201,6 +219,18 @@ def fake_eid_serve(bind: str) -> None:
         pass
     finally:
         server.server_close()
+
+
+def sandbox_pay_serve(args) -> None:
+    """The sandbox payment gateway and bank: no database of the platform, only its own state file."""
+    if os.environ.get("EGOV_ENV", "development") == "production":
+        print("egov sandbox-pay: refused with EGOV_ENV=production (it pays without money)", file=sys.stderr)
+        raise SystemExit(2)
+    from egov import config
+    from egov.payments import sandbox
+
+    state = args.state or str(config.data_dir() / "sandbox-pay.sqlite3")
+    sandbox.main(args.bind, args.callback, state, args.max_backoff)
 
 
 def serve(bind: str, workers: int) -> None:

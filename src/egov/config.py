@@ -223,3 +223,21 @@ def logging_config(level: str) -> dict:
         "loggers": {"django.db.backends": {"level": "WARNING"}, "spiff": {"level": "WARNING"},
                     "fontTools": {"level": "WARNING"}},
     }
+
+
+# Payments (egov.payments): the sandbox gateway and bank (`egov sandbox-pay`) sign their callbacks with these published
+# demo secrets. Demo only: production refuses them.
+DEMO_PAYMENT_GATEWAY_SECRET = "demo-payment-gateway-secret-published-never-use-in-production"
+DEMO_PAYMENT_BANK_SECRET = "demo-payment-bank-secret-published-never-use-in-production"
+
+
+def payment_problems(secrets: dict[str, str]) -> list[str]:
+    """What is wrong with the payment providers' callback secrets in production (each is an HMAC key). A provider
+    without a secret is off: its callbacks are refused."""
+    problems = []
+    for provider, secret in secrets.items():
+        name = f"EGOV_PAYMENT_{provider.upper()}_SECRET"
+        if secret and (secret in (DEMO_PAYMENT_GATEWAY_SECRET, DEMO_PAYMENT_BANK_SECRET) or len(secret) < 32):
+            problems.append(f"{name}: set the secret this provider signs its callbacks with, at least 32 characters "
+                            "(the demo secret is refused in production)")
+    return problems

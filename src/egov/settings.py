@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "egov.dossiers",
     "egov.portal",
     "egov.monitoring",
+    "egov.payments",
 ]
 
 MIDDLEWARE = [
@@ -248,3 +249,23 @@ TRUSTED_CA_FILES = config.env_list("EGOV_TRUSTED_CA_FILES", "")
 PUBLIC_URL = config.env("EGOV_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 RESULT_VERIFY_PER_MINUTE = config.env_int("EGOV_RESULT_VERIFY_PER_MINUTE", 60)
 RESULT_VERIFY_MAX_BYTES = config.env_int("EGOV_RESULT_VERIFY_MAX_BYTES", 20 * 1024 * 1024)
+# Payments (egov.payments): fees paid through a payment gateway or by VietQR bank transfer. Each provider signs its
+# callbacks (HMAC-SHA256) with its own secret; the demo's sandbox (`egov sandbox-pay`) uses published demo secrets,
+# which production refuses.
+PAYMENT_GATEWAY_URL = config.env("EGOV_PAYMENT_GATEWAY_URL", "http://127.0.0.1:8003")
+PAYMENT_SECRETS = {
+    "gateway": config.env("EGOV_PAYMENT_GATEWAY_SECRET", "" if ENV == "production" else config.DEMO_PAYMENT_GATEWAY_SECRET),
+    "bank": config.env("EGOV_PAYMENT_BANK_SECRET", "" if ENV == "production" else config.DEMO_PAYMENT_BANK_SECRET),
+}
+# A callback whose timestamp is further than this from now is refused (a replay of an old, captured callback).
+PAYMENT_CALLBACK_WINDOW_SECONDS = config.env_int("EGOV_PAYMENT_CALLBACK_WINDOW", 300)
+# The account VietQR transfers go to: the bank's BIN (Napas) and the agency's collection account number.
+PAYMENT_BANK_BIN = config.env("EGOV_PAYMENT_BANK_BIN", "970436")
+PAYMENT_BANK_ACCOUNT = config.env("EGOV_PAYMENT_BANK_ACCOUNT", "0071000888999")
+PAYMENT_BANK_ACCOUNT_NAME = config.env("EGOV_PAYMENT_BANK_ACCOUNT_NAME", "KHO BAC NHA NUOC")
+# Test only (crash tests): seconds the worker waits inside a crediting transaction. Ignored in production.
+PAYMENT_APPLY_DELAY_SECONDS = 0.0 if ENV == "production" else float(config.env("EGOV_PAYMENT_APPLY_DELAY", "0") or 0)
+if ENV == "production" and (_payment_problems := config.payment_problems(PAYMENT_SECRETS)):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("egov refuses to start with EGOV_ENV=production:\n  - " + "\n  - ".join(_payment_problems))

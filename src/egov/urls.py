@@ -35,6 +35,7 @@ urlpatterns = [
     path("dossiers/", include(dossier_urls.applicant)),
     path("statistics/", include("egov.monitoring.urls")),
     path("verify/", include("egov.dossiers.result_urls")),
+    path("payments/", include("egov.payments.urls")),
     path("", include("egov.portal.urls")),
 ]
 
@@ -43,6 +44,9 @@ if os.environ.get("EGOV_BENCH_BARE_VIEW") == "1":
 
     urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
     urlpatterns.append(path("bench/verify-reference", bench_verify_reference, name="bench-verify-reference"))
+    from egov.payments.views import bench_hmac_reference
+
+    urlpatterns.append(path("bench/payments-hmac", bench_hmac_reference, name="bench-payments-hmac"))
 
 handler400 = "egov.portal.views.bad_request"
 handler403 = "egov.portal.views.permission_denied"

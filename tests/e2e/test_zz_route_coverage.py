@@ -17,7 +17,7 @@ INCLUDED_IN_EXCLUDED = {"api:openapi-view"}
 EXCLUDED_ROUTES = {
     "set_language",  # POST only (the language switch form)
     "healthz", "readyz", "metrics",  # JSON / Prometheus text, visited by test_health_and_readiness_answer_json
-    "bench-bare", "bench-verify-reference",  # benchmark-only views, present with EGOV_BENCH_BARE_VIEW=1
+    "bench-bare", "bench-verify-reference", "bench-payments-hmac",  # benchmark-only views (EGOV_BENCH_BARE_VIEW=1)
     "eid:start", "eid:callback",  # redirects only (to the national eID and back); test_eid_journeys.py passes both
     # OpenID Connect / OAuth 2.0 endpoints answering JSON (or POST only); their HTML pages, authorize (the consent
     # screen) and logout, are visited by test_oidc_journeys.py
@@ -39,6 +39,7 @@ PARAMETERISED: dict[str, str] = {
     "business:detail": "/business/<code>/ (test_business_journeys.py)",
     "backoffice:detail": "/backoffice/dossiers/<code>/ (test_backoffice_journeys.py)",
     "dossiers:detail": "/dossiers/<code>/ (test_backoffice_journeys.py)",
+    "payments:pay": "/payments/<code>/ (test_payments_journeys.py)",
 }
 
 

@@ -52,6 +52,8 @@ HEAD = "head_of_unit"
 LEADER = "agency_leader"
 PROCESSORS = frozenset({SPECIALIST, HEAD, LEADER})
 OFFICER_ROLES = frozenset({DESK, SPECIALIST, HEAD, LEADER})
+# The payment system (egov.payments) credits fees it has verified (a signed gateway or bank notification): 6 → 4.
+PAYMENT_SYSTEM = "payment_system"
 
 
 class Clock:
@@ -90,7 +92,7 @@ _DEFAULT_2025 = (
     _t(PROCESSING, SUPPLEMENT_REQUESTED, {SPECIALIST, HEAD}, "02", Clock.PAUSES, "request-supplement"),
     _t(SUPPLEMENT_REQUESTED, PROCESSING, {APPLICANT, DESK}, "", Clock.RESUMES, "supply"),
     _t(PROCESSING, FEES_DUE, {SPECIALIST, HEAD}, "fees", Clock.PAUSES, "request-fees"),
-    _t(FEES_DUE, PROCESSING, {DESK}, "receipt", Clock.RESUMES, "record-payment"),
+    _t(FEES_DUE, PROCESSING, {DESK, PAYMENT_SYSTEM}, "receipt", Clock.RESUMES, "record-payment"),
     _t(PROCESSING, RESULT_READY, PROCESSORS, "result", Clock.STOPS, "complete-step"),
     _t(RESULT_READY, DELIVERED, {DESK}, "delivery", Clock.UNCHANGED, "deliver"),
     *(_t(s, WITHDRAWAL_REQUESTED, {APPLICANT}, "", Clock.UNCHANGED, "request-withdrawal")

@@ -753,6 +753,9 @@ def request_fees(dossier_id, *, officer, at=None) -> Dossier:
           details={"fees": dossier.procedure_version.fees})
     _pause(dossier, Pause.Reason.FEES, at)
     dossier.save()
+    from egov.payments import services as payments  # late: payments builds on dossiers
+
+    payments.open_request(dossier, at=at)
     return dossier
 
 
@@ -761,6 +764,22 @@ def record_payment(dossier_id, *, officer, at=None) -> Dossier:
     """Đã nộp phí: 6 → 4; the clock resumes."""
     dossier, role, at = _officer_on(dossier_id, officer, at)
     _move(dossier, Status.PROCESSING, action="record-payment", actor=officer, role=role, at=at, event="fees_paid")
+    _resume(dossier, at)
+    dossier.save()
+    from egov.payments import services as payments  # late: payments builds on dossiers
+
+    payments.close_requests(dossier, at=at, reason="paid at the desk")
+    return dossier
+
+
+@transaction.atomic
+def credit_payment(dossier_id, *, reference: str, at=None) -> Dossier:
+    """Đã nộp phí trực tuyến: the payment system credits a verified payment, 6 → 4; the clock resumes. Called by
+    ``egov.payments.services`` inside its own transaction, once per payment request."""
+    at = _now(at)
+    dossier = _locked(dossier_id)
+    _move(dossier, Status.PROCESSING, action="record-payment", actor="payments", role=rules.PAYMENT_SYSTEM, at=at,
+          details={"payment": reference}, event="fees_paid")
     _resume(dossier, at)
     dossier.save()
     return dossier
@@ -814,6 +833,7 @@ def confirm_withdrawal(dossier_id, *, officer, at=None) -> Dossier:
     _close_open_pauses_and_steps(dossier, at)
     dossier.finished_at = at
     dossier.save()
+    _payments_on_stop(dossier, at)
     return dossier
 
 
@@ -847,7 +867,15 @@ def stop(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     _close_open_pauses_and_steps(dossier, at)
     dossier.finished_at = at
     dossier.save()
+    _payments_on_stop(dossier, at)
     return dossier
+
+
+def _payments_on_stop(dossier: Dossier, at: dt.datetime) -> None:
+    """Processing stopped (8): fees still asked are cancelled, fees already paid are refunded (egov.payments)."""
+    from egov.payments import services as payments  # late: payments builds on dossiers
+
+    payments.on_dossier_stopped(dossier, at=at)
 
 
 def _close_open_pauses_and_steps(dossier: Dossier, at: dt.datetime) -> None:

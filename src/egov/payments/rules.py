@@ -1,0 +1,149 @@
+"""Pure payment rules (no I/O, no Django settings): callback signatures, fee lines, what a notification does to a
+payment request (the state machine), and finding a dossier code in a bank transfer's content.
+
+The state machine is the heart of "a repeated or reordered callback changes nothing wrong": whatever order the
+provider's notifications arrive in, a request is credited at most once, only by a "paid" notification whose amount
+matches, and never after it was cancelled or refunded. Tested with hypothesis in tests/payments/test_rules.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+# Request statuses (mirror models.PaymentRequest.Status; kept here so the rules need no Django model).
+PENDING, PAID, REFUNDED, CANCELLED = "pending", "paid", "refunded", "cancelled"
+# Notification kinds a provider sends.
+KIND_PAID, KIND_FAILED, KIND_PENDING, KIND_REFUNDED = "paid", "failed", "pending", "refunded"
+KINDS = frozenset({KIND_PAID, KIND_FAILED, KIND_PENDING, KIND_REFUNDED})
+
+# Outcomes (mirror models.PaymentNotification.Outcome).
+CREDITED, NOTED, STALE, MISMATCH, UNMATCHED = "credited", "noted", "stale", "mismatch", "unmatched"
+DOUBLE_PAYMENT, REFUND_CONFIRMED, UNEXPECTED_REFUND = "double_payment", "refund_confirmed", "unexpected_refund"
+FLAGGED = frozenset({MISMATCH, UNMATCHED, DOUBLE_PAYMENT, UNEXPECTED_REFUND})
+
+SIGNATURE_HEADER = "X-Egov-Signature"
+TIMESTAMP_HEADER = "X-Egov-Timestamp"
+MAX_BODY_BYTES = 16 * 1024
+
+
+# --- Signatures ------------------------------------------------------------------------------------------------------
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 with the provider's secret over ``{timestamp}.{raw body}`` (the timestamp is
+    signed too, so a captured callback cannot be replayed later with a fresh one)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signature_problem(secret: str, timestamp: str | None, signature: str | None, body: bytes, *, now: float,
+                      window_seconds: int) -> str | None:
+    """Why the callback is not authentic (a short English reason for the log), or None when it is. The comparison
+    takes the same time whatever the signature's content (``hmac.compare_digest``)."""
+    if not secret:
+        return "no secret configured for this provider"
+    if not timestamp or not signature:
+        return "signature or timestamp header missing"
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return "timestamp is not a whole number of seconds"
+    if abs(now - sent) > window_seconds:
+        return "timestamp outside the accepted window"
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.strip().encode()):
+        return "signature does not match"
+    return None
+
+
+# --- Fee lines -------------------------------------------------------------------------------------------------------
+
+FEE_TYPE = "fee"  # phí/lệ phí; a tax line ("tax") comes from the tax authority, not from the procedure version
+
+
+def fee_lines(fees: list[dict]) -> list[dict]:
+    """The request's lines from the procedure version's fees: type, code, name, amount (VND, whole, not negative)."""
+    lines = []
+    for fee in fees or []:
+        amount = int(fee.get("amount") or 0)
+        if amount < 0:
+            raise ValueError(f"fee {fee.get('code')!r} has a negative amount")
+        lines.append({"type": fee.get("type") or FEE_TYPE, "code": str(fee.get("code") or ""),
+                      "name": str(fee.get("name") or ""), "amount": amount})
+    return lines
+
+
+def total(lines: list[dict]) -> int:
+    return sum(int(line["amount"]) for line in lines)
+
+
+# --- The state machine -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decision:
+    status: str          # the request's status afterwards
+    outcome: str         # what is recorded on the notification
+    credit: bool = False  # move the dossier 6 → 4 now (only ever together with PENDING → PAID)
+    complete_refund: bool = False
+
+
+def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_paid: bool = False,
+           refund_requested: bool = False) -> Decision:
+    """What one verified notification of ``kind`` does to a request in ``status``.
+
+    - pending + paid with the right amount → paid, credited (the only way to credit).
+    - pending + paid with another amount → stays pending, flagged (never credited on a wrong amount).
+    - pending + failed/pending → noted (the applicant may try again).
+    - pending + refunded → flagged: we never asked for it (reordered or foreign); nothing changes.
+    - paid + paid of another transaction → flagged double payment (to refund); the same transaction → stale.
+    - paid + failed/pending → stale (a late notification never undoes a payment).
+    - paid + refunded → refunded when we asked for the refund; else flagged.
+    - cancelled + paid → flagged double payment (paid at the desk, or after the dossier stopped): refund it.
+    - refunded + anything → stale.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if status == PENDING:
+        if kind == KIND_PAID:
+            return Decision(PAID, CREDITED, credit=True) if amount_matches else Decision(PENDING, MISMATCH)
+        if kind == KIND_REFUNDED:
+            return Decision(PENDING, UNEXPECTED_REFUND)
+        return Decision(PENDING, NOTED)
+    if status == PAID:
+        if kind == KIND_PAID:
+            return Decision(PAID, STALE) if same_transaction_as_paid else Decision(PAID, DOUBLE_PAYMENT)
+        if kind == KIND_REFUNDED:
+            if refund_requested:
+                return Decision(REFUNDED, REFUND_CONFIRMED, complete_refund=True)
+            return Decision(PAID, UNEXPECTED_REFUND)
+        return Decision(PAID, STALE)
+    if status == CANCELLED:
+        if kind == KIND_PAID:
+            return Decision(CANCELLED, DOUBLE_PAYMENT)
+        if kind == KIND_REFUNDED:
+            return Decision(CANCELLED, UNEXPECTED_REFUND)
+        return Decision(CANCELLED, STALE)
+    if status == REFUNDED:
+        return Decision(REFUNDED, STALE)
+    raise ValueError(f"unknown request status {status!r}")
+
+
+# --- Bank transfers --------------------------------------------------------------------------------------------------
+
+# A dossier code: the receiving unit's code (000.00.12.H29), the day (yyMMdd) and the sequence. Bank apps often drop
+# the dots and dashes or change case in a transfer's content, so those are matched loosely and put back.
+_CODE = re.compile(r"(\d{3})[.\s]?(\d{2})[.\s]?(\d{2})[.\s]?([A-Za-z]\d{2})[-\s]?(\d{6})[-\s]?(\d{4,6})")
+
+
+def dossier_code_in(content: str) -> str | None:
+    """The first dossier code written in a transfer's content, normalised, or None."""
+    match = _CODE.search(content or "")
+    if match is None:
+        return None
+    a, b, c, unit, day, seq = match.groups()
+    return f"{a}.{b}.{c}.{unit.upper()}-{day}-{seq}"
+
+
+def transfer_content(dossier_code: str) -> str:
+    """What the applicant's bank transfer says (VietQR purpose): the dossier code, which the bank's credit carries back."""
+    return f"NOP PHI HS {dossier_code}"

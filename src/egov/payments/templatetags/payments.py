@@ -1,0 +1,21 @@
+"""``{% payment_section dossier %}``: the payment part of a dossier page (applicant or back office), so the dossier
+templates show payments without the dossier views knowing about them."""
+from django import template
+
+from egov.dossiers.models import Status
+from egov.payments import queries
+from egov.payments.models import PaymentNotification, Refund
+
+register = template.Library()
+
+
+@register.inclusion_tag("payments/_section.html")
+def payment_section(dossier, backoffice=False):
+    payment = queries.current_request(dossier)
+    context = {"payment": payment, "backoffice": backoffice,
+               "fees_due": payment is not None and dossier.status == Status.FEES_DUE and payment.status == "pending"}
+    if payment is not None and backoffice:
+        context["refunds"] = list(Refund.objects.filter(request=payment))
+        context["flagged"] = list(PaymentNotification.objects.filter(
+            request__dossier=dossier, outcome__in=["mismatch", "double_payment", "unexpected_refund"]))
+    return context

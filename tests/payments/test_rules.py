@@ -1,0 +1,112 @@
+"""The pure payment rules: signatures, fee lines, the notification state machine, dossier codes in transfers."""
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from egov.payments import rules
+
+KINDS = sorted(rules.KINDS)
+
+
+def test_a_signature_verifies_only_with_the_same_secret_body_and_timestamp():
+    body = b'{"transaction_id":"T1","kind":"paid","amount":200000}'
+    good = rules.sign("s3cret", "1700000000", body)
+    assert rules.signature_problem("s3cret", "1700000000", good, body, now=1700000010, window_seconds=300) is None
+    assert rules.signature_problem("other", "1700000000", good, body, now=1700000010, window_seconds=300)
+    assert rules.signature_problem("s3cret", "1700000000", good, body + b" ", now=1700000010, window_seconds=300)
+    assert rules.signature_problem("s3cret", "1700000001", good, body, now=1700000010, window_seconds=300)
+
+
+def test_an_old_or_unsigned_callback_is_refused_with_its_reason():
+    body = b"{}"
+    old = rules.sign("k", "1000", body)
+    assert "window" in rules.signature_problem("k", "1000", old, body, now=5000, window_seconds=300)
+    assert "missing" in rules.signature_problem("k", None, None, body, now=5000, window_seconds=300)
+    assert "whole number" in rules.signature_problem("k", "soon", old, body, now=5000, window_seconds=300)
+    assert "no secret" in rules.signature_problem("", "1000", old, body, now=1000, window_seconds=300)
+
+
+def test_fee_lines_carry_type_code_name_and_amount_and_add_up():
+    lines = rules.fee_lines([{"code": "LLTP", "name": "Phí", "amount": 200000}, {"code": "X", "name": "Y", "amount": 5}])
+    assert lines[0] == {"type": "fee", "code": "LLTP", "name": "Phí", "amount": 200000}
+    assert rules.total(lines) == 200005
+
+
+@given(st.text(max_size=30), st.integers(min_value=1, max_value=99999))
+def test_a_dossier_code_is_found_in_a_transfer_content_however_the_bank_mangles_it(noise, sequence):
+    code = f"000.00.12.H29-260305-{sequence:04d}"
+    mangled = code.replace(".", "").replace("-", " ").lower()
+    assert rules.dossier_code_in(f"NOP PHI HS {code} {noise}") == code
+    assert rules.dossier_code_in(mangled) == code
+
+
+def test_no_dossier_code_no_match():
+    assert rules.dossier_code_in("chuyen tien an trua") is None
+
+
+def run(kinds_and_amounts, *, refund_requested_after_paid=False):
+    """Apply a sequence of (transaction id, kind, amount ok) to a fresh request; count credits."""
+    status, credits, paid_by = rules.PENDING, 0, None
+    for transaction, kind, amount_ok in kinds_and_amounts:
+        decision = rules.decide(status, kind, amount_matches=amount_ok, same_transaction_as_paid=transaction == paid_by,
+                                refund_requested=refund_requested_after_paid and status == rules.PAID)
+        if decision.credit:
+            credits += 1
+            paid_by = transaction
+        status = decision.status
+    return status, credits
+
+
+notifications = st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3"]), st.sampled_from(KINDS), st.booleans()),
+                         max_size=8)
+
+
+@given(notifications)
+def test_a_request_is_credited_at_most_once_whatever_arrives(sequence):
+    _status, credits = run(sequence)
+    assert credits <= 1
+
+
+@given(notifications)
+def test_only_a_paid_notification_with_the_right_amount_credits(sequence):
+    _status, credits = run(sequence)
+    if not any(kind == rules.KIND_PAID and ok for _t, kind, ok in sequence):
+        assert credits == 0
+
+
+@given(notifications)
+def test_repeating_every_notification_changes_nothing(sequence):
+    doubled = [item for item in sequence for _ in (0, 1)]
+    assert run(doubled) == run(sequence)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["t1", "t2"]), st.sampled_from([rules.KIND_PAID, rules.KIND_FAILED,
+                                                                         rules.KIND_PENDING]), st.booleans()),
+                max_size=5))
+def test_the_order_of_payment_notifications_does_not_change_whether_it_is_paid(sequence):
+    outcomes = {run(list(order))[0] == rules.PAID for order in itertools.permutations(sequence)}
+    assert len(outcomes) == 1
+
+
+def test_a_late_failure_or_pending_never_undoes_a_payment():
+    for kind in (rules.KIND_FAILED, rules.KIND_PENDING):
+        assert rules.decide(rules.PAID, kind, amount_matches=True) == rules.Decision(rules.PAID, rules.STALE)
+
+
+def test_a_refund_before_the_payment_is_flagged_and_the_payment_still_credits():
+    first = rules.decide(rules.PENDING, rules.KIND_REFUNDED, amount_matches=True)
+    assert (first.status, first.outcome, first.credit) == (rules.PENDING, rules.UNEXPECTED_REFUND, False)
+    assert rules.decide(first.status, rules.KIND_PAID, amount_matches=True).credit
+
+
+def test_a_second_payment_or_a_payment_after_cancelling_is_a_double_payment_to_refund():
+    assert rules.decide(rules.PAID, rules.KIND_PAID, amount_matches=True).outcome == rules.DOUBLE_PAYMENT
+    assert rules.decide(rules.CANCELLED, rules.KIND_PAID, amount_matches=True).outcome == rules.DOUBLE_PAYMENT
+
+
+def test_a_refund_we_asked_for_completes_it_and_nothing_moves_after():
+    decision = rules.decide(rules.PAID, rules.KIND_REFUNDED, amount_matches=True, refund_requested=True)
+    assert decision == rules.Decision(rules.REFUNDED, rules.REFUND_CONFIRMED, complete_refund=True)
+    for kind in KINDS:
+        assert rules.decide(rules.REFUNDED, kind, amount_matches=True).status == rules.REFUNDED
