@@ -26,6 +26,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from egov.kernel import money
 from egov.kernel.calendar_rules import VN_TZ
 
 FONT_DIR = Path(font_source_sans_pro.__file__).parent / "files"
@@ -163,7 +164,7 @@ def vnd(amount: int) -> str:
         raise DocumentError(f"An amount in VND must be a whole number, not {amount!r}.")
     if amount < 0:
         raise DocumentError(f"An amount cannot be negative: {amount}.")
-    return f"{amount:,}".replace(",", ".") + " đồng"
+    return money.group_thousands(amount) + " đồng"
 
 
 def verdict_label(verdict: str, *, running: str = "") -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egov.accounts.models import AssuranceLevel
+from egov.kernel import money
 from egov.procedures import queries
 from egov.procedures.catalogue import CODE
 from egov.procedures.models import LifeEvent, OnlineLevel
@@ -30,7 +31,7 @@ APPLY_URL = "/apply/{code}/"  # the online application flow (its own page); link
 
 def vnd(amount: int) -> str:
     """50000 -> "50.000 đồng": Vietnamese groups thousands with dots."""
-    return _("%(amount)s đồng") % {"amount": f"{int(amount):,}".replace(",", ".")}
+    return _("%(amount)s đồng") % {"amount": money.group_thousands(amount)}
 
 
 def working_days(days: Decimal) -> str:

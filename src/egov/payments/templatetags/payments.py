@@ -3,10 +3,19 @@ templates show payments without the dossier views knowing about them."""
 from django import template
 
 from egov.dossiers.models import Status
+from egov.kernel import money
 from egov.payments import queries
 from egov.payments.models import PaymentNotification, Refund
 
 register = template.Library()
+
+
+@register.filter
+def vnd(amount) -> str:
+    """``{{ payment.amount|vnd }}`` → 200.000 (the column or label says VND); anything not a number as it is."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return "" if amount is None else str(amount)
+    return money.group_thousands(amount)
 
 
 @register.inclusion_tag("payments/_section.html")
