@@ -1,6 +1,7 @@
 """The ``egov`` command: one entry point for operators (demo, serve, worker, migrate, seed, check, audit, backup)."""
 import argparse
 import os
+import subprocess
 import sys
 
 
@@ -197,8 +198,53 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         _call("migrate", interactive=False, verbosity=0)
         _call("egov_seed", demo=True)
+        companions = start_demo_companions(args.bind)
         print(f"\negov demo: open http://{args.bind}/ (stop with Ctrl+C)\n", flush=True)
-        serve(args.bind, args.workers)
+        try:
+            serve(args.bind, args.workers)
+        finally:
+            stop_demo_companions(companions)
+
+
+def _host_port(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 80}"
+
+
+def start_demo_companions(bind: str) -> list:
+    """The processes a production installation runs next to its web servers, started with the demo so that every
+    journey works from one command: the notifications and statistics loop, the payments worker, and the demo's
+    sandbox payment gateway and fake national eID on their loopback ports (EGOV_PAYMENT_GATEWAY_URL,
+    EGOV_EID_ISSUER). Each is an ``egov`` command of its own; they stop with the demo."""
+    from django.conf import settings
+
+    gateway = _host_port(settings.PAYMENT_GATEWAY_URL)
+    eid = _host_port(os.environ.get("EGOV_EID_ISSUER", "http://127.0.0.1:8002"))
+    commands = {
+        "notifications and statistics (egov notify)": ["notify"],
+        "payments worker (egov payments work)": ["payments", "work"],
+        f"sandbox payment gateway and bank on http://{gateway} (egov sandbox-pay)":
+            ["sandbox-pay", "--bind", gateway, "--callback", f"http://{bind}/api/v1/payments/callbacks"],
+        f"fake national eID on http://{eid} (egov fake-eid)": ["fake-eid", "--bind", eid],
+    }
+    started = []
+    for label, command in commands.items():
+        started.append(subprocess.Popen([sys.executable, "-m", "egov.cli", *command]))
+        print(f"egov demo: started the {label}", flush=True)
+    return started
+
+
+def stop_demo_companions(processes: list) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def fake_eid_serve(bind: str) -> None:

@@ -20,7 +20,9 @@ def demo(tmp_path):
     environment = {k: v for k, v in os.environ.items()
                    if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "EGOV_DATABASE_URL",
                                 "EGOV_TASKS_BACKEND"}}
-    environment.update(EGOV_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT))
+    environment.update(EGOV_DATA_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT),
+                       EGOV_PAYMENT_GATEWAY_URL=f"http://127.0.0.1:{free_port()}",
+                       EGOV_EID_ISSUER=f"http://127.0.0.1:{free_port()}")
     log = (tmp_path / "demo.log").open("w+")
     process = subprocess.Popen([sys.executable, "-m", "egov.cli", "demo", "--bind", f"127.0.0.1:{port}"],
                                cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
@@ -67,3 +69,21 @@ def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_w
 
     signed_in_home = browser.get("/")
     assert "Đăng xuất" in signed_in_home  # "Sign out": the officer is signed in, second factor passed
+
+
+def test_demo_starts_the_processes_that_run_next_to_the_web_servers(demo):
+    """One command, every journey: applicants are notified, payments are applied, the sandbox gateway and the fake
+    eID answer on their loopback ports."""
+    base, printed, environment = demo
+    for label in ("egov notify", "egov payments work", "egov sandbox-pay", "egov fake-eid"):
+        assert f"({label})" in printed, printed
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(environment["EGOV_PAYMENT_GATEWAY_URL"] + "/bank", timeout=2) as answer:
+                assert answer.status == 200
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
