@@ -29,14 +29,21 @@ VISITED_ROUTES: set[str] = set()
 E2E_DIR = Path(__file__).parent
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_sessionfinish(session):
+    """Under pytest-xdist: this worker's visited routes, for the controller's route coverage check (written only when
+    every journey was collected and none deselected)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    config = session.config
+    if worker and getattr(config, "_egov_all_e2e_collected", False) and not getattr(config, "_egov_e2e_deselected",
+                                                                                     False):
+        shared = Path(os.environ["EGOV_DATA_DIR"]).parent  # tests/environment.py: one directory per worker in it
+        (shared / f"visited-routes-{worker}.txt").write_text("\n".join(sorted(VISITED_ROUTES)))
+
+
 def pytest_collection_modifyitems(config, items):
     e2e_items = [item for item in items if Path(str(item.fspath)).parent == E2E_DIR]
     for item in e2e_items:
         item.add_marker(pytest.mark.e2e)
-        # Under pytest-xdist (--dist loadgroup), every journey runs in one worker, in order, with the route coverage
-        # check last: it reads the routes that worker's browser visited.
-        item.add_marker(pytest.mark.xdist_group("e2e"))
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             raise pytest.UsageError(f"{CHROMIUM} is missing: CI must run the browser tests (.ci/run installs chromium)")

@@ -17,7 +17,7 @@ def test_the_dossier_page_offers_to_pay_and_the_pay_page_lists_the_fees(client, 
     page = client.get(f"/dossiers/{fees_due.code}/").content.decode()
     assert "Pay fees" in page and f"/payments/{fees_due.code}/" in page
     page = client.get(f"/payments/{fees_due.code}/").content.decode()
-    assert "Phí cung cấp thông tin lý lịch tư pháp" in page and "200000" in page
+    assert "Phí cung cấp thông tin lý lịch tư pháp" in page and "200.000" in page
     assert "Pay by VietQR bank transfer" in page and "Pay through the payment gateway" in page
 
 
