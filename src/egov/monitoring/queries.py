@@ -99,15 +99,20 @@ def _agency_ids(agency: str, province: str) -> set[int] | None:
     the cache as long as the page's figures (EGOV_STATISTICS_CACHE_SECONDS)."""
     if not agency and not province:
         return None
+    return kept(f"monitoring.agencies:{agency}:{province}", lambda: _read_agency_ids(agency, province))
+
+
+def kept(key: str, compute):
+    """``compute()``, kept EGOV_STATISTICS_CACHE_SECONDS (default 60) under ``key`` in the cache (0: not kept).
+    The statistics are public, the same for everyone, and seconds behind the ledger anyway."""
     seconds = settings.STATISTICS_CACHE_SECONDS
     if seconds <= 0:
-        return _read_agency_ids(agency, province)
-    key = f"monitoring.agencies:{agency}:{province}"
-    ids = cache.get(key)
-    if ids is None:
-        ids = _read_agency_ids(agency, province)
-        cache.set(key, ids, seconds)
-    return ids
+        return compute()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
 
 
 def _read_agency_ids(agency: str, province: str) -> set[int] | None:

@@ -6,8 +6,6 @@ import html
 import io
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -125,15 +123,8 @@ def _cached_figures_html(f: queries.Filter) -> str:
     """``_figures_html``, kept EGOV_STATISTICS_CACHE_SECONDS (default 60) per filter and language in the cache: the
     page is public, the same for every visitor, and its figures follow the roll-ups, which a ledger consumer keeps
     up to date seconds behind the dossiers anyway; the page says as of when its pending figures stand."""
-    seconds = settings.STATISTICS_CACHE_SECONDS
-    if seconds <= 0:
-        return _figures_html(f)
     key = "monitoring.page:" + hashlib.sha256(repr((f, get_language())).encode()).hexdigest()
-    text = cache.get(key)
-    if text is None:
-        text = _figures_html(f)
-        cache.set(key, text, seconds)
-    return text
+    return queries.kept(key, lambda: _figures_html(f))
 
 
 @require_GET
