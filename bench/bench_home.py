@@ -30,9 +30,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen:
+def start_server(port: int, workers: int, log_path: Path, extra_env: dict[str, str] | None = None
+                 ) -> subprocess.Popen:
     env = dict(os.environ, EGOV_BENCH_BARE_VIEW="1", EGOV_DEBUG="0", EGOV_LOG_LEVEL="WARNING",
-               EGOV_WEB_WORKERS=str(workers))
+               EGOV_WEB_WORKERS=str(workers), **(extra_env or {}))
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "egov.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],

@@ -114,7 +114,7 @@ def print_table(rows: list[dict]) -> None:
     headers = ["benchmark", "value", "unit", "reference", "ref. value", "ratio", "target", "result", "failures"]
     lines = [[r["name"], number(r["value"]), r.get("unit", ""), r.get("reference_name") or "-",
               number(r.get("reference_value")), number(r.get("ratio")), r.get("target") or "-",
-              "ok" if r.get("ok") else "MISSED", number(r.get("failures", 0))] for r in rows]
+              "-" if r.get("ok") is None else "ok" if r["ok"] else "MISSED", number(r.get("failures", 0))] for r in rows]
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *lines, strict=True)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     print(fmt.format(*headers))
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print_table(rows)
     failed = [r for r in rows if r.get("failures")]
-    missed = [r for r in rows if not r.get("ok")]
+    missed = [r for r in rows if r.get("ok") is False]
     for message in errors:
         print(f"ERROR {message}", file=sys.stderr)
     for row in failed:

@@ -170,6 +170,8 @@ MESSAGING_BATCH_MAX = config.env_int("EGOV_MESSAGING_BATCH_MAX", 1000)
 # The public statistics page's figures are kept this long per filter and language (0: not kept).
 STATISTICS_CACHE_SECONDS = config.env_int("EGOV_STATISTICS_CACHE_SECONDS", 60)
 MESSAGING_CALLBACK_PRIVATE = config.env_bool("EGOV_MESSAGING_CALLBACK_PRIVATE", ENV != "production")
+# Pages of procedure search results kept this many seconds per process (0: every search reads the database).
+SEARCH_CACHE_SECONDS = config.env_int("EGOV_SEARCH_CACHE_SECONDS", 60)
 
 TASKS = {"default": {"BACKEND": config.env("EGOV_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 

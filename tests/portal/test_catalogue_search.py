@@ -163,6 +163,30 @@ def test_a_first_page_is_one_query_with_its_count_and_a_later_page_counts_in_a_s
         assert len(queries.search_procedures(text="khai sinh", province_code="79", on=TODAY).procedures) == 1
 
 
+def test_a_repeated_search_is_answered_from_the_cache_and_a_changed_catalogue_is_searched_again(
+        catalogue, django_assert_num_queries):
+    queries.word_counts()
+    first = queries.find_procedures(text="dang ky", on=TODAY)
+    with django_assert_num_queries(0):  # the same folded words and filters: the page kept a minute
+        again = queries.find_procedures(text="  Đăng   KÝ ", on=TODAY)
+    assert again == first and again.total == 5
+    with django_assert_num_queries(1):  # other filters, another page
+        queries.find_procedures(text="dang ky", life_event="birth", on=TODAY)
+
+    procedure = Procedure.objects.get(code="2.000488")
+    procedure.name = "Đăng ký cấp phiếu lý lịch tư pháp"  # a change to the catalogue is seen at once
+    procedure.save()
+    assert queries.find_procedures(text="dang ky", on=TODAY).total == 6
+
+
+def test_with_the_cache_off_every_search_reads_the_database(catalogue, settings, django_assert_num_queries):
+    settings.SEARCH_CACHE_SECONDS = 0
+    queries.word_counts()
+    queries.find_procedures(text="dang ky", on=TODAY)
+    with django_assert_num_queries(1):
+        assert queries.find_procedures(text="dang ky", on=TODAY).total == 5
+
+
 # --- The catalogue format --------------------------------------------------------------------------------------------
 
 def test_life_events_of_the_format_are_those_of_the_model():

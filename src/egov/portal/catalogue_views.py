@@ -77,16 +77,6 @@ def parse_filters(params, choices: queries.SearchChoices) -> tuple[dict[str, str
     return values, errors
 
 
-@dataclass(frozen=True)
-class SelectField:
-    """A drop-down filter whose options are written here: Django's widget templates (and even a template loop)
-    cost a template render per option, which was most of the search page's time with a hundred options."""
-    name: str
-    label: str
-    options: str   # the <option> elements, escaped
-    error: str
-
-
 def _option_parts(choices: queries.SearchChoices, name: str) -> list[tuple[str, str, str]]:
     """(value, opening tag, rest) of each option, escaped once per choice list and language (kept with the list)."""
     key = (name, get_language())
@@ -100,15 +90,26 @@ def _option_parts(choices: queries.SearchChoices, name: str) -> list[tuple[str, 
     return parts
 
 
-def _selects(choices: queries.SearchChoices, values: dict[str, str], errors: dict[str, str]) -> list[SelectField]:
-    selects = []
+def _filters_html(choices: queries.SearchChoices, values: dict[str, str], errors: dict[str, str]) -> str:
+    """The drop-down filters, each with its label and its error, written here: Django's widget templates (and even
+    a template loop over the four fields) cost a template render per option and per field, most of the search
+    page's time with a few hundred options. Every value is escaped (the options once per list and language)."""
+    fields = []
     for name in FILTERS:
         chosen = values[name]
         options = "".join(f"{opening} selected{rest}" if value == chosen else f"{opening}{rest}"
                           for value, opening, rest in _option_parts(choices, name))
-        selects.append(SelectField(name, str(FILTER_LABELS[name]), mark_safe(options),  # noqa: S308 - escaped above
-                                   str(errors.get(name, ""))))
-    return selects
+        field_id, label = f"id_{name}", html.escape(str(FILTER_LABELS[name]))
+        error = errors.get(name)
+        if error:
+            fields.append(f'<div class="field field-error"><label for="{field_id}">{label}</label>'
+                          f'<p class="message message-error" id="{field_id}_error">{html.escape(str(error))}</p>'
+                          f'<select name="{name}" id="{field_id}" aria-invalid="true" '
+                          f'aria-describedby="{field_id}_error">{options}</select></div>')
+        else:
+            fields.append(f'<div class="field"><label for="{field_id}">{label}</label>'
+                          f'<select name="{name}" id="{field_id}">{options}</select></div>')
+    return mark_safe("\n".join(fields))  # noqa: S308 - every value is escaped above
 
 
 def _results_html(hits: list[queries.SearchHit]) -> str:
@@ -139,12 +140,12 @@ def procedure_search(request):
     """Tra cứu thủ tục: GET /procedures/?q=…&life_event=…&sector=…&agency=…&province=…&after=…"""
     choices = queries.search_choices()
     values, errors = parse_filters(request.GET, choices)
-    context = {"values": values, "errors": errors, "selects": _selects(choices, values, errors),
+    context = {"values": values, "errors": errors, "filters": _filters_html(choices, values, errors),
                "life_events": LifeEvent.choices, "current_life_event": values["life_event"],
                "query_max_length": QUERY_MAX_LENGTH}
     if errors:
         return render(request, "portal/catalogue/search.html", context, status=400)
-    page = queries.search_procedures(text=values["q"], sector=values["sector"], life_event=values["life_event"],
+    page = queries.find_procedures(text=values["q"], sector=values["sector"], life_event=values["life_event"],
                                      agency_code=values["agency"], province_code=values["province"],
                                      after=values["after"], on=timezone.localdate())
     kept = {key: value for key, value in values.items() if value and key != "after"}

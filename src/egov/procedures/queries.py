@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
@@ -53,7 +56,7 @@ SEARCH_MAX_WORDS = 12
 SEARCH_COUNT_CAP = 200
 # The filter lists (sectors, agencies) are reference data that changes with a catalogue import; each web process keeps
 # them this many seconds rather than reading them on every search. Staleness only delays a new sector's appearance in
-# the drop-down list; the search itself always reads the database.
+# the drop-down list; pages of results are kept as long (find_procedures).
 CHOICES_MAX_AGE_SECONDS = 60
 _choices: tuple[float, "SearchChoices"] | None = None
 
@@ -109,10 +112,40 @@ def search_choices() -> SearchChoices:
 
 
 def forget_search_choices() -> None:
-    """After an import (and in tests): the next search reads the lists (and the word counts) again."""
-    global _choices, _word_counts
+    """After an import or any change to the catalogue (and in tests): the next search reads the lists, the word
+    counts and the results again (in this process; the others within their max ages)."""
+    global _choices, _word_counts, _catalogue_generation
     _choices = None
     _word_counts = None
+    _catalogue_generation += 1
+
+
+# A page of search results is kept in the cache (per web process by default) EGOV_SEARCH_CACHE_SECONDS (60; 0: never)
+# under the folded words and the filters: the catalogue changes with an import or a new version, a few times a day,
+# while the same few searches ("dang ky khai sinh") come from thousands of citizens; counting a broad search's
+# matches costs a few milliseconds of the database each time. A change made in this process is seen at once (the
+# generation below is part of the key); in other processes within the max age, as for the filter lists.
+_catalogue_generation = 0
+
+
+def find_procedures(*, text: str = "", sector: str = "", life_event: str = "", agency_code: str = "",
+                    province_code: str = "", after: str = "", on: dt.date, limit: int = SEARCH_PAGE_SIZE
+                    ) -> SearchPage:
+    """``search_procedures``, its pages kept a short while (see above): the search page's read."""
+    seconds = settings.SEARCH_CACHE_SECONDS
+    arguments = {"text": text, "sector": sector, "life_event": life_event, "agency_code": agency_code,
+                 "province_code": province_code, "after": after, "on": on, "limit": limit}
+    if seconds <= 0:
+        return search_procedures(**arguments)
+    words = " ".join(search_words(text)[:SEARCH_MAX_WORDS])
+    key = "procedures.search:" + hashlib.sha256(repr(
+        (_catalogue_generation, words, sector, life_event, agency_code, province_code, after, on.isoformat(), limit)
+    ).encode()).hexdigest()
+    page = cache.get(key)
+    if page is None:
+        page = search_procedures(**arguments)
+        cache.set(key, page, seconds)
+    return page
 
 
 # How many procedures have each word, kept by each web process like the filter lists: it only chooses how a search
