@@ -160,7 +160,7 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     candidates = (StoredDocument.objects.filter(owner=user)
                   .filter(Q(kind=StoredDocument.Kind.COMPONENT, component_code__in=codes)
                           | Q(kind=StoredDocument.Kind.RESULT, result_of__in=results))
-                  .select_related("attachment").order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
+                  .order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
     fitting: dict[str, list[StoredDocument]] = {}
     for component in components:
         for document in candidates:
