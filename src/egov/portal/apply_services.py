@@ -160,7 +160,7 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     candidates = (StoredDocument.objects.filter(owner=user)
                   .filter(Q(kind=StoredDocument.Kind.COMPONENT, component_code__in=codes)
                           | Q(kind=StoredDocument.Kind.RESULT, result_of__in=results))
-                  .select_related("attachment").order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
+                  .order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
     fitting: dict[str, list[StoredDocument]] = {}
     for component in components:
         for document in candidates:
@@ -202,12 +202,14 @@ def draft_of(user, uid) -> Draft:
     """The user's own draft; anyone else's is ``Draft.DoesNotExist`` (404: whether it exists is not revealed)."""
     if not getattr(user, "is_authenticated", False):
         raise Draft.DoesNotExist
-    return Draft.objects.select_related("procedure_version__procedure", "agency", "dossier").get(uid=uid, owner=user)
+    from egov.portal.queries import own_draft
+
+    return own_draft(user, uid)
 
 
-def save_step(draft: Draft, *, raw: dict | None = None, subject: dict | None = None, reuse: dict | None = None,
-              agency=None, step: str | None = None) -> Draft:
-    """Keep what the step posted (valid or not) and, when given, the step to go on with."""
+def merged(draft: Draft, *, raw: dict | None = None, subject: dict | None = None, reuse: dict | None = None,
+           **_other) -> dict:
+    """The draft's content with what a step posted (nothing saved); a stored document chosen as "" is no choice."""
     content = draft.content()
     if raw is not None:
         content.setdefault("raw", {}).update(raw)
@@ -216,48 +218,60 @@ def save_step(draft: Draft, *, raw: dict | None = None, subject: dict | None = N
     if reuse is not None:
         content.setdefault("reuse", {}).update(reuse)
         content["reuse"] = {code: uid for code, uid in content["reuse"].items() if uid}
-    draft.seal(content)
+    return content
+
+
+def save_step(draft: Draft, *, raw: dict | None = None, subject: dict | None = None, reuse: dict | None = None,
+              agency=None, step: str | None = None, files: list[tuple[str, bytes, str]] = ()) -> dict[str, DraftFile]:
+    """Keep what the step posted (valid or not), the files checked by ``check_uploads`` (each replacing an earlier
+    upload of its component) and, when given, the step to go on with: one write of the draft, in one transaction
+    with its files. Returns the files kept, by component."""
+    draft.seal(merged(draft, raw=raw, subject=subject, reuse=reuse))
     if agency is not None:
         draft.agency = agency
     if step is not None:
         draft.step = step
-    draft.save()
-    return draft
+    fields = ["sealed", "key_id", "agency", "step", "updated_at"]
+    if not files:
+        draft.save(update_fields=fields)
+        return {}
+    kept = {}
+    with transaction.atomic():
+        for old in DraftFile.objects.filter(draft=draft, component_code__in=[code for code, _c, _m in files]):
+            old.file.delete(save=False)
+            old.delete()
+        for code, content, mime in files:
+            new = DraftFile(draft=draft, component_code=code, content_type=mime, size=len(content),
+                            sha256=hashlib.sha256(content).hexdigest())
+            new.file.save("upload", ContentFile(content), save=False)
+            new.save()
+            kept[code] = new
+        draft.save(update_fields=fields)
+    return kept
 
 
-def add_files(draft: Draft, files: list[tuple[str, object]]) -> dict[str, list[str]]:
-    """Check each file on its own and keep every good one (replacing an earlier upload of the same component); a
-    wrong or oversized file is refused with its reason and costs the others nothing. Returns the errors."""
+def check_uploads(draft: Draft, uploads: list[tuple[str, object]]) -> tuple[list[tuple[str, bytes, str]], dict]:
+    """Check each uploaded file on its own (type sniffed, size): the good ones as (code, content, type), to keep with
+    ``save_step``; a wrong or oversized file is refused with its reason and costs the others nothing."""
     errors: dict[str, list[str]] = {}
-    for code, upload in files:
+    checked = []
+    for code, upload in uploads:
         try:
-            ((_code, content, mime),) = dossier_services.check_files([(code, upload)],
-                                                                     draft.procedure_version.components,
-                                                                     require_all=False)
+            checked.extend(dossier_services.check_files([(code, upload)], draft.procedure_version.components,
+                                                        require_all=False))
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 errors.setdefault(key, []).extend(messages)
-            continue
-        with transaction.atomic():
-            for old in DraftFile.objects.filter(draft=draft, component_code=code):
-                old.file.delete(save=False)
-                old.delete()
-            kept = DraftFile(draft=draft, component_code=code, content_type=mime, size=len(content),
-                             sha256=hashlib.sha256(content).hexdigest())
-            kept.file.save("upload", ContentFile(content), save=False)
-            kept.save()
-            # Uploading a file for a component means not using a stored document for it.
-            save_step(draft, reuse={code: ""})
-    return errors
+    return checked, errors
 
 
 def uploaded(draft: Draft) -> dict[str, DraftFile]:
     return {f.component_code: f for f in draft.files.all()}
 
 
-def missing_documents(draft: Draft, components: list[dict]) -> dict[str, list[str]]:
-    """Required components with neither an uploaded file nor a stored document chosen."""
-    have = set(uploaded(draft)) | set(draft.content().get("reuse", {}))
+def missing_documents(components: list[dict], have: set[str]) -> dict[str, list[str]]:
+    """Required components with neither an uploaded file nor a stored document chosen (``have``: the codes that
+    have one)."""
     return {f"file_{c['code']}": [_("Attach this document, or choose one from your data store.")]
             for c in components if c.get("required", True) and c["code"] not in have}
 
@@ -306,21 +320,30 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
         errors["agency"] = [_("Choose where to apply.")]
     if errors:
         raise ApplyError(errors)
+    draft_files = list(draft.files.all())
     files = []
-    for draft_file in draft.files.all():
+    for draft_file in draft_files:
         draft_file.file.open("rb")
         files.append((draft_file.component_code, draft_file.file))
     reuse_uids = draft.content().get("reuse", {})
     documents = {str(d.uid): d for d in StoredDocument.objects.filter(uid__in=list(reuse_uids.values()))
-                 .select_related("attachment")}
+                 .select_related("attachment")} if reuse_uids else {}
     reused = {code: documents[uid] for code, uid in reuse_uids.items()
               if uid in documents and code not in {f for f, _file in files}}
+
+    def link_draft(dossier):
+        # In the submission's transaction: the draft points at its dossier, and its uploads (copied into the
+        # dossier's storage) are no longer the draft's; their stored copies are deleted once this commits.
+        Draft.objects.filter(pk=draft.pk).update(dossier=dossier)
+        if draft_files:
+            DraftFile.objects.filter(pk__in=[f.pk for f in draft_files]).delete()
+            names = [f.file.name for f in draft_files]
+            transaction.on_commit(lambda: _delete_stored(names))
+
     try:
-        with transaction.atomic():
-            dossier = dossier_services.submit_online(
-                applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
-                files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused)
-            Draft.objects.filter(pk=draft.pk).update(dossier=dossier)
+        dossier = dossier_services.submit_online(
+            applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
+            files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused, also=link_draft)
     except IntegrityError:
         # Two clicks at once: the other request made the dossier under the same key.
         dossier = Dossier.objects.filter(idempotency_key=idempotency_key, applicant=user).first()
@@ -334,8 +357,8 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     return dossier
 
 
-def discard_draft_files(draft: Draft) -> None:
-    """A submitted draft's uploads are copied into the dossier; the draft's own copies go."""
-    for draft_file in draft.files.all():
-        draft_file.file.delete(save=False)
-        draft_file.delete()
+def _delete_stored(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)

@@ -138,10 +138,12 @@ def step(request, uid, step):
 
     going_back = "back" in request.POST
     form = _form_for(draft, current, request.POST, request.FILES)
-    errors = _keep(draft, current, form, request)
+    changes, checked, errors = _posted(draft, current, form, request)
     valid = form.is_valid() and not errors
     if current.kind == "files" and not going_back:
-        for name, messages_ in services.missing_documents(draft, current.components).items():
+        have = (set(form.uploaded) | {code for code, _content, _mime in checked}
+                | set(services.merged(draft, **changes).get("reuse", {})))
+        for name, messages_ in services.missing_documents(current.components, have).items():
             if not form.has_error(name) and name in form.fields:
                 for message in messages_:
                     form.add_error(name, message)
@@ -150,29 +152,38 @@ def step(request, uid, step):
         for message in messages_:
             form.add_error(name if name in form.fields else None, message)
     if going_back and context["previous"]:
-        services.save_step(draft, step=context["previous"].id)
-        return redirect("portal:apply:step", uid=draft.uid, step=context["previous"].id)
+        target = context["previous"].id
+    elif "save" in request.POST:
+        target = None
+    elif valid:
+        target = (context["next"] or current).id
+    else:
+        target = None
+    # Whatever was posted is kept, valid or not, with the step to go on with: one write of the draft.
+    kept = services.save_step(draft, **changes, files=checked, step=target)
+    if current.kind == "files":
+        form.uploaded.update(kept)
+    if going_back and context["previous"]:
+        return redirect("portal:apply:step", uid=draft.uid, step=target)
     if "save" in request.POST:
         messages.success(request, _("Your draft is saved. You can continue it from “My drafts” on any device."))
         return redirect("portal:apply:drafts")
     if valid:
-        target = context["next"] or current
-        services.save_step(draft, step=target.id)
-        return redirect("portal:apply:step", uid=draft.uid, step=target.id)
+        return redirect("portal:apply:step", uid=draft.uid, step=target)
     context["form"] = form
     return render(request, "portal/apply/step.html", context, status=400)
 
 
-def _keep(draft, current, form, request) -> dict:
-    """Save what the step posted, valid or not; files are checked one by one and the good ones kept."""
+def _posted(draft, current, form, request) -> tuple[dict, list, dict]:
+    """What the step posted, to be kept valid or not: the draft's changes (``save_step`` arguments), the uploaded
+    files that passed their checks (each file on its own: a bad one costs the others nothing), and the errors."""
     posted = request.POST
     if current.kind == "form":
         raw = {name: posted.get(f"form_{name}", "") for name in current.names}
         agency = None
         if "agency" in form.fields and posted.get("agency"):
             agency = draft.procedure_version.agencies.filter(code=posted["agency"]).first()
-        services.save_step(draft, raw=raw, agency=agency)
-        return {}
+        return {"raw": raw, "agency": agency}, [], {}
     if current.kind == "subject":
         on_behalf = posted.get("on_behalf") == "1"
         subject = {"on_behalf": on_behalf, "full_name": posted.get("subject_full_name", "").strip(),
@@ -180,21 +191,19 @@ def _keep(draft, current, form, request) -> dict:
                    "date_of_birth_raw": posted.get("subject_date_of_birth", "").strip()}
         if form.is_valid() and on_behalf and form.cleaned_data.get("subject_date_of_birth"):
             subject["date_of_birth"] = form.cleaned_data["subject_date_of_birth"].isoformat()
-        services.save_step(draft, subject=subject)
-        return {}
+        return {"subject": subject}, [], {}
     # Files: a stored document chosen, or files uploaded.
     reuse = {}
     for component in current.components:
         code = component["code"]
         if f"use_{code}" in form.fields:
             reuse[code] = posted.get(f"use_{code}", "")
-    services.save_step(draft, reuse=reuse)
     uploads = [(c["code"], request.FILES[f"file_{c['code']}"]) for c in current.components
                if request.FILES.get(f"file_{c['code']}")]
-    errors = services.add_files(draft, uploads)
-    draft.refresh_from_db()
-    form.uploaded.update(services.uploaded(draft))
-    return errors
+    checked, errors = services.check_uploads(draft, uploads)
+    # Uploading a file for a component means not using a stored document for it.
+    reuse.update({code: "" for code, _content, _mime in checked})
+    return {"reuse": reuse}, checked, errors
 
 
 def _review(request, draft, context):
@@ -215,7 +224,6 @@ def _review(request, draft, context):
             errors = [{"message": str(exc.args[0] if exc.args else exc), "step": "review"}]
             return render(request, "portal/apply/review.html", _review_context(request, draft, context, errors),
                           status=403)
-        services.discard_draft_files(draft)
         return redirect("portal:apply:done", code=dossier.code)
     return render(request, "portal/apply/review.html", _review_context(request, draft, context, []))
 
