@@ -1,8 +1,8 @@
 """In-process profile of one online submission (issue 6): the two POSTs of bench/bench_submission.py through
 django.test.Client, CPU ms per dossier (time.process_time), queries per dossier, and the top of cProfile.
 
-    uv run python prof_submit.py [N] [--profile] [--sql] [--qtime]
-    EGOV_DATABASE_URL=postgres://postgres@127.0.0.1:5432/egov_h3 uv run python prof_submit.py [N] [--profile]
+    uv run python bench/profile_submission.py [N] [--profile] [--sql] [--qtime]
+    EGOV_DATABASE_URL=postgres://postgres@127.0.0.1:5432/egov_h3 uv run python bench/profile_submission.py [N] [--profile]
 
 Uses the bench's environment (bench/.cache/<database>, migrated and seeded by ``bench/run.py --only submission``).
 The bare view (/bench/bare) is measured the same way as the floor of a Django request.
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ["EGOV_BENCH_BARE_VIEW"] = "1"
 
