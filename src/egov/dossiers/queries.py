@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -52,9 +53,39 @@ def _officer_dossiers(officer):
     return Dossier.objects.filter(receiving_agency_id=officer.agency_id)
 
 
-def near_deadline_limit(now: dt.datetime, agency) -> dt.datetime:
-    """The instant one working day from now: appointments before it are near."""
-    return calendar.add_working_days(now, NEAR_DEADLINE_DAYS, agency)
+def near_deadline_limit(now: dt.datetime, office_hours) -> dt.datetime:
+    """The instant one working day from now: appointments before it are near. Only shown (a flag), so the calendar
+    may be up to a minute old (``calendar.recent``)."""
+    return calendar.recent().add_working_days(now, NEAR_DEADLINE_DAYS, office_hours)
+
+
+AGENCY_FACTS_MAX_AGE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class AgencyFacts:
+    """What the back-office pages show of the officer's agency, kept AGENCY_FACTS_MAX_AGE_SECONDS in the cache (an edit
+    of the agency or of its procedures shows within a minute): reading them on every inbox page cost as much as the
+    page's own query. Never used to decide who may do what."""
+    name: str
+    office_hours: calendar.OfficeHours
+    procedures: tuple[tuple[int, str], ...]  # (procedure id, "code – name") of the versions in force today
+
+
+def agency_facts(agency_id: int) -> AgencyFacts:
+    from egov.dossiers.forms import current_versions
+    from egov.registries.models import Agency
+
+    today = timezone.localdate()
+    key = f"dossiers.agency_facts:{agency_id}:{today.isoformat()}"
+    facts = cache.get(key)
+    if facts is None:
+        agency = Agency.objects.get(pk=agency_id)
+        facts = AgencyFacts(name=agency.name, office_hours=calendar.OfficeHours.for_agency(agency),
+                            procedures=tuple((v.procedure_id, f"{v.procedure.code} – {v.name}")
+                                             for v in current_versions(agency, today=today)))
+        cache.set(key, facts, AGENCY_FACTS_MAX_AGE_SECONDS)
+    return facts
 
 
 def status_counts(agency_id: int, dossiers=None) -> dict[int, int]:
@@ -84,7 +115,7 @@ def inbox(officer, *, status: int | None = None, procedure_id: int | None = None
         rows = rows.filter(status__in=OPEN_STATUSES)
     if mine:
         rows = rows.filter(Q(assignee=officer) | Q(steps__assignee=officer, steps__completed_at__isnull=True)).distinct()
-    near_limit = near_deadline_limit(now, officer.agency)
+    near_limit = near_deadline_limit(now, agency_facts(officer.agency_id).office_hours)
     if flag == "overdue":
         rows = rows.filter(status__in=CLOCK_STATUSES, appointment_at__lt=now)
     elif flag == "near_deadline":

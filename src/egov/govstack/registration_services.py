@@ -21,6 +21,7 @@ event). A person without an account is refused with a clear message (the desk fi
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -89,11 +90,13 @@ def _invalid_from(exc, *, prefix: str = "") -> Invalid:
 
 # --- Identifiers -------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # pure, and called for every item of every list
 def service_id(procedure_code: str) -> str:
     """The service's id: a UUID derived from the national procedure code (stable across installations)."""
     return str(uuid.uuid5(_NAMESPACE, f"procedure:{procedure_code}"))
 
 
+@functools.lru_cache(maxsize=4096)
 def eform_id(procedure_code: str, version: int) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"eform:{procedure_code}:{version}"))
 

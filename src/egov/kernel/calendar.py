@@ -13,7 +13,8 @@ Usage::
 
 A ``Calendar`` instance loads the years it needs (two queries per batch of years) and keeps them for its own life
 only: create one per request or per batch job, so an administrator's edit is seen by the next one. The module-level
-functions each use a fresh instance.
+functions each use a fresh instance. ``recent()`` is the exception for what is only shown, never recorded (the inbox's
+near-deadline flag): a calendar read at most ``RECENT_MAX_AGE_SECONDS`` ago, kept in the cache.
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import holidays
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from egov.kernel import calendar_rules as rules
 from egov.kernel import ledger
@@ -151,6 +154,22 @@ def add_working_days(start: dt.datetime, days, office_hours=None, pauses=None) -
 
 def working_hours_between(start: dt.datetime, end: dt.datetime, office_hours=None, pauses=None) -> dt.timedelta:
     return Calendar().working_hours_between(start, end, office_hours, pauses)
+
+
+RECENT_MAX_AGE_SECONDS = 60
+_RECENT_KEY = "kernel.calendar.recent"
+
+
+def recent() -> Calendar:
+    """A calendar read from the table at most RECENT_MAX_AGE_SECONDS ago (this year, the one before and the one after
+    already loaded), kept in the cache: reading it again on every page was most of the back-office inbox's time. For
+    flags that are only shown; a deadline that is recorded reads the table afresh (``Calendar()``)."""
+    kept = cache.get(_RECENT_KEY)
+    if kept is None:
+        kept = Calendar()
+        kept._ensure(rules.to_vn(timezone.now()).year)
+        cache.set(_RECENT_KEY, kept, RECENT_MAX_AGE_SECONDS)
+    return kept
 
 
 # -- seeding ----------------------------------------------------------------------------------------------------------------
