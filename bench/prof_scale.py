@@ -72,7 +72,7 @@ def main() -> None:
             for q in captured:
                 print("    ", q["sql"][:200])
         if profile == name:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             for _ in range(n):
                 client.get(path, headers=headers)

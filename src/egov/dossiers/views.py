@@ -130,7 +130,8 @@ def inbox(request):
              "url": _inbox_url(base, **{**filters, "status": value})}
             for value, label in Status.choices]
     context = {
-        "agency_name": queries.agency_facts(officer.agency_id).name, "rows": _inbox_rows_html(page), "tabs": tabs, "filters": filters, "procedures": procedures,
+        "agency_name": queries.agency_facts(officer.agency_id).name, "rows": _inbox_rows_html(page), "tabs": tabs,
+        "filters": filters, "procedures": procedures,
         "open_total": sum(page.counts.get(value, 0) for value in queries.OPEN_STATUSES),
         "all_url": _inbox_url(base, **{**filters, "status": None}),
         "statuses": Status.choices, "flags": FLAGS.items(),
