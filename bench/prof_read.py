@@ -49,23 +49,21 @@ def call(path):
     return response
 
 
-def measure(path, n=N):
-    for _ in range(50):
+def statements(path) -> list[str]:
+    """The SQL statements of one request to ``path``."""
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
         call(path)
-    queries = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (queries.append(sql), execute(sql, params, many, context))[1]):
-        call(path)
-    started = time.process_time()
-    for _ in range(n):
-        call(path)
-    return (time.process_time() - started) / n * 1000, len(queries)
+    return seen
 
 
 if "--sql" in sys.argv:
-    seen = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (seen.append(sql), execute(sql, params, many, context))[1]):
-        call(bench_population.READ)
-    print("\n".join(q[:300] for q in seen))
+    print("\n".join(q[:300] for q in statements(bench_population.READ)))
 print("sample read:", call(bench_population.READ).content[:200])
 
 
@@ -73,8 +71,9 @@ def bare():
     client.get("/bench/bare")
 
 
-PATHS = {"bare": bare, "reference": lambda: call(bench_population.REFERENCE), "read": lambda: call(bench_population.READ)}
-for name, fn in PATHS.items():
+PATHS = {"bare": bare, "reference": lambda: call(bench_population.REFERENCE),
+         "read": lambda: call(bench_population.READ)}
+for fn in PATHS.values():
     for _ in range(50):
         fn()
 ROUNDS, PER_ROUND = 9, max(1, N // 9)
@@ -88,10 +87,7 @@ for _ in range(ROUNDS):  # interleaved short rounds: the machine is shared, so c
         cpu[name].append((time.process_time() - started) / PER_ROUND * 1000)
         wall[name].append((time.perf_counter() - started_wall) / PER_ROUND * 1000)
 for name, path in (("reference", bench_population.REFERENCE), ("read", bench_population.READ)):
-    queries = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (queries.append(sql), execute(sql, params, many, context))[1]):
-        call(path)
-    print(f"{name}: {len(queries)} queries")
+    print(f"{name}: {len(statements(path))} queries")
 for name in PATHS:
     print(f"{name:10s} CPU ms median {statistics.median(cpu[name]):6.3f} min {min(cpu[name]):6.3f}   "
           f"wall ms median {statistics.median(wall[name]):6.3f} min {min(wall[name]):6.3f}")
