@@ -107,6 +107,30 @@ def test_read_finds_a_record_by_a_searchable_field(api, shops, hotich, reader):
     assert response.json() == {"content": created}
 
 
+def test_read_answers_json_in_the_spec_shape(api, shops, hotich, reader):
+    # The read renders its answer itself (no second validation against ContentOut): same type, same shape.
+    created = create(api, hotich)
+    response = api.post(f"{SHOPS}/read", {"query": {"content": {"tax_code": "0312345678"}}}, headers=reader.headers)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert list(response.json()) == ["content"] and response.json()["content"]["uuid"] == created["uuid"]
+
+
+def test_a_changed_registry_definition_is_seen_by_the_next_call(api, shops, hotich, reader):
+    """Each process keeps the registry built from its row; a change of the row, even by a queryset update that
+    leaves updated_at alone, is seen at once."""
+    from egov.registries.models import Registry
+
+    create(api, hotich)
+    query = {"query": {"content": {"tax_code": "0312345678"}}}
+    assert api.post(f"{SHOPS}/read", query, headers=reader.headers).status_code == 200
+    Registry.objects.filter(code="ho-kinh-doanh").update(searchable_fields=["owner_pin"])
+    assert is_problem(api.post(f"{SHOPS}/read", query, headers=reader.headers), 422)["field"] == "query.tax_code"
+    Registry.objects.filter(code="ho-kinh-doanh").update(searchable_fields=["tax_code", "owner_pin"])
+    assert api.post(f"{SHOPS}/read", query, headers=reader.headers).status_code == 200
+    Registry.objects.filter(code="ho-kinh-doanh").update(is_active=False)
+    is_problem(api.post(f"{SHOPS}/read", query, headers=reader.headers), 404)
+
+
 def test_read_without_a_match_is_404_no_record_found(api, shops, reader):
     response = api.post(f"{SHOPS}/read", {"query": {"content": {"tax_code": "0399999999"}}}, headers=reader.headers)
     assert is_problem(response, 404)["detail"] == "no record found"

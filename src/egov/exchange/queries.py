@@ -32,6 +32,9 @@ def _client_sql(connection, column: str) -> str:
     return _CLIENT_SQL[key]
 
 
+_CLIENT_COLUMNS = ("id", "identifier", "name", "agency_id", "is_active", "verify_limit_per_minute")
+
+
 def active_client(*, key_digest: str | None = None, identifier: str | None = None):
     """(client, agency code, [(service, purposes)]) of the active client system with this API key digest or
     identifier, or None. One round trip in raw SQL: it runs on every API call, and the ORM's query compilation cost
@@ -45,9 +48,9 @@ def active_client(*, key_digest: str | None = None, identifier: str | None = Non
     if not rows:
         return None
     pk, ident, name, agency_id, limit, agency_code = rows[0][:6]
-    client = ClientSystem(id=pk, identifier=ident, name=name, agency_id=agency_id, verify_limit_per_minute=limit,
-                          is_active=True)
-    client._state.adding, client._state.db = False, alias
+    # from_db (positional, unselected columns deferred) rather than a keyword ClientSystem(...): half the cost. The
+    # values go in the model's field order (from_db fills the fields in that order, whatever field_names says).
+    client = ClientSystem.from_db(alias, _CLIENT_COLUMNS, (pk, ident, name, agency_id, True, limit))
     grants = [(service, purposes if isinstance(purposes, list) else json.loads(purposes or "[]"))
               for *_, service, purposes in rows if service is not None]
     return client, agency_code, grants
