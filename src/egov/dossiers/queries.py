@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from egov.dossiers import rules, services
 from egov.dossiers.models import AgencyStatusCount, Attachment, Dossier, Pause, Status, Step, Transition
 from egov.kernel import calendar
+from egov.kernel.caching import kept
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
                  Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY)
@@ -77,15 +77,14 @@ def agency_facts(agency_id: int) -> AgencyFacts:
     from egov.registries.models import Agency
 
     today = timezone.localdate()
-    key = f"dossiers.agency_facts:{agency_id}:{today.isoformat()}"
-    facts = cache.get(key)
-    if facts is None:
+
+    def read() -> AgencyFacts:
         agency = Agency.objects.get(pk=agency_id)
-        facts = AgencyFacts(name=agency.name, office_hours=calendar.OfficeHours.for_agency(agency),
-                            procedures=tuple((v.procedure_id, f"{v.procedure.code} – {v.name}")
-                                             for v in current_versions(agency, today=today)))
-        cache.set(key, facts, AGENCY_FACTS_MAX_AGE_SECONDS)
-    return facts
+        return AgencyFacts(name=agency.name, office_hours=calendar.OfficeHours.for_agency(agency),
+                           procedures=tuple((v.procedure_id, f"{v.procedure.code} – {v.name}")
+                                            for v in current_versions(agency, today=today)))
+
+    return kept(f"dossiers.agency_facts:{agency_id}:{today.isoformat()}", AGENCY_FACTS_MAX_AGE_SECONDS, read)
 
 
 def status_counts(agency_id: int, dossiers=None) -> dict[int, int]:

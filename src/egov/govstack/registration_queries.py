@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from egov.govstack.registration_services import (RIGHT_READ, RIGHT_TASKS, Invalid, NotFound, applicant_account,
                                                   procedure_for_service, require_client_right)
 from egov.kernel.access import Caller
+from egov.kernel.caching import kept
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -111,12 +111,8 @@ def _agency_id(code: str) -> int | None:
     list). Who may see what is decided by the caller's own agency code, read afresh with its credentials."""
     from egov.registries.models import Agency
 
-    key = f"govstack.agency_id:{code}"
-    found = cache.get(key)
-    if found is None:
-        found = Agency.objects.filter(code=code).values_list("id", flat=True).first() or 0
-        cache.set(key, found, AGENCY_ID_MAX_AGE_SECONDS)
-    return found or None
+    return kept(f"govstack.agency_id:{code}", AGENCY_ID_MAX_AGE_SECONDS,
+                lambda: Agency.objects.filter(code=code).values_list("id", flat=True).first() or 0) or None
 
 
 def _visible_dossiers(caller: Caller, right: str):

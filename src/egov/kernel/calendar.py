@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import holidays
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from egov.kernel import calendar_rules as rules
 from egov.kernel import ledger
+from egov.kernel.caching import kept
 from egov.kernel.calendar_models import CalendarDay, CalendarYear
 from egov.kernel.calendar_rules import (  # noqa: F401  (re-exported: callers need only this module)
     HOURS_PER_WORKING_DAY,
@@ -164,12 +164,13 @@ def recent() -> Calendar:
     """A calendar read from the table at most RECENT_MAX_AGE_SECONDS ago (this year, the one before and the one after
     already loaded), kept in the cache: reading it again on every page was most of the back-office inbox's time. For
     flags that are only shown; a deadline that is recorded reads the table afresh (``Calendar()``)."""
-    kept = cache.get(_RECENT_KEY)
-    if kept is None:
-        kept = Calendar()
-        kept._ensure(rules.to_vn(timezone.now()).year)
-        cache.set(_RECENT_KEY, kept, RECENT_MAX_AGE_SECONDS)
-    return kept
+
+    def read() -> Calendar:
+        loaded = Calendar()
+        loaded._ensure(rules.to_vn(timezone.now()).year)
+        return loaded
+
+    return kept(_RECENT_KEY, RECENT_MAX_AGE_SECONDS, read)
 
 
 # -- seeding ----------------------------------------------------------------------------------------------------------------

@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from egov.dossiers.models import Channel
+from egov.kernel.caching import kept
 from egov.monitoring import rules
 from egov.monitoring.models import COUNTERS, AgencyMonthlyFigures, DossierFact, MonthlyFigures
 from egov.procedures.models import Procedure
@@ -99,20 +99,8 @@ def _agency_ids(agency: str, province: str) -> set[int] | None:
     the cache as long as the page's figures (EGOV_STATISTICS_CACHE_SECONDS)."""
     if not agency and not province:
         return None
-    return kept(f"monitoring.agencies:{agency}:{province}", lambda: _read_agency_ids(agency, province))
-
-
-def kept(key: str, compute):
-    """``compute()``, kept EGOV_STATISTICS_CACHE_SECONDS (default 60) under ``key`` in the cache (0: not kept).
-    The statistics are public, the same for everyone, and seconds behind the ledger anyway."""
-    seconds = settings.STATISTICS_CACHE_SECONDS
-    if seconds <= 0:
-        return compute()
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
+    return kept(f"monitoring.agencies:{agency}:{province}", settings.STATISTICS_CACHE_SECONDS,
+                lambda: _read_agency_ids(agency, province))
 
 
 def _read_agency_ids(agency: str, province: str) -> set[int] | None:

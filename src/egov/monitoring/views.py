@@ -6,6 +6,7 @@ import html
 import io
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from egov.dossiers.models import Channel
+from egov.kernel.caching import kept
 from egov.monitoring import charts, queries
 
 FILTER_FIELDS = ("year", "month", "agency", "province", "procedure", "channel")
@@ -124,7 +126,7 @@ def _cached_figures_html(f: queries.Filter) -> str:
     page is public, the same for every visitor, and its figures follow the roll-ups, which a ledger consumer keeps
     up to date seconds behind the dossiers anyway; the page says as of when its pending figures stand."""
     key = "monitoring.page:" + hashlib.sha256(repr((f, get_language())).encode()).hexdigest()
-    return queries.kept(key, lambda: _figures_html(f))
+    return kept(key, settings.STATISTICS_CACHE_SECONDS, lambda: _figures_html(f))
 
 
 @require_GET

@@ -12,11 +12,11 @@ from functools import cached_property
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
 from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord, search_words
+from egov.kernel.caching import kept
 from egov.registries.models import AdministrativeUnit, Agency
 
 
@@ -135,17 +135,13 @@ def find_procedures(*, text: str = "", sector: str = "", life_event: str = "", a
     seconds = settings.SEARCH_CACHE_SECONDS
     arguments = {"text": text, "sector": sector, "life_event": life_event, "agency_code": agency_code,
                  "province_code": province_code, "after": after, "on": on, "limit": limit}
-    if seconds <= 0:
+    if seconds <= 0:  # not even the folding of the words for a key
         return search_procedures(**arguments)
     words = " ".join(search_words(text)[:SEARCH_MAX_WORDS])
     key = "procedures.search:" + hashlib.sha256(repr(
         (_catalogue_generation, words, sector, life_event, agency_code, province_code, after, on.isoformat(), limit)
     ).encode()).hexdigest()
-    page = cache.get(key)
-    if page is None:
-        page = search_procedures(**arguments)
-        cache.set(key, page, seconds)
-    return page
+    return kept(key, seconds, lambda: search_procedures(**arguments))
 
 
 # How many procedures have each word, kept by each web process like the filter lists: it only chooses how a search
