@@ -419,7 +419,7 @@ def trusted_cas() -> list[x509.Certificate]:
         try:
             roots.append(demo_ca().certificate)
         except SigningUnavailable:
-            pass
+            pass  # not generated yet: nothing was signed with it, so there is nothing to trust it for
     for name in getattr(settings, "TRUSTED_CA_FILES", []) or []:
         try:
             found = _read_certificates(Path(name).expanduser())
