@@ -14,8 +14,11 @@ from tests.cli.conftest import ROOT, egov
 from tests.http_client import Browser, free_port
 
 
-@pytest.fixture
-def demo(tmp_path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One `egov demo` for the module: its first run (migrate, seed, start five processes) is the slow part, and the
+    tests only read from it."""
+    tmp_path = tmp_path_factory.mktemp("demo")
     port = free_port()
     environment = {k: v for k, v in os.environ.items()
                    if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "EGOV_DATABASE_URL",

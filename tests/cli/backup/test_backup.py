@@ -1,5 +1,5 @@
-"""`egov backup` / `egov restore`: an exact round trip on the running database engine, on a new machine (and across
-engines when PostgreSQL is available), and a specific message, exit code 1 and an untouched database for every kind of
+"""`egov backup` / `egov restore`: an exact round trip on the running database engine (on a new machine:
+test_new_machine.py), and a specific message, exit code 1 and an untouched database for every kind of
 damaged archive."""
 import datetime as dt
 import gzip
@@ -15,38 +15,9 @@ from django.db import connection
 
 from egov.cli import main
 from egov.kernel import backup, ledger
-from tests.cli.conftest import postgres_url
+from tests.cli.backup.conftest import MEDIA_BYTES, MEDIA_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-MEDIA_NAME = "attachments/hồ-sơ-01.txt"
-MEDIA_BYTES = "Giấy đề nghị — bản quét\n".encode() * 100
-
-
-@pytest.fixture(autouse=True)
-def own_media_root(settings, tmp_path):
-    """Restore swaps the whole media directory: keep it away from the session's shared one."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def platform_data():
-    """Rows in several apps, a timestamp with microseconds, ledger events with a signed checkpoint, one file."""
-    from egov.accounts.models import User
-    from egov.registries.models import Agency
-
-    office = Agency.objects.create(code="000.00.00.G22", name="Văn phòng Chính phủ")
-    ministry = Agency.objects.create(code="000.00.00.G12", name="Bộ Tài chính", parent=office)
-    officer = User.objects.create_user(username="officer-backup", password="a long password 123", agency=ministry)
-    User.objects.filter(pk=officer.pk).update(last_login=dt.datetime(2026, 2, 13, 10, 30, 5, 123457, tzinfo=dt.UTC))
-    ledger.append("test.agency_created", partition=office.code, actor=officer, subject=ministry,
-                  payload={"zeta": 1, "alpha": [1, 2, "ba"], "nested": {"b": True, "a": None}})
-    ledger.append("test.agency_created", partition=office.code, actor=None, subject=office)
-    ledger.append("test.platform", partition="platform", payload={"n": 3})
-    ledger.checkpoint()
-    default_storage.save(MEDIA_NAME, ContentFile(MEDIA_BYTES))
-    return {"office": office, "ministry": ministry, "officer": officer}
-
 
 def snapshot() -> dict[str, list]:
     """Every row of every backed-up table, as the ORM reads it."""
@@ -58,15 +29,6 @@ def snapshot() -> dict[str, list]:
         )
         for model in backup.backed_up_models()
     }
-
-
-def archive_rows(path: Path) -> dict[str, list]:
-    rows = {}
-    with tarfile.open(path, "r:gz") as tar:
-        for member in tar.getmembers():
-            if member.name.startswith("db/"):
-                rows[member.name] = [json.loads(line) for line in tar.extractfile(member)]
-    return rows
 
 
 def run(*argv: str) -> None:
@@ -132,46 +94,6 @@ def test_microseconds_survive(platform_data, tmp_path):
     assert User.objects.get(username="officer-backup").last_login == dt.datetime(
         2026, 2, 13, 10, 30, 5, 123457, tzinfo=dt.UTC
     )
-
-
-def _restore_on_new_machine(archive: Path, installation, key_file: str) -> Path:
-    """`egov migrate` then `egov restore` in a fresh installation; return a backup made there afterwards."""
-    migrated = installation.egov("migrate")
-    assert migrated.returncode == 0, migrated.stderr
-    restored = installation.egov("restore", str(archive))  # a freshly migrated database counts as empty
-    assert restored.returncode == 0, restored.stderr
-    verified = installation.egov("audit", "verify", EGOV_LEDGER_KEY_FILE=key_file)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "OK: 2 partition(s) verified" in verified.stdout
-    assert (installation.data_dir / "media" / MEDIA_NAME).read_bytes() == MEDIA_BYTES
-    again = archive.with_name(f"{archive.stem}-again-{installation.data_dir.name}.tar.gz")
-    made = installation.egov("backup", str(again))
-    assert made.returncode == 0, made.stderr
-    return again
-
-
-def test_restore_on_a_new_machine(platform_data, tmp_path, new_installation, settings):
-    """The backup restores into a fresh installation (another data directory, or another PostgreSQL database) and
-    a backup made there holds the same rows, table by table."""
-    archive = tmp_path / "egov.tar.gz"
-    backup.create_backup(archive)
-    key_file = str(settings.LEDGER_CHECKPOINT_KEY_FILE)  # the key travels separately from backups, on purpose
-    again = _restore_on_new_machine(archive, new_installation(), key_file)
-    assert archive_rows(again) == archive_rows(archive)
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not postgres_url(), reason="needs PostgreSQL (EGOV_DATABASE_URL)")
-def test_moves_between_postgresql_and_sqlite(platform_data, tmp_path, new_installation, settings):
-    """The format is database-neutral: PostgreSQL -> SQLite -> PostgreSQL gives back the same rows."""
-    archive = tmp_path / "from-postgresql.tar.gz"
-    backup.create_backup(archive)
-    key_file = str(settings.LEDGER_CHECKPOINT_KEY_FILE)
-    from_sqlite = _restore_on_new_machine(archive, new_installation("sqlite"), key_file)
-    assert json.loads(_member(from_sqlite, "manifest.json"))["database_vendor"] == "sqlite"
-    back_in_postgresql = _restore_on_new_machine(from_sqlite, new_installation("postgresql"), key_file)
-    assert archive_rows(from_sqlite) == archive_rows(archive)
-    assert archive_rows(back_in_postgresql) == archive_rows(archive)
 
 
 # ------------------------------------------------------------------------------------------------- damaged archives
