@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from egov.accounts import eid, eid_services
 
 SESSION_KEY = "egov_eid_pending"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "egov.accounts.backends.AccountBackend"
 
 
 def _safe_next(request, candidate: str) -> str:

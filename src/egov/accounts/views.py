@@ -212,7 +212,7 @@ def register(request):
                 for message in messages:
                     form.add_error(field or None, message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="egov.accounts.backends.AccountBackend")
             from django.contrib import messages as flash
 
             flash.success(request, _("Your account is open, at level 1. Verify your identity to use services "

@@ -3,6 +3,7 @@ import time
 
 from django.db import connection
 
+from egov.kernel.db import instance_from_row, model_columns
 from egov.registries.models import AdministrativeUnit, Agency
 
 # The home page's counts are reference data that changes a few times a year; each web process keeps them for this
@@ -39,28 +40,6 @@ def home_figures() -> dict:
 _DRAFT_SQL: dict[str, str] = {}
 
 
-def _columns(connection, model, alias: str) -> tuple[list[str], list]:
-    """The model's concrete columns as ``alias.column`` and, for each, the converters the ORM would apply to it (the
-    backend's and the field's: JSON decoded, UUIDs, dates and decimals on SQLite…), so a row read by hand gives the
-    same values as the ORM."""
-    q = connection.ops.quote_name
-    columns, converters = [], []
-    for field in model._meta.concrete_fields:
-        columns.append(f"{alias}.{q(field.column)}")
-        col = field.get_col(model._meta.db_table)
-        converters.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
-    return columns, converters
-
-
-def _instance(model, db: str, converters, values, connection):
-    converted = []
-    for (col, functions), value in zip(converters, values, strict=True):
-        for convert in functions:
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(db, [f.attname for f in model._meta.concrete_fields], converted)
-
-
 def own_draft(user, uid):
     """The user's own draft ``uid`` with its procedure version, procedure and agency (``Draft.DoesNotExist`` when
     there is none of theirs): one statement, read by hand. Every step of the apply flow starts here, and the ORM's
@@ -76,7 +55,7 @@ def own_draft(user, uid):
     models = (Draft, ProcedureVersion, Procedure, Agency)
     if connection.vendor not in _DRAFT_SQL:
         q = connection.ops.quote_name
-        parts = [_columns(connection, model, alias) for model, alias in zip(models, "dvpa", strict=True)]
+        parts = [model_columns(connection, model, alias) for model, alias in zip(models, "dvpa", strict=True)]
         tables = [q(model._meta.db_table) for model in models]
         sql = (f"SELECT {', '.join(c for columns, _ in parts for c in columns)} FROM {tables[0]} d "
                f"JOIN {tables[1]} v ON v.{q('id')} = d.{q('procedure_version_id')} "
@@ -95,7 +74,7 @@ def own_draft(user, uid):
     for model, model_converters in zip(models, converters, strict=True):
         count = len(model_converters)
         chunk, values = values[:count], values[count:]
-        instances.append(None if chunk[0] is None else _instance(model, db, model_converters, chunk, connection))
+        instances.append(None if chunk[0] is None else instance_from_row(model, db, model_converters, chunk, connection))
     draft, version, procedure, agency = instances
     version.procedure = procedure
     draft.procedure_version = version

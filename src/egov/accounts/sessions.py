@@ -1,0 +1,15 @@
+"""Sessions in the database (Django's ``db`` store), read with one statement prepared once: every signed-in request
+reads its session, and the ORM's building of that select cost as much as the database's work on it."""
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from egov.kernel.db import read_one
+
+
+class SessionStore(db.SessionStore):
+    def _get_session_from_db(self):
+        session = read_one(Session, "t.session_key = %s AND t.expire_date > %s", [self.session_key, timezone.now()])
+        if session is None:
+            self._session_key = None
+        return session
