@@ -303,6 +303,30 @@ def test_page_size_is_capped(api, client, version, hung, portal):
     assert response.status_code == 200
 
 
+def test_the_list_sorts_pages_and_filters_and_names_the_current_task(api, client, version, hung, portal, officers):
+    files = [submit(api, portal, [upload(client, portal).json()["url"]]).json()["fileId"] for _ in range(3)]
+    due = timezone.now() + dt.timedelta(days=10)
+    for days, file_id in zip((3, 1, 2), files, strict=True):  # due dates in another order than the submissions
+        Dossier.objects.filter(uid=file_id).update(appointment_at=due + dt.timedelta(days=days))
+    newest_first = api.get(f"{BASE}/applications", headers=portal.headers).json()
+    assert [a["fileId"] for a in newest_first] == files[::-1]
+    assert newest_first[0]["applicantId"] == str(hung.oidc_subject.sub) and newest_first[0]["serviceId"] == SERVICE
+    by_due_date = api.get(f"{BASE}/applications", {"sortBy": "dueDate", "sortOrder": "asc"}, headers=portal.headers)
+    assert [a["fileId"] for a in by_due_date.json()] == [files[1], files[2], files[0]]
+    second_page = api.get(f"{BASE}/applications", {"sortBy": "id", "sortOrder": "asc", "firstResult": 1, "maxResult": 1},
+                          headers=portal.headers).json()
+    assert [a["fileId"] for a in second_page] == [files[1]]
+    assert len(api.get(f"{BASE}/applications", {"applicantId": "036072004321"}, headers=portal.headers).json()) == 3
+    unknown = api.get(f"{BASE}/applications", {"applicantId": "079303009999"}, headers=portal.headers)
+    assert is_problem(unknown, 422)["field"] == "query.applicantId"
+
+    dossier = Dossier.objects.get(uid=files[0])
+    dossiers.receive(dossier.pk, officer=officers["desk"])
+    dossiers.transfer(dossier.pk, officer=officers["desk"])
+    (item,) = [a for a in api.get(f"{BASE}/applications", headers=portal.headers).json() if a["fileId"] == files[0]]
+    assert (item["taskTitle"], item["roleId"], item["status"]["code"]) == ("Thẩm định hồ sơ", "specialist", "PENDING")
+
+
 def test_a_submitted_application_is_not_edited(api, client, version, hung, portal):
     file_id = submit(api, portal, [upload(client, portal).json()["url"]]).json()["fileId"]
     response = api.put(f"{BASE}/applications/{file_id}", {"applicantId": "036072004321"}, headers=portal.headers)

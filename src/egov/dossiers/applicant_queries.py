@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 
 from egov.dossiers.models import Dossier, Status, Transition
+from egov.kernel.db import column_converter
+from egov.procedures.models import ProcedureVersion
 
 PAGE_SIZE = 20
 
@@ -22,9 +25,6 @@ class MyDossierRow:
     appointment_at: object
 
 
-MY_DOSSIER_COLUMNS = ("id", "code", "procedure_version__name", "submitted_at", "status", "appointment_at")
-
-
 @dataclass(frozen=True)
 class MyDossiersPage:
     rows: list[MyDossierRow]
@@ -32,12 +32,21 @@ class MyDossiersPage:
 
 
 def my_dossiers(user, *, after_id: int | None = None, limit: int = PAGE_SIZE) -> MyDossiersPage:
-    """The dossiers the user filed, newest first (index ``dossiers_applicant``), after ``after_id``."""
+    """The dossiers the user filed, newest first (index ``dossiers_applicant``), after ``after_id``. Written by hand:
+    every visit of "my dossiers" runs it, and the ORM's building of this two-table select cost as much as the
+    database's work on it."""
     limit = max(1, min(int(limit), 100))
-    rows = Dossier.objects.filter(applicant=user)
-    if after_id:
-        rows = rows.filter(id__lt=after_id)
-    page = [MyDossierRow(*values) for values in rows.order_by("-id").values_list(*MY_DOSSIER_COLUMNS)[: limit + 1]]
+    connection = connections[router.db_for_read(Dossier)]
+    q = connection.ops.quote_name
+    sql = (f"SELECT d.id, d.code, v.name, d.submitted_at, d.status, d.appointment_at FROM {q(Dossier._meta.db_table)} d "
+           f"JOIN {q(ProcedureVersion._meta.db_table)} v ON v.id = d.procedure_version_id "
+           f"WHERE d.applicant_id = %s{' AND d.id < %s' if after_id else ''} ORDER BY d.id DESC LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *([after_id] if after_id else []), limit + 1])
+        found = cursor.fetchall()
+    when = column_converter(connection, Dossier, "submitted_at")
+    page = [MyDossierRow(pk, code, name, when(submitted), status, when(appointment))
+            for pk, code, name, submitted, status, appointment in found]
     next_after = page[limit - 1].id if len(page) > limit else None
     return MyDossiersPage(rows=page[:limit], next_after_id=next_after)
 

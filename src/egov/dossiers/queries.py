@@ -15,6 +15,7 @@ from egov.dossiers.models import AgencyStatusCount, Attachment, Dossier, Pause, 
 from egov.procedures.models import Procedure, ProcedureVersion
 from egov.kernel import calendar
 from egov.kernel.caching import kept
+from egov.kernel.db import column_converter
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
                  Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY)
@@ -139,22 +140,9 @@ def inbox_rows(agency_id: int, *, statuses, procedure_id: int | None = None, ass
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         found = cursor.fetchall()
-    when = _datetime_converters(connection)
+    when = column_converter(connection, Dossier, "received_at")
     return [InboxRow(pk, code, status, when(received), when(appointment), procedure_code, name)
             for pk, code, status, received, appointment, procedure_code, name in found]
-
-
-def _datetime_converters(connection):
-    """What the ORM does to a datetime column's value on this database (on SQLite: text to an aware datetime)."""
-    col = Dossier._meta.get_field("received_at").get_col(Dossier._meta.db_table)
-    functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-
-    def convert(value):
-        for function in functions:
-            value = function(value, col, connection)
-        return value
-
-    return convert
 
 
 def inbox(officer, *, status: int | None = None, procedure_id: int | None = None, flag: str | None = None,

@@ -154,9 +154,10 @@ def caller_owner(caller: Caller) -> str:
     return f"{caller.kind}:{getattr(caller.actor, 'pk', '')}"
 
 
-def applicant_account(applicant_id: str):
+def applicant_account(applicant_id: str, *, field: str = "body.applicantId"):
     """The citizen's account named by ``applicantId``: a personal identification number (12 digits, the account
-    linked to that population record) or the OpenID Connect ``sub`` egov issued for the account."""
+    linked to that population record) or the OpenID Connect ``sub`` egov issued for the account. ``field``: where the
+    caller sent it, named in the problem."""
     from egov.accounts.models import User
     from egov.exchange.models import SubjectIdentifier
     from egov.registries.queries import person_by_pin
@@ -167,17 +168,17 @@ def applicant_account(applicant_id: str):
         person = person_by_pin(text)
         if person is None:
             raise Invalid(_("No person in the population registry has this personal identification number."),
-                          field="body.applicantId")
+                          field=field)
         user = User.objects.filter(person_id=person.pk, is_active=True).first()
     elif _as_uuid(text):
         subject = SubjectIdentifier.objects.select_related("user").filter(sub=_as_uuid(text)).first()
         user = subject.user if subject is not None and subject.user.is_active else None
     else:
         raise Invalid(_("applicantId is the applicant's personal identification number (12 digits) or the subject "
-                        "identifier (sub) egov issued for them."), field="body.applicantId")
+                        "identifier (sub) egov issued for them."), field=field)
     if user is None or user.is_officer:
         raise Invalid(_("The applicant has no egov account linked to their population record: they apply on the "
-                        "portal once they have one, or at a one-stop desk."), field="body.applicantId")
+                        "portal once they have one, or at a one-stop desk."), field=field)
     return user
 
 

@@ -50,6 +50,20 @@ def instance_from_row(model, db: str, converters, values, connection):
     return model.from_db(db, [f.attname for f in model._meta.concrete_fields], converted)
 
 
+def column_converter(connection, model, field_name: str):
+    """What the ORM does to a column's value read from this database (on SQLite: a datetime's text to an aware
+    datetime), as one function of the value."""
+    col = model._meta.get_field(field_name).get_col(model._meta.db_table)
+    functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+
+    def convert(value):
+        for function in functions:
+            value = function(value, col, connection)
+        return value
+
+    return convert
+
+
 _ONE_ROW_SQL: dict[tuple, tuple[str, list]] = {}
 
 

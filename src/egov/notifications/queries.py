@@ -1,3 +1,5 @@
+from django.db import connections, router
+
 from egov.notifications.models import Message, Notification
 
 OUTBOX_PAGE = 50
@@ -14,7 +16,13 @@ NOTIFICATIONS_PAGE = 30
 
 
 def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The account's unread notices, counted on every page a citizen opens (the menu shows it): written by hand, the
+    ORM's building of this count cost more than the database's work on it."""
+    connection = connections[router.db_for_read(Notification)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(Notification._meta.db_table)} "
+                       "WHERE user_id = %s AND read_at IS NULL", [user.pk])
+        return cursor.fetchone()[0]
 
 
 def notifications_of(user, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE) -> list[Notification]:
