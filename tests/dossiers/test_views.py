@@ -71,6 +71,36 @@ def test_inbox_counts_each_status_and_filters_by_status_and_deadline(client, off
     assert overdue.code in only_overdue and fresh.code not in only_overdue and processing.code not in only_overdue
 
 
+def test_inbox_shows_mine_by_dossier_or_open_step_and_what_is_near_its_deadline(client, officers, version, media):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from egov.dossiers.models import Step
+
+    specialist = officers["specialist"]
+    by_step = intake(officers["desk"], version)
+    services.transfer(by_step.pk, officer=officers["desk"])
+    Step.objects.filter(dossier=by_step).update(assignee=specialist)
+    by_dossier = intake(officers["desk"], version)
+    Dossier.objects.filter(pk=by_dossier.pk).update(assignee=specialist)
+    someone_elses = intake(officers["desk"], version)
+    signed_in(client, specialist)
+
+    mine = client.get("/backoffice/", {"mine": "1"}).content.decode()
+    assert by_step.code in mine and by_dossier.code in mine and someone_elses.code not in mine
+    assert 'id="filter-mine" name="mine" value="1" checked' in mine
+    Step.objects.filter(dossier=by_step).update(completed_at=timezone.now())  # a finished step is no longer theirs
+    assert by_step.code not in client.get("/backoffice/", {"mine": "1"}).content.decode()
+
+    Dossier.objects.filter(pk=someone_elses.pk).update(appointment_at=timezone.now() + dt.timedelta(minutes=30))
+    near = client.get("/backoffice/", {"flag": "near_deadline"}).content.decode()
+    assert someone_elses.code in near and by_dossier.code not in near
+    assert 'class="badge badge-near"' in near and '<option value="near_deadline" selected>' in near
+    assert someone_elses.code not in client.get("/backoffice/", {"flag": "near_deadline",
+                                                                 "status": Status.PROCESSING}).content.decode()
+
+
 def test_inbox_pages_by_key(client, officers, version, media):
     codes = [intake(officers["desk"], version).code for _ in range(27)]
     signed_in(client, officers["desk"])
