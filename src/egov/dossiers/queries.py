@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from egov.dossiers import rules, services
 from egov.dossiers.models import AgencyStatusCount, Attachment, Dossier, Pause, Status, Step, Transition
-from egov.procedures.models import Procedure, ProcedureVersion
 from egov.kernel import calendar
 from egov.kernel.caching import kept
 from egov.kernel.db import column_converter
+from egov.procedures.models import Procedure, ProcedureVersion
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE,
                  Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY)

@@ -538,13 +538,13 @@ def _my_rows_html(rows) -> str:
     """The list's rows, written here (a template loop per row was most of the page's time); escaped; times in
     Vietnam's zone."""
     url = reverse("dossiers:detail", kwargs={"code": "CODE"}).replace("CODE", "{code}")
-    labels = {value: str(label) for value, label in Status.choices}
+    labels = _status_labels_escaped(get_language())
     zone = timezone.get_current_timezone()
 
     return mark_safe("".join(  # noqa: S308 - every value is escaped
         f'<tr><td><a href="{html.escape(url.format(code=row.code))}">{html.escape(row.code)}</a></td>'
         f"<td>{html.escape(row.procedure_name)}</td><td>{_when(row.submitted_at, zone=zone)}</td>"
-        f'<td><strong class="status status-{int(row.status)}">{html.escape(labels.get(row.status, ""))}</strong></td>'
+        f'<td><strong class="status status-{int(row.status)}">{labels.get(row.status, "")}</strong></td>'
         f"<td>{_when(row.appointment_at, zone=zone)}</td></tr>" for row in rows))
 
 

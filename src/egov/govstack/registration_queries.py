@@ -97,14 +97,6 @@ def eforms(value: str) -> tuple[object, list, int]:
 
 # --- Applications ------------------------------------------------------------------------------------------------
 
-def _of_agency(dossiers, agency_code: str | None):
-    """The agency's dossiers by its id, looked up first: with the id known when the query is planned, the newest
-    come straight from the index dossiers_agency_newest (a join on the code made PostgreSQL walk every dossier
-    backwards by id)."""
-    agency_id = _agency_id(agency_code or "-")
-    return dossiers.filter(receiving_agency_id=agency_id) if agency_id is not None else dossiers.none()
-
-
 AGENCY_ID_MAX_AGE_SECONDS = 60
 
 
@@ -117,18 +109,26 @@ def _agency_id(code: str) -> int | None:
                 lambda: Agency.objects.filter(code=code).values_list("id", flat=True).first() or 0) or None
 
 
+def _visible_scope(caller: Caller, right: str) -> tuple[str, int] | None:
+    """Which dossiers the caller may see, as (dossier column, value), or None for none: a client system (with the
+    right) or an officer those received by its agency, a citizen their own. The agency by its id, looked up first:
+    with the id known when the query is planned, the newest come straight from the index dossiers_agency_newest (a
+    join on the code made PostgreSQL walk every dossier backwards by id)."""
+    if caller.kind in ("client", "officer"):
+        if caller.kind == "client":
+            require_client_right(caller, right)
+        agency_id = _agency_id(caller.agency_code or "-")
+        return ("receiving_agency_id", agency_id) if agency_id is not None else None
+    if caller.kind == "citizen":
+        return ("applicant_id", caller.actor.pk)
+    return None
+
+
 def _visible_dossiers(caller: Caller, right: str):
     from egov.dossiers.models import Dossier
 
-    dossiers = Dossier.objects.all()
-    if caller.kind == "client":
-        require_client_right(caller, right)
-        return _of_agency(dossiers, caller.agency_code)
-    if caller.kind == "officer":
-        return _of_agency(dossiers, caller.agency_code)
-    if caller.kind == "citizen":
-        return dossiers.filter(applicant=caller.actor)
-    return dossiers.none()
+    scope = _visible_scope(caller, right)
+    return Dossier.objects.filter(**{scope[0]: scope[1]}) if scope else Dossier.objects.none()
 
 
 APPLICATION_SORTS = {"created": "submitted_at", "registered": "submitted_at", "dueDate": "appointment_at", "id": "id"}
@@ -144,8 +144,8 @@ def applications(caller: Caller, *, service_id: str | None = None, applicant_id:
     from egov.exchange.models import SubjectIdentifier
     from egov.procedures.models import Procedure, ProcedureVersion
 
-    where, params = _visible_where(caller, RIGHT_READ) or ([], [])
-    visible = bool(where)
+    scope = _visible_scope(caller, RIGHT_READ)
+    where, params = ([f"d.{scope[0]} = %s"], [scope[1]]) if scope else ([], [])
     if service_id:
         where.append("v.procedure_id = %s")
         params.append(procedure_for_service(service_id).pk)
@@ -154,7 +154,7 @@ def applications(caller: Caller, *, service_id: str | None = None, applicant_id:
         params.append(applicant_account(applicant_id, field="query.applicantId").pk)
     order = ", ".join(f"d.{name.lstrip('-')} {'DESC' if name.startswith('-') else 'ASC'}"
                       for name in _order(sort_by, sort_order, APPLICATION_SORTS, "id"))
-    if not visible:
+    if scope is None:
         return []
     connection = connections[router.db_for_read(Dossier)]
     q = connection.ops.quote_name
@@ -173,18 +173,6 @@ def applications(caller: Caller, *, service_id: str | None = None, applicant_id:
                                                 procedure_code, sub(subject) if subject is not None else None),
                      strict=True))
             for pk, uid_value, code, status, submitted, name, version, procedure_code, subject in found]
-
-
-def _visible_where(caller: Caller, right: str) -> tuple[list[str], list] | None:
-    """``_visible_dossiers`` as SQL conditions on the dossier table aliased ``d`` (None: the caller sees none)."""
-    if caller.kind in ("client", "officer"):
-        if caller.kind == "client":
-            require_client_right(caller, right)
-        agency_id = _agency_id(caller.agency_code or "-")
-        return (["d.receiving_agency_id = %s"], [agency_id]) if agency_id is not None else None
-    if caller.kind == "citizen":
-        return ["d.applicant_id = %s"], [caller.actor.pk]
-    return None
 
 
 APPLICATION_LIST_COLUMNS = ("id", "uid", "code", "status", "submitted_at", "procedure_version__name",
