@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import connections, router
 
 from egov.exchange.models import ClientSystem, ServiceGrant
+from egov.kernel import row_cache
 from egov.registries.models import Agency
 
 
@@ -38,9 +39,15 @@ _CLIENT_COLUMNS = ("id", "identifier", "name", "agency_id", "is_active", "verify
 def active_client(*, key_digest: str | None = None, identifier: str | None = None):
     """(client, agency code, [(service, purposes)]) of the active client system with this API key digest or
     identifier, or None. One round trip in raw SQL: it runs on every API call, and the ORM's query compilation cost
-    more than the database work itself (measured with bench/bench_population.py)."""
+    more than the database work itself (measured with bench/bench_population.py). On PostgreSQL the answer is kept
+    per connection until a client system, grant or agency changes (``egov.kernel.row_cache``); callers never change
+    it."""
     column, value = ("key_digest", key_digest) if key_digest is not None else ("identifier", identifier)
     alias = router.db_for_read(ClientSystem)
+    return row_cache.cached(alias, ("client", column, value), lambda: _read_active_client(alias, column, value))
+
+
+def _read_active_client(alias: str, column: str, value: str):
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(_client_sql(connection, column), [value, True])

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.functions import Length
 
+from egov.kernel import row_cache
 from egov.kernel.text import fold
 from egov.registries.models import AdministrativeUnit, Agency, LegacyUnitMapping
 
@@ -226,17 +227,26 @@ def active_registry(code: str, version: str):
 
     A plain cursor (no ORM compilation, no RawQuerySet): every GovStack call starts here, and building the row
     through ``Registry.objects.raw`` cost more than half a millisecond, more than the rest of a read's queries
-    together (measured with bench/bench_population.py). The row is read on every call (a definition changed or
-    deactivated by another process is seen at once), but the instance built from it (JSON Schema parsed, two model
-    instances) is kept per process for as long as the row stays the same: building it was a third of the look-up
-    (measured with prof_read.py). So the instance is shared by the calls that get it: callers read it, never change
-    it. Columns not selected (the timestamps, the agency's other fields) stay deferred: Django loads them if
-    something reads them."""
-    from django.db import connections, router
+    together (measured with bench/bench_population.py). On PostgreSQL the answer is kept per connection until a
+    registry or agency changes (``egov.kernel.row_cache``: the database notifies every change); on SQLite the row is
+    read on every call. Either way the instance built from a row (JSON Schema parsed, two model instances) is kept
+    per process for as long as the row stays the same: building it was a third of the look-up (measured with
+    prof_read.py). So the instance is shared by the calls that get it: callers read it, never change it. Columns
+    not selected (the timestamps, the agency's other fields) stay deferred: Django loads them if something reads
+    them."""
+    from django.db import router
 
     from egov.registries.models import Registry
 
     alias = router.db_for_read(Registry)
+    return row_cache.cached(alias, ("registry", code, version), lambda: _read_active_registry(alias, code, version))
+
+
+def _read_active_registry(alias: str, code: str, version: str):
+    from django.db import connections
+
+    from egov.registries.models import Registry
+
     connection = connections[alias]
     if connection.vendor not in _REGISTRY_SQL:
         q = connection.ops.quote_name
