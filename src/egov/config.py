@@ -72,6 +72,10 @@ def database(data: Path) -> dict:
         return sqlite(Path(parsed["NAME"]))
     if not parsed.get("NAME"):
         raise ImproperlyConfigured("EGOV_DATABASE_URL names no database: add /name at the end of the URL.")
+    parsed["ENGINE"] = "egov.kernel.postgresql"  # Django's, with a health check that asks the socket first
+    # Rows kept per connection until PostgreSQL notifies a change (egov.kernel.row_cache). Turn off (0) behind a
+    # pooler in transaction mode, where LISTEN does not stay with the session.
+    parsed["ROW_CACHE"] = env_bool("EGOV_DATABASE_NOTIFY", True)
     parsed["TEST"] = {"NAME": os.environ.get("EGOV_TEST_DATABASE_NAME") or f"test_{parsed['NAME']}"}
     # Server-side binding with prepared statements: hot statements are planned once per connection (measured: a
     # verification went from 2.1 to 1.5 ms). Turn off (0) behind a pooler that cannot keep prepared statements.

@@ -153,3 +153,24 @@ def test_on_sqlite_or_in_a_transaction_every_look_up_reads(db):
     row_cache.cached("default", ("test", 2), load)
     row_cache.cached("default", ("test", 2), load)
     assert len(loads) == 2
+
+
+@on_postgresql
+@pytest.mark.postgres
+def test_turned_off_behind_a_pooler_every_look_up_reads(client_key, monkeypatch):
+    """EGOV_DATABASE_NOTIFY=0 (a pooler in transaction mode keeps no LISTEN)."""
+    monkeypatch.setitem(connection.settings_dict, "ROW_CACHE", False)
+    look_up(client_key)
+    _, statements = statements_of(lambda: look_up(client_key))
+    assert any("exchange_clientsystem" in sql for sql in statements)
+
+
+def test_the_setting_follows_the_environment(monkeypatch, tmp_path):
+    from egov import config
+
+    monkeypatch.setenv("EGOV_DATABASE_URL", "postgres://egov@127.0.0.1:5432/egov")
+    monkeypatch.setenv("EGOV_DATABASE_NOTIFY", "0")
+    assert config.database(tmp_path)["ROW_CACHE"] is False
+    monkeypatch.delenv("EGOV_DATABASE_NOTIFY")
+    assert config.database(tmp_path)["ROW_CACHE"] is True
+    assert config.database(tmp_path)["ENGINE"] == "egov.kernel.postgresql"

@@ -9,7 +9,8 @@ before each use of the cache, the connection takes in whatever the server has se
 no round trip, never blocks) and any notification empties the cache. So a change is seen by the next look-up that
 starts after the notification reached the socket: a request that overlaps the commit may still see the old row, as
 it would had it started a moment earlier. A new physical connection (``CONN_MAX_AGE``, a broken connection) starts
-with an empty cache and listens before its first cached read.
+with an empty cache and listens before its first cached read. ``EGOV_DATABASE_NOTIFY=0`` turns it off (behind a
+pooler in transaction mode, where LISTEN does not stay with the session).
 
 Why a cache at all: the client system and registry look-ups were two of the four statements of a GovStack read by
 ID, each a round trip plus psycopg's and PostgreSQL's work on it (measured with bench/prof_read.py and
@@ -62,7 +63,8 @@ def _rows_of(connection) -> _ConnectionRows | None:
     """The listening cache of ``connection``'s current physical connection, set up when needed; None when it must
     not serve: not PostgreSQL, or inside a transaction (whose own changes, and its rollback, no notification tells:
     they are delivered at commit, and only to other transactions' view of the rows anyway)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit():
+    if (connection.vendor != "postgresql" or not connection.settings_dict.get("ROW_CACHE")
+            or connection.in_atomic_block or not connection.get_autocommit()):
         return None
     connection.ensure_connection()
     raw = connection.connection
