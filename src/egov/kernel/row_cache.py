@@ -70,9 +70,11 @@ def _rows_of(connection) -> _ConnectionRows | None:
     raw = connection.connection
     rows = getattr(connection, "_egov_rows", None)
     if rows is not None and rows.raw is raw:
+        from psycopg import Error
+
         try:
             rows.take_notifications()
-        except Exception:  # a broken connection: forget the cache; the look-up itself then fails as Django reports it
+        except Error:  # a broken connection: forget the cache; the look-up itself then fails as Django reports it
             connection._egov_rows = None
             return None
         return rows
