@@ -93,7 +93,7 @@ for name in PATHS:
           f"wall ms median {statistics.median(wall[name]):6.3f} min {min(wall[name]):6.3f}")
 
 if "--profile" in sys.argv:
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time) if "--cpu" in sys.argv else cProfile.Profile()
     profile.enable()
     for _ in range(N):
         call(bench_population.READ)

@@ -129,3 +129,8 @@ def test_production_lists_every_unsafe_setting_at_once(tmp_path):
     result = egov("check", env={"EGOV_ENV": "production", "EGOV_SECRET_KEY": None, "EGOV_DEBUG": "1",
                                 "EGOV_ALLOWED_HOSTS": None, "EGOV_DATA_DIR": str(tmp_path)})
     assert_clean_failure(result, 2, "- EGOV_SECRET_KEY: ", "- EGOV_DEBUG: ", "- EGOV_ALLOWED_HOSTS: ")
+
+
+def test_a_thread_count_that_is_not_a_number_is_named(tmp_path):
+    result = egov("serve", "--bind", "127.0.0.1:0", env={"EGOV_WEB_THREADS": "many", "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 1, "EGOV_WEB_THREADS='many' is not a whole number")

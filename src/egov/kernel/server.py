@@ -4,6 +4,8 @@ import shutil
 
 from django.conf import settings
 
+from egov import config
+
 # Request headers with an underscore in their name that reach the application (docs/adr/0006-underscore-headers.md).
 # In WSGI ``api_key`` and ``api-key`` both become HTTP_API_KEY, so gunicorn drops every underscore name by default:
 # otherwise ``Information_Mediator_Client`` could pass a proxy that strips ``Information-Mediator-Client`` and arrive
@@ -62,6 +64,7 @@ def run_gunicorn(*, bind: str, workers: int) -> None:
             # uploads). Measured with bench/bench_population.py, 2 processes, 16 clients: GovStack reads had a p95
             # of 79 ms with 4 threads (gthread), 75 ms with gthread and 1 thread, 47 ms with sync; verifications went
             # from 0.46 to 0.53-0.55 of the reference. EGOV_WEB_THREADS > 1 switches to gthread.
+            self.cfg.set("threads", config.env_int("EGOV_WEB_THREADS", 1))
             self.cfg.set("accesslog", "-" if settings.DEBUG else None)
             self.cfg.set("timeout", 60)
             # Underscore header names: only UNDERSCORE_HEADERS pass (keep_underscore_headers, below).
