@@ -47,6 +47,17 @@ def _database_reachable() -> None:
         raise SystemExit(1) from None
 
 
+def _worker_count(text: str) -> int:
+    """--workers, or EGOV_WEB_WORKERS (argparse passes a text default through this too)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (--workers or EGOV_WEB_WORKERS)") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} server processes: at least 1 (--workers or EGOV_WEB_WORKERS)")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="egov", description="egov: an open-source e-Government platform.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -55,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web application with gunicorn (production WSGI server)")
     for p in (demo, serve):
         p.add_argument("--bind", default=os.environ.get("EGOV_BIND", "127.0.0.1:8000"), help="address:port")
-        p.add_argument("--workers", type=int, default=int(os.environ.get("EGOV_WEB_WORKERS", "2")))
+        p.add_argument("--workers", type=_worker_count, default=os.environ.get("EGOV_WEB_WORKERS", "2"),
+                       help="server processes (default: EGOV_WEB_WORKERS or 2)")
     fake_eid = sub.add_parser("fake-eid", help="serve a fake national eID (OpenID Connect) for the demo on "
                                                "http://127.0.0.1:8002 (not in production)")
     fake_eid.add_argument("--bind", default="127.0.0.1:8002", help="address:port")

@@ -134,3 +134,11 @@ def test_production_lists_every_unsafe_setting_at_once(tmp_path):
 def test_a_thread_count_that_is_not_a_number_is_named(tmp_path):
     result = egov("serve", "--bind", "127.0.0.1:0", env={"EGOV_WEB_THREADS": "many", "EGOV_DATA_DIR": str(tmp_path)})
     assert_clean_failure(result, 1, "EGOV_WEB_THREADS='many' is not a whole number")
+
+
+@pytest.mark.parametrize(("workers", "message"), [("many", "'many' is not a whole number"),
+                                                  ("0", "0 server processes: at least 1")])
+def test_a_worker_count_that_is_not_a_positive_number_is_named(workers, message, tmp_path):
+    result = egov("serve", env={"EGOV_WEB_WORKERS": workers, "EGOV_DATA_DIR": str(tmp_path)})
+    assert_clean_failure(result, 2, "argument --workers", message, "EGOV_WEB_WORKERS")
+    assert egov("check", env={"EGOV_WEB_WORKERS": workers, "EGOV_DATA_DIR": str(tmp_path)}).returncode in (0, 1)
