@@ -87,7 +87,7 @@ ROUNDS = 1 if PROFILE or "--qtime" in sys.argv else 3  # the least CPU of a few 
 browser.cookies[settings.SESSION_COOKIE_NAME] = prepared_more["session"]
 rounds = [prepared_more["drafts"][i * N:(i + 1) * N] for i in range(ROUNDS)]
 counts = [0, 0]
-profiler = cProfile.Profile() if PROFILE else None
+profiler = (cProfile.Profile(time.process_time) if "--cpu" in sys.argv else cProfile.Profile()) if PROFILE else None
 best_cpu = best_wall = None
 for batch in rounds:
     counts = [0, 0]
