@@ -6,11 +6,12 @@ How PostgreSQL says it: each watched table has a statement-level trigger that ru
 even a raw SQL update, the admin or another program invalidates. Every connection that serves from the cache has
 run ``LISTEN egov_rows``. PostgreSQL delivers a notification to listeners when the changing transaction commits;
 before each use of the cache, the connection takes in whatever the server has sent (libpq's ``consume_input``:
-no round trip, never blocks) and any notification empties the cache. So a change is seen by the next look-up that
-starts after the notification reached the socket: a request that overlaps the commit may still see the old row, as
-it would had it started a moment earlier. A new physical connection (``CONN_MAX_AGE``, a broken connection) starts
-with an empty cache and listens before its first cached read. ``EGOV_DATABASE_NOTIFY=0`` turns it off (behind a
-pooler in transaction mode, where LISTEN does not stay with the session).
+no round trip, never blocks) and any notification empties the cache. So a change is seen by the first look-up
+after the notification reached the socket: PostgreSQL sends it when the listening connection's server process next
+runs after the commit (within a millisecond on a quiet server, later on a busy one), and a request in between still
+sees the old row, as it would had it started a moment earlier. A new physical connection (``CONN_MAX_AGE``, a
+broken connection) starts with an empty cache and listens before its first cached read. ``EGOV_DATABASE_NOTIFY=0``
+turns it off (behind a pooler in transaction mode, where LISTEN does not stay with the session).
 
 Why a cache at all: the client system and registry look-ups were two of the four statements of a GovStack read by
 ID, each a round trip plus psycopg's and PostgreSQL's work on it (measured with bench/prof_read.py and
