@@ -71,15 +71,27 @@ class Citizen:
     def upload(self, selector: str, path):
         if self.mode == "keyboard":
             self.focus(selector)
-            from playwright.sync_api import TimeoutError
+            # One listener across both keys: Chromium opens a file input's chooser on Space (and on Enter), late on a
+            # busy machine. With two expectations in turn, a chooser that opened between them went unseen, and the
+            # input then ignored Enter while it waited for that chooser.
+            choosers = []
 
+            def keep(chooser):
+                choosers.append(chooser)
+
+            self.page.on("filechooser", keep)
             try:
-                with self.page.expect_file_chooser(timeout=5_000) as chooser:
-                    self.page.keyboard.press("Space")
-            except TimeoutError:  # Chromium opens a file input's chooser on Space, and on Enter too
-                with self.page.expect_file_chooser() as chooser:
-                    self.page.keyboard.press("Enter")
-            chooser.value.set_files(str(path))
+                self.page.keyboard.press("Space")
+                for tick in range(300):  # up to 30 s
+                    if choosers:
+                        break
+                    if tick == 50:
+                        self.page.keyboard.press("Enter")
+                    self.page.wait_for_timeout(100)
+            finally:
+                self.page.remove_listener("filechooser", keep)
+            assert choosers, f"{selector} opened no file chooser on Space or Enter"
+            choosers[0].set_files(str(path))
         else:
             self.page.set_input_files(selector, str(path))
 
