@@ -1,12 +1,12 @@
 """In-process cost of a GovStack population read vs the bare reference view (CPU ms per request, queries).
 
-    uv run python bench/prof_read.py [N] [--profile] [--callees] [--sql]
+    uv run python bench/prof_read.py [N] [--profile [--cpu]] [--callees] [--sql]
     EGOV_DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME uv run python bench/prof_read.py
 
 Uses the bench environment (bench/.cache/<database>; persons first: ``uv run python bench/population_data.py
 100000``). Prints the median and minimum CPU (time.process_time) and wall time per request of nine interleaved rounds
 of each URL through django.test.Client (the machine may be shared: compare numbers of one run), the queries of one
-read, and with --profile a cProfile of N reads.
+read, and with --profile a cProfile of N reads (--cpu: CPU time only, without the waits on the database).
 """
 import cProfile
 import json

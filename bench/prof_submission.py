@@ -1,7 +1,7 @@
 """In-process profile of one online submission (issue 6): the two POSTs of bench/bench_submission.py through
 django.test.Client, CPU ms per dossier (time.process_time), queries per dossier, and the top of cProfile.
 
-    uv run python bench/prof_submission.py [N] [--profile] [--sql] [--qtime]
+    uv run python bench/prof_submission.py [N] [--profile [--cpu]] [--sql] [--qtime]
     EGOV_DATABASE_URL=postgres://postgres@127.0.0.1:5432/egov_h3 uv run python bench/prof_submission.py [N] [--profile]
 
 Uses the bench's environment (bench/.cache/<database>, migrated and seeded by ``bench/run.py --only submission``).

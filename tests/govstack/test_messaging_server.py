@@ -145,3 +145,29 @@ def test_status_over_http_follows_the_real_delivery(server, systems, settings):
             200, {"scheduled": 0, "delivered": 1})
     finally:
         controller.stop()
+
+
+def answer_becomes(port: int, status: int, headers: dict, seconds: float = 10.0) -> int:
+    """The status of the first call that answers ``status`` (or of the last one when none does within ``seconds``).
+    On PostgreSQL the server keeps client systems until the database notifies a change (egov.kernel.row_cache), which
+    reaches it within a moment of the commit, not at the same instant."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = call(port, "POST", SINGLE, EMAIL, headers)[0]
+        if got == status or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
+
+
+def test_a_right_withdrawn_or_a_system_disabled_while_the_server_runs_is_refused(server, systems):
+    from egov.exchange.models import ClientSystem
+    from egov.exchange.services import set_grants
+
+    headers = {"apiKey": systems["key"]}
+    assert call(server, "POST", SINGLE, EMAIL, headers)[0] == 200  # known to the server (kept, on PostgreSQL)
+    set_grants(systems["sender"], {}, caller=SYSTEM)
+    assert answer_becomes(server, 403, headers) == 403
+    set_grants(systems["sender"], {"messaging.send": []}, caller=SYSTEM)
+    assert answer_becomes(server, 200, headers) == 200
+    ClientSystem.objects.filter(pk=systems["sender"].pk).update(is_active=False)
+    assert answer_becomes(server, 401, headers) == 401

@@ -1,8 +1,9 @@
 """Django's PostgreSQL backend with a health check that asks the socket before it asks the server.
 
 With ``CONN_HEALTH_CHECKS`` (egov turns it on: connections live ``CONN_MAX_AGE`` seconds across requests), Django runs
-``SELECT 1`` before the first statement of every request, a round trip that no query count shows: on the GovStack
-read by ID it was one statement in three (measured with bench/prof_read.py). A connection that the server has closed
+``SELECT 1`` before the first statement of every request, a round trip that no query count shows (it bypasses
+Django's cursor wrappers, and the test client skips it): on the GovStack read by ID, one round trip in three. A
+connection that the server has closed
 (a restart, ``pg_terminate_backend``, an idle timeout) always says so on its socket first: the server sends its
 farewell (an error message) and closes, so the socket becomes readable. So the check here looks at the socket without
 waiting (``poll`` with no timeout): quiet means nothing has happened to the connection since its last answer, and it
@@ -13,6 +14,7 @@ noticed by neither check before the first statement times out.
 import select
 
 from django.db.backends.postgresql import base
+from psycopg import Error
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -28,5 +30,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
             poller = select.poll()
             poller.register(self.connection.pgconn.socket, select.POLLIN | select.POLLPRI)
             return not poller.poll(0)
-        except Exception:  # noqa: BLE001 - no socket to look at (closed, broken): let Django's check decide
+        except (Error, OSError, ValueError):  # no socket to look at (closed, broken): let Django's check decide
             return False
