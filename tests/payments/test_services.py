@@ -141,10 +141,14 @@ def test_the_receipt_is_a_vietnamese_pdf_issued_once_paid(fees_due, citizen):
     assert Event.objects.filter(event_type="dossier.read", payload__purpose="payment receipt").exists()
 
 
-def test_a_forged_callback_is_refused_kept_and_logged_and_does_not_block_the_real_one(fees_due):
+def test_a_forged_callback_is_refused_kept_and_logged_and_does_not_block_the_real_one(fees_due, caplog):
     request = PaymentRequest.objects.get(dossier=fees_due)
-    answer = callback("gateway", paid(request), secret="not-the-secret")
+    with caplog.at_level("WARNING", logger="egov.payments"):
+        answer = callback("gateway", paid(request), secret="not-the-secret")
     assert answer.status == 401
+    # Logged twice: the operators' log (a security warning naming the reason) and the ledger (below).
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name == "egov.payments"] == [
+        ("egov.payments", "WARNING", "payment callback from gateway refused: signature does not match")]
     forged = PaymentNotification.objects.get(signature_ok=False)
     assert forged.transaction_id is None and forged.outcome == "forged"
     assert json.loads(forged.raw_body)["transaction_id"] == "GW1"

@@ -1,5 +1,6 @@
-"""The public verification page and API over real HTTP: a valid result, a tampered one, a file that is not a PDF,
-an unknown code, the rate limit, the OpenAPI document, the demo CA's certificate and CRL."""
+"""The public verification page and API over real HTTP: a valid result, a tampered one, a revoked certificate, a
+file signed under an untrusted CA, a file that is not a PDF, an unknown code, the rate limit, the OpenAPI document,
+the demo CA's certificate and CRL."""
 import pytest
 import requests
 
@@ -44,6 +45,35 @@ def test_the_page_verifies_an_uploaded_result_and_rejects_a_tampered_copy(result
     assert valid.status_code == 200 and 'data-valid="true"' in valid.text
     invalid = page_post(base, tampered(content))
     assert invalid.status_code == 200 and 'data-valid="false"' in invalid.text
+
+
+def test_the_page_and_the_api_show_a_revoked_certificate_as_revoked(result, agency):
+    from egov.kernel import pki
+
+    base, code, content = result
+    pki.revoke(agency.code, reason="key lost")
+    for answer in (requests.get(f"{base}/verify/", params={"code": code}, cookies={"django_language": "en"},
+                                timeout=30), page_post(base, content)):
+        assert answer.status_code == 200 and 'data-valid="false"' in answer.text
+        assert "The signing certificate has been revoked." in answer.text
+        revocation = answer.text.split('id="revocation">', 1)[1].split("</dd>", 1)[0]
+        assert revocation.startswith("Revoked on ")
+    body = requests.get(f"{base}/api/v1/results/{code}", timeout=30).json()
+    assert body["valid"] is False and body["revoked"] is True and body["revoked_at"] and "revoked" in body["reasons"]
+
+
+def test_the_page_and_the_api_reject_a_pdf_signed_under_a_ca_the_platform_does_not_trust(result, self_made_ca):
+    from egov.kernel import pades
+    from tests.results.conftest import real_pdf
+
+    base, code, _ = result
+    forged = pades.sign(real_pdf("Forged"), self_made_ca.credential(), result_code=code)  # a real code, another CA
+    page = page_post(base, forged)
+    assert page.status_code == 200 and 'data-valid="false"' in page.text
+    assert "Not from a trusted certification authority" in page.text
+    body = requests.post(f"{base}/api/v1/results/verify", files={"file": ("r.pdf", forged, "application/pdf")},
+                         timeout=30).json()
+    assert body["valid"] is False and body["trusted"] is False and "untrusted" in body["reasons"]
 
 
 def test_the_page_says_a_file_is_not_a_pdf_and_an_unknown_code_is_unknown(live_server):

@@ -312,7 +312,11 @@ def _load_pkcs12(org_code: str, path: Path) -> Credential:
 
 
 def _load_pkcs11(org_code: str) -> Credential:
-    from pyhanko.sign import pkcs11
+    try:
+        from pyhanko.sign import pkcs11
+    except ImportError as exc:  # pyHanko's PKCS#11 support needs python-pkcs11, which egov does not install
+        raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_MODULE is set, but PKCS#11 signing needs the "
+                                   f"python-pkcs11 package (pip install 'pyhanko[pkcs11]'): {exc}") from None
 
     module = settings.RESULT_SIGNING_PKCS11_MODULE
     label = (settings.RESULT_SIGNING_PKCS11_KEY or "").replace("{org_code}", org_code)

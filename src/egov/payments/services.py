@@ -381,6 +381,16 @@ def _ingest(provider: str, transaction_id: str, kind: str, amount: int, body: st
     return row[0] if row else None
 
 
+def _occurred_day(notification: PaymentNotification) -> dt.date | None:
+    """The day (Vietnam's calendar) the provider dates the notification's transaction (``occurred_at`` in its signed
+    body), or None when the body does not say."""
+    try:
+        occurred = dt.datetime.fromisoformat(str(json.loads(notification.raw_body)["occurred_at"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return occurred.astimezone(VN_TZ).date() if occurred.tzinfo is not None else None
+
+
 def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
     """Đối soát: compare the provider's transactions of ``day`` (Vietnam's calendar) with ours. What we missed is
     pulled and applied (and still listed); every mismatch is stored in the day's report."""
@@ -408,17 +418,28 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
                                "provider_amount": t.amount, "platform_amount": None, "recovered": True,
                                "reference": notification.request.reference if notification and notification.request
                                else ""})
-        elif notification.amount != t.amount or notification.kind != t.kind:
-            mismatches.append({"kind": "amount_differs" if notification.amount != t.amount else "kind_differs",
-                               "provider": t.provider, "transaction": t.transaction_id, "provider_amount": t.amount,
-                               "platform_amount": notification.amount,
-                               "reference": notification.request.reference if notification.request else ""})
+        else:
+            # Each difference listed on its own: an amount that differs must not hide a status that differs too.
+            for kind, differs in (("amount_differs", notification.amount != t.amount),
+                                  ("kind_differs", notification.kind != t.kind)):
+                if differs:
+                    mismatches.append({"kind": kind, "provider": t.provider, "transaction": t.transaction_id,
+                                       "provider_amount": t.amount, "platform_amount": notification.amount,
+                                       "provider_kind": t.kind, "platform_kind": notification.kind,
+                                       "reference": notification.request.reference if notification.request else ""})
         if notification is not None and notification.outcome in rules.FLAGGED:
             mismatches.append({"kind": notification.outcome, "provider": t.provider, "transaction": t.transaction_id,
                                "provider_amount": t.amount, "platform_amount": notification.amount,
                                "reference": notification.request.reference if notification.request else ""})
     day_ours = PaymentNotification.objects.filter(signature_ok=True, received_at__gte=start, received_at__lt=end)
-    for notification in day_ours.exclude(kind=rules.KIND_PENDING).select_related("request"):
+    unknown = [n for n in day_ours.exclude(kind=rules.KIND_PENDING).select_related("request")
+               if (n.provider, n.transaction_id) not in keys]
+    # A notification received today may be of a transaction the provider dates another day: a callback that crossed
+    # midnight, or one pulled by an earlier reconciliation of that day. It is looked for in that day's list too,
+    # so only what the provider has on neither day is flagged.
+    for other_day in sorted({d for d in map(_occurred_day, unknown) if d is not None and d != day}):
+        keys |= {(t.provider, t.transaction_id) for t in (gateway or default_gateway()).transactions(other_day)}
+    for notification in unknown:
         if (notification.provider, notification.transaction_id) not in keys:
             mismatches.append({"kind": "missing_at_provider", "provider": notification.provider,
                                "transaction": notification.transaction_id, "provider_amount": None,
