@@ -170,22 +170,6 @@ def test_an_officer_of_another_agency_cannot_issue_the_result(officers, version,
     assert not IssuedResult.objects.exists()
 
 
-def test_a_pkcs11_token_configured_without_python_pkcs11_refuses_to_sign_with_the_reason(officers, version,
-                                                                                         settings):  # noqa: F811
-    try:  # not a dependency of egov: where it is installed, this case cannot arise
-        import pkcs11  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("python-pkcs11 is installed here")
-    settings.RESULT_SIGNING_PKCS11_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-    settings.RESULT_SIGNING_PKCS11_TOKEN, settings.RESULT_SIGNING_PKCS11_KEY = "egov", "{org_code}"
-    dossier = processed(officers, version)
-    with pytest.raises(services.TransitionRefused, match="python-pkcs11"):
-        services.attach_result(dossier.pk, officer=officers["leader"])
-    assert not IssuedResult.objects.exists()
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=200), st.sampled_from([b"", b" ", b"\n", b"\r\n "]))
 def test_the_fast_hex_string_reader_reads_what_pyhankos_own_reads(data, spacing):

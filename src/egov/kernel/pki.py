@@ -311,27 +311,88 @@ def _load_pkcs12(org_code: str, path: Path) -> Credential:
     return Credential(org_code, "pkcs12", certificate, _simple_signer(key, certificate, list(extra or [])))
 
 
+_pkcs11_lock = threading.Lock()
+_pkcs11_sessions: dict[tuple, object] = {}  # (module, token label, PIN) → this process's logged-in session
+_pkcs11_refused: dict[tuple, str] = {}      # (module, token label, PIN) → why the token refused that PIN
+
+
+def _pkcs11_setting() -> tuple[str, str, str]:
+    return (settings.RESULT_SIGNING_PKCS11_MODULE, settings.RESULT_SIGNING_PKCS11_TOKEN or "",
+            settings.RESULT_SIGNING_PKCS11_PIN or "")
+
+
+def _pkcs11_session(setting: tuple[str, str, str]):
+    """This process's session on the token, logged in once and shared by every agency's key on it: PKCS#11 logs in
+    the application, not the session, so a second login (for a second agency) would be refused as already logged in.
+    python-pkcs11 runs one operation at a time per session, so threads can share it."""
+    import pkcs11 as python_pkcs11
+    from pkcs11 import exceptions as p11
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign import pkcs11
+
+    module, token, pin = setting
+    with _pkcs11_lock:
+        if setting in _pkcs11_sessions:
+            return _pkcs11_sessions[setting]
+        if setting in _pkcs11_refused:  # tokens lock after a few wrong PINs: never retry one at each officer's action
+            raise ImproperlyConfigured(_pkcs11_refused[setting])
+        try:  # loaded once per process; pyHanko below gets the same library
+            python_pkcs11.lib(module)
+        except p11.PKCS11Error as exc:
+            raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_MODULE: {module} cannot be loaded as a PKCS#11 "
+                                       f"module: {exc}") from None
+        try:
+            session = pkcs11.open_pkcs11_session(module, token_criteria=TokenCriteria(label=token),
+                                                 user_pin=pin or None)  # no PIN: the token asks on its own PIN pad
+        except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked, p11.PinExpired) as exc:
+            _pkcs11_refused[setting] = (f"EGOV_RESULT_SIGNING_PKCS11_PIN: the PKCS#11 token {token!r} refused the PIN "
+                                        f"({type(exc).__name__}); this process will not try it again")
+            raise ImproperlyConfigured(_pkcs11_refused[setting]) from None
+        except p11.PKCS11Error as exc:
+            raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_TOKEN: no token labelled {token!r} could be "
+                                       f"opened with {module}: {type(exc).__name__}: {exc}") from None
+        _pkcs11_sessions[setting] = session
+        return session
+
+
 def _load_pkcs11(org_code: str) -> Credential:
     try:
+        from pkcs11 import exceptions as p11
         from pyhanko.sign import pkcs11
-    except ImportError as exc:  # pyHanko's PKCS#11 support needs python-pkcs11, which egov does not install
+    except ImportError as exc:  # python-pkcs11 comes with egov (pyhanko[pkcs11]): only a broken installation lacks it
         raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_MODULE is set, but PKCS#11 signing needs the "
-                                   f"python-pkcs11 package (pip install 'pyhanko[pkcs11]'): {exc}") from None
+                                   f"python-pkcs11 package (pyhanko[pkcs11]): {exc}") from None
 
-    module = settings.RESULT_SIGNING_PKCS11_MODULE
+    setting = _pkcs11_setting()
     label = (settings.RESULT_SIGNING_PKCS11_KEY or "").replace("{org_code}", org_code)
-    if not settings.RESULT_SIGNING_PKCS11_TOKEN or not label:
+    if not setting[1] or not label:
         raise ImproperlyConfigured("EGOV_RESULT_SIGNING_PKCS11_TOKEN and EGOV_RESULT_SIGNING_PKCS11_KEY must be set "
                                    "with EGOV_RESULT_SIGNING_PKCS11_MODULE")
-    try:
-        session = pkcs11.open_pkcs11_session(module, token_label=settings.RESULT_SIGNING_PKCS11_TOKEN,
-                                             user_pin=settings.RESULT_SIGNING_PKCS11_PIN or None)
-        signer = pkcs11.PKCS11Signer(session, cert_label=label, key_label=label)
+    session = _pkcs11_session(setting)
+    signer = pkcs11.PKCS11Signer(session, cert_label=label, key_label=label)
+    try:  # read the certificate and find the key now, so that a wrong label is named here rather than mid-signature
         certificate = x509.load_der_x509_certificate(signer.signing_cert.dump())
-    except Exception as exc:  # noqa: BLE001  (python-pkcs11 raises many types: name the configuration to fix)
-        raise ImproperlyConfigured(f"the PKCS#11 token {settings.RESULT_SIGNING_PKCS11_TOKEN!r} in {module} gave no "
-                                   f"key and certificate labelled {label!r}: {type(exc).__name__}: {exc}") from None
+    except p11.PKCS11Error as exc:
+        unseen = "" if setting[2] else " (without EGOV_RESULT_SIGNING_PKCS11_PIN its private keys are not visible)"
+        raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_KEY: the PKCS#11 token {setting[1]!r} holds no "
+                                   f"certificate and private key labelled {label!r}{unseen}: {exc}") from None
+    # ECDSA: the digest made here and signed with plain CKM_ECDSA, which every token has; many (SoftHSM, smart cards)
+    # lack the hashing mechanisms such as CKM_ECDSA_SHA256 that pyHanko asks for otherwise.
+    signer.use_raw_mechanism = isinstance(certificate.public_key(), ec.EllipticCurvePublicKey)
     return Credential(org_code, "pkcs11", certificate, signer)
+
+
+def close_pkcs11_sessions() -> None:
+    """Close this process's token sessions and forget what was loaded through them, and the refused PINs (for tests
+    that change the configuration, which otherwise changes only with a restart)."""
+    with _pkcs11_lock:
+        for session in _pkcs11_sessions.values():
+            session.close()
+        _pkcs11_sessions.clear()
+        _pkcs11_refused.clear()
+    with _lock:
+        for org_code in [code for code, (_, found) in _credentials.items() if found.source == "pkcs11"]:
+            del _credentials[org_code]
 
 
 def _configured_source(org_code: str) -> tuple[str, Path | None]:
@@ -357,7 +418,7 @@ def credential(org_code: str, agency_name: str = "") -> Credential:
         raise ValueError(f"not an organisation code: {org_code!r}")
     source, path = _configured_source(org_code)
     if source == "pkcs11":
-        files: tuple = ("pkcs11",)
+        files: tuple = ("pkcs11", *_pkcs11_setting(), settings.RESULT_SIGNING_PKCS11_KEY)
     elif source == "pkcs12":
         files = _stamp(path) if path.exists() else ("missing",)
     else:
