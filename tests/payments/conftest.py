@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,6 +57,23 @@ def signed_in():
 @pytest.fixture
 def fees_due(citizen, officers, version, agency):  # noqa: F811
     return dossier_waiting_for_fees(citizen, officers, version, agency)
+
+
+@pytest.fixture
+def provider(settings, tmp_path):
+    """The sandbox gateway and bank (``egov sandbox-pay``'s server, on loopback in this process): refunds and
+    reconciliation go to it over HTTP; its callbacks go nowhere (the tests deliver what the platform receives)."""
+    from egov.payments import sandbox
+
+    provider, server = sandbox.serve("127.0.0.1", 0, state=str(tmp_path / "sandbox.sqlite3"),
+                                     callback_url="http://127.0.0.1:9/nowhere",
+                                     secrets_by_provider=django_settings.PAYMENT_SECRETS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PAYMENT_GATEWAY_URL = provider.base_url
+    yield provider
+    provider.stop()
+    server.shutdown()
+    server.server_close()
 
 
 def signed(provider: str, payload: dict, *, secret: str | None = None, timestamp: int | None = None) -> tuple[bytes, dict]:

@@ -79,3 +79,32 @@ def test_reconciliation_reports_are_for_platform_administrators(client, citizen,
     admin = User.objects.create(username="platform.admin", role=Role.CITIZEN, is_staff=True)
     signed_in(client, admin)
     assert "Payment reconciliation" in client.get("/payments/reconciliation/").content.decode()
+
+
+def test_reconciliation_shows_each_mismatch_kind_as_a_translated_label_with_its_code(client, signed_in, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from egov.payments import rules
+    from egov.payments.models import ReconciliationReport
+
+    kinds = ReconciliationReport.Mismatch
+    assert rules.FLAGGED <= set(kinds.values)  # every flagged outcome a report lists has its label
+    ReconciliationReport.objects.create(
+        day=dt.date(2026, 3, 5), created_at=timezone.now(), provider_count=9, platform_count=9,
+        mismatches=[{"kind": kind, "transaction": f"T{i}", "provider_amount": 200000, "platform_amount": None}
+                    for i, kind in enumerate(kinds.values)]
+        # A kind from another version of the code, and rows no code writes: shown as they are, never a 500.
+        + [{"kind": "from_a_newer_version", "transaction": "T-NEW"}, {"kind": ["odd"]}, "not a row"])
+    signed_in(client, User.objects.create(username="platform.admin", role=Role.CITIZEN, is_staff=True))
+    page = client.get("/payments/reconciliation/").content.decode()  # English, as signed_in asks
+    assert "Missing on the platform (recovered from the provider)" in page
+    assert "Paid when nothing was due: refunded" in page and "<code>double_payment</code>" in page
+    assert "from_a_newer_version" in page and "T-NEW" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    page = client.get("/payments/reconciliation/").content.decode()
+    for label in ("Thiếu trên hệ thống", "Số tiền không khớp với nhà cung cấp", "Trạng thái giao dịch không khớp",
+                  "Không có tại nhà cung cấp dịch vụ thanh toán", "Nộp khi không còn khoản phải nộp"):
+        assert label in page
+    assert "<code>missing_on_platform</code>" in page

@@ -5,31 +5,16 @@ that crossed midnight, is not flagged again on the day it arrived."""
 import datetime as dt
 import json
 import sqlite3
-import threading
 
 import pytest
 
 from egov.dossiers.models import Dossier, Status
 from egov.kernel.calendar_rules import VN_TZ
-from egov.payments import sandbox, services
+from egov.payments import services
 from egov.payments.models import PaymentNotification, PaymentRequest
 from tests.payments.conftest import dossier_waiting_for_fees, signed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def provider(settings, tmp_path):
-    """The sandbox gateway and bank; its callbacks go nowhere (the tests deliver what the platform receives)."""
-    provider, server = sandbox.serve("127.0.0.1", 0, state=str(tmp_path / "sandbox.sqlite3"),
-                                     callback_url="http://127.0.0.1:9/nowhere",
-                                     secrets_by_provider=settings.PAYMENT_SECRETS)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.PAYMENT_GATEWAY_URL = provider.base_url
-    yield provider
-    provider.stop()
-    server.shutdown()
-    server.server_close()
 
 
 def receive(provider_name, payload):

@@ -100,9 +100,76 @@ def test_a_refund_before_the_payment_is_flagged_and_the_payment_still_credits():
     assert rules.decide(first.status, rules.KIND_PAID, amount_matches=True).credit
 
 
-def test_a_second_payment_or_a_payment_after_cancelling_is_a_double_payment_to_refund():
-    assert rules.decide(rules.PAID, rules.KIND_PAID, amount_matches=True).outcome == rules.DOUBLE_PAYMENT
-    assert rules.decide(rules.CANCELLED, rules.KIND_PAID, amount_matches=True).outcome == rules.DOUBLE_PAYMENT
+def test_a_second_payment_or_a_payment_after_cancelling_or_refunding_is_a_double_payment_refunded():
+    for status in (rules.PAID, rules.CANCELLED, rules.REFUNDED):
+        for amount_ok in (True, False):
+            decision = rules.decide(status, rules.KIND_PAID, amount_matches=amount_ok)
+            assert decision == rules.Decision(status, rules.DOUBLE_PAYMENT, refund=True)
+    # The payment that settled the request, seen again, is not money to send back.
+    for status in (rules.PAID, rules.REFUNDED):
+        assert not rules.decide(status, rules.KIND_PAID, amount_matches=True, same_transaction_as_paid=True).refund
+
+
+def test_the_refund_of_a_double_payment_completes_only_itself():
+    for status in (rules.PAID, rules.CANCELLED, rules.REFUNDED, rules.PENDING):
+        decision = rules.decide(status, rules.KIND_REFUNDED, amount_matches=False, refund_requested=True,
+                                refund_of_extra=True)
+        assert decision == rules.Decision(status, rules.REFUND_CONFIRMED, complete_refund=True)
+    # Not asked for (or completed already): flagged or stale, never a status change.
+    for status in (rules.PAID, rules.CANCELLED):
+        assert rules.decide(status, rules.KIND_REFUNDED, amount_matches=True, refund_of_extra=True).outcome == \
+            rules.UNEXPECTED_REFUND
+
+
+def money(sequence, *, start=rules.PENDING, paid_by=None):
+    """The pure model of a request's money over a sequence of (transaction id, kind, amount ok): its status, the
+    transaction credited, and the transactions sent back (a set: one refund per transaction is the Refund table's
+    constraint, which makes a repeated decision to refund the same transaction refund nothing more)."""
+    status, credited, refunded = start, paid_by, set()
+    for transaction, kind, amount_ok in sequence:
+        decision = rules.decide(status, kind, amount_matches=amount_ok, same_transaction_as_paid=transaction == credited)
+        assert not (decision.credit and decision.refund)
+        if decision.credit:
+            credited = transaction
+        if decision.refund:
+            refunded.add(transaction)
+        status = decision.status
+    return status, credited, refunded
+
+
+@given(st.sampled_from([rules.PENDING, rules.PAID, rules.CANCELLED, rules.REFUNDED]), st.lists(st.booleans(), max_size=6))
+def test_every_transfer_is_credited_once_or_sent_back_unless_short_while_pending(start, amounts):
+    """Distinct transfers (each its own transaction): from a pending request, the first with the right amount is
+    credited and every later one refunded, whatever its amount; one with a wrong amount before that stays flagged
+    (never credited, the applicant may still pay). A request that took its payment, or can take none, sends every
+    new transfer back."""
+    transfers = [(f"t{i}", rules.KIND_PAID, ok) for i, ok in enumerate(amounts)]
+    settled = "t-settled" if start in (rules.PAID, rules.REFUNDED) else None
+    _status, credited, refunded = money(transfers, start=start, paid_by=settled)
+    first_ok = next((i for i, ok in enumerate(amounts) if ok), None)
+    if start == rules.PENDING and first_ok is not None:
+        assert credited == f"t{first_ok}"
+        assert refunded == {f"t{i}" for i in range(first_ok + 1, len(amounts))}
+    elif start == rules.PENDING:
+        assert (credited, refunded) == (None, set())
+    else:
+        assert credited == settled and refunded == {t for t, _kind, _ok in transfers}
+
+
+@given(notifications)
+def test_the_credited_transaction_is_never_sent_back_and_repeats_refund_nothing_more(sequence):
+    _status, credited, refunded = money(sequence)
+    assert credited is None or credited not in refunded
+    doubled = [item for item in sequence for _ in (0, 1)]
+    assert money(doubled) == money(sequence)
+
+
+@given(st.integers(min_value=1, max_value=4))
+def test_whatever_order_right_transfers_arrive_in_one_is_credited_and_the_others_refunded(count):
+    transfers = [(f"t{i}", rules.KIND_PAID, True) for i in range(count)]
+    for order in itertools.permutations(transfers):
+        _status, credited, refunded = money(list(order))
+        assert credited == order[0][0] and refunded == {t for t, _k, _ok in order[1:]}
 
 
 def test_a_refund_we_asked_for_completes_it_and_nothing_moves_after():

@@ -81,12 +81,56 @@ def test_a_bank_credit_without_a_dossier_code_is_flagged_unmatched(fees_due):
     assert PaymentNotification.objects.get(transaction_id="BK2").outcome == "unmatched"
 
 
-def test_cash_at_the_desk_cancels_the_request_and_a_later_online_payment_is_a_double_payment(fees_due, officers):
+def test_cash_at_the_desk_cancels_the_request_and_a_later_online_payment_is_a_double_payment(fees_due, officers,
+                                                                                             settings):
+    settings.PAYMENT_GATEWAY_URL = "http://127.0.0.1:9"  # nothing listens: the refund waits for its next attempt
     dossiers.record_payment(fees_due.pk, officer=officers["desk"])
     request = PaymentRequest.objects.get(dossier=fees_due)
     assert request.status == "cancelled"
     callback("gateway", paid(request))
     assert PaymentNotification.objects.get(transaction_id="GW1").outcome == "double_payment"
+    # The money goes back: a refund of that transaction, which the worker tried to send.
+    refund = Refund.objects.get(request=request)
+    assert (refund.transaction_id, refund.amount, refund.status, refund.attempts) == ("GW1", 200000, "failed", 1)
+    assert "paid at the desk" in refund.reason
+    assert fees_due.transitions.filter(from_status=6, to_status=4).count() == 1  # the desk's, not the payment's
+
+
+def test_fees_paid_while_a_withdrawal_was_pending_move_the_dossier_on_when_it_is_refused(fees_due, citizen, officers):
+    request = PaymentRequest.objects.get(dossier=fees_due)
+    dossiers.request_withdrawal(fees_due.pk, user=citizen, reason="Không cần nữa")
+    callback("gateway", paid(request))
+    notification = PaymentNotification.objects.get(transaction_id="GW1")
+    assert notification.outcome == "credited" and "not moved" in notification.note
+    fees_due.refresh_from_db()
+    assert fees_due.status == Status.WITHDRAWAL_REQUESTED
+
+    dossier = dossiers.refuse_withdrawal(fees_due.pk, officer=officers["leader"], reason="Đã nộp phí, tiếp tục xử lý")
+    # 7 → 6 (the notice), then the payment system's credit 6 → 4, as if the payment had arrived at 6.
+    assert dossier.status == Status.PROCESSING
+    moves = list(dossier.transitions.order_by("id").values_list("from_status", "to_status", "details"))[-2:]
+    assert moves == [(7, 6, {}), (6, 4, {"payment": request.reference})]
+    assert not dossier.pauses.filter(ended_at__isnull=True).exists()  # the clock runs again
+    assert Event.objects.filter(event_type="payment.credited_after_withdrawal_refused").count() == 1
+
+    # A second round of fees, a withdrawal asked and refused again: the new fees are not paid, the old payment
+    # is never credited twice.
+    dossiers.request_fees(dossier.pk, officer=officers["specialist"])
+    dossiers.request_withdrawal(dossier.pk, user=citizen, reason="Không cần nữa")
+    dossier = dossiers.refuse_withdrawal(dossier.pk, officer=officers["leader"], reason="Chưa nộp phí lần hai")
+    assert dossier.status == Status.FEES_DUE
+    assert dossier.transitions.filter(from_status=6, to_status=4).count() == 1
+
+
+def test_a_withdrawal_refused_back_to_6_without_payment_waits_for_the_fees(fees_due, citizen, officers):
+    dossiers.request_withdrawal(fees_due.pk, user=citizen, reason="Không cần nữa")
+    dossier = dossiers.refuse_withdrawal(fees_due.pk, officer=officers["leader"], reason="Đang chờ nộp phí")
+    assert dossier.status == Status.FEES_DUE
+    assert PaymentRequest.objects.get(dossier=fees_due).status == "pending"
+    # Paid now, it is credited as usual.
+    callback("gateway", paid(PaymentRequest.objects.get(dossier=fees_due)))
+    dossier.refresh_from_db()
+    assert dossier.status == Status.PROCESSING and dossier.transitions.filter(from_status=6, to_status=4).count() == 1
 
 
 def test_stopping_a_paid_dossier_asks_the_provider_for_a_refund(fees_due, officers, settings, tmp_path):

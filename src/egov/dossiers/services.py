@@ -926,6 +926,14 @@ def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
     count_move(dossier, Status.WITHDRAWAL_REQUESTED, back)
     _event("withdrawal_refused", dossier, officer, {"from": Status.WITHDRAWAL_REQUESTED, "to": back})
     dossier.save()
+    if back == Status.FEES_DUE:
+        # Fees paid while the withdrawal was pending could not move the dossier (it was at 7): back at 6, the payment
+        # system credits them now (6 → 4), or the dossier would wait for fees already paid. Through payments'
+        # service, as stopping does (a late import: payments builds on dossiers).
+        from egov.payments import services as payments
+
+        payments.on_withdrawal_refused(dossier, at=at)
+        dossier.refresh_from_db()
     return dossier
 
 

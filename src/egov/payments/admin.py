@@ -33,7 +33,8 @@ class PaymentNotificationAdmin(ReadOnly):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnly):
-    list_display = ("reference", "request", "amount", "status", "attempts", "created_at", "completed_at")
+    list_display = ("reference", "request", "provider", "transaction_id", "amount", "status", "attempts", "created_at",
+                    "completed_at")
     list_filter = ("status",)
 
 

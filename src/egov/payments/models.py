@@ -94,7 +94,10 @@ class PaymentNotification(models.Model):
 
 
 class Refund(models.Model):
-    """Hoàn phí: fees paid for a dossier whose processing stopped, sent back through the provider that took them."""
+    """Hoàn phí: money sent back through the provider that took it, one received transaction per refund: the fees
+    of a dossier whose processing stopped (the request's payment), or money the request could no longer take (a
+    second payment, or one after the request was cancelled or refunded: a double payment). A request may so have
+    several refunds; a transaction never more than one."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
@@ -104,6 +107,9 @@ class Refund(models.Model):
 
     reference = models.CharField(max_length=32, unique=True)
     request = models.ForeignKey(PaymentRequest, on_delete=models.PROTECT, related_name="refunds")
+    # The received transaction that goes back (what the provider is asked to refund), as its notification names it.
+    provider = models.CharField(max_length=16, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True)
     amount = models.BigIntegerField()
     reason = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
@@ -117,13 +123,29 @@ class Refund(models.Model):
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
-        # One refund per request: a failed attempt is retried on the same row, never doubled.
-        constraints = [models.UniqueConstraint(fields=["request"], name="payments_one_refund_per_request")]
+        # One refund per received transaction: a failed attempt is retried on the same row, and a late callback
+        # repeated or reordered finds the row there, so money never goes back twice.
+        constraints = [models.UniqueConstraint(fields=["provider", "transaction_id"],
+                                               condition=~models.Q(transaction_id=""),
+                                               name="payments_one_refund_per_transaction")]
 
 
 class ReconciliationReport(models.Model):
     """Đối soát: one day's comparison of the provider's transactions with the platform's records; every mismatch is
     listed (kind, references, both amounts)."""
+
+    class Mismatch(models.TextChoices):
+        """The kinds of mismatch a report lists: the code is stored (and printed by ``egov payments reconcile``), the
+        label is what the page shows. The last four are the notifications' flagged outcomes (``rules.FLAGGED``)."""
+        MISSING_ON_PLATFORM = "missing_on_platform", _("Missing on the platform (recovered from the provider)")
+        MISSING_AT_PROVIDER = "missing_at_provider", _("Missing at the payment provider")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs from the provider's")
+        KIND_DIFFERS = "kind_differs", _("Transaction status differs from the provider's")
+        DOUBLE_CREDIT = "double_credit", _("Credited more than once")
+        MISMATCH = "mismatch", _("Amount does not match the payment request")
+        UNMATCHED = "unmatched", _("No payment request matches")
+        DOUBLE_PAYMENT = "double_payment", _("Paid when nothing was due: refunded")
+        UNEXPECTED_REFUND = "unexpected_refund", _("Refund the platform did not ask for")
     day = models.DateField(_("day"), unique=True)
     created_at = models.DateTimeField(_("made at"))
     provider_count = models.PositiveIntegerField(_("provider transactions"))
@@ -138,3 +160,14 @@ class ReconciliationReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {len(self.mismatches)}"
+
+    def mismatch_rows(self) -> list[dict]:
+        """The mismatches with a translated ``label`` each; a kind this code does not know (a report stored by
+        another version) shows its code rather than failing the page."""
+        known = dict(self.Mismatch.choices)
+        rows = []
+        for row in self.mismatches if isinstance(self.mismatches, list) else []:
+            if isinstance(row, dict):
+                kind = str(row.get("kind") or "")
+                rows.append({**row, "kind": kind, "label": str(known.get(kind, kind))})
+        return rows

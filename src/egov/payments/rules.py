@@ -3,7 +3,8 @@ payment request (the state machine), and finding a dossier code in a bank transf
 
 The state machine is the heart of "a repeated or reordered callback changes nothing wrong": whatever order the
 provider's notifications arrive in, a request is credited at most once, only by a "paid" notification whose amount
-matches, and never after it was cancelled or refunded. Tested with hypothesis in tests/payments/test_rules.py.
+matches, and never after it was cancelled or refunded; money the request can no longer take (a second payment, or one
+after it was cancelled or refunded) is sent back. Tested with hypothesis in tests/payments/test_rules.py.
 """
 from __future__ import annotations
 
@@ -79,30 +80,48 @@ def total(lines: list[dict]) -> int:
 
 # --- The state machine -----------------------------------------------------------------------------------------------
 
+STATUSES = frozenset({PENDING, PAID, REFUNDED, CANCELLED})
+
+
 @dataclass(frozen=True)
 class Decision:
     status: str          # the request's status afterwards
     outcome: str         # what is recorded on the notification
     credit: bool = False  # move the dossier 6 → 4 now (only ever together with PENDING → PAID)
     complete_refund: bool = False
+    # Send this notification's money back: a refund of its own transaction (never together with a credit). Money a
+    # request can no longer take must not stay with the agency; "one refund per transaction" is the Refund table's
+    # constraint, so a repeat of this decision refunds nothing more.
+    refund: bool = False
 
 
 def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_paid: bool = False,
-           refund_requested: bool = False) -> Decision:
+           refund_requested: bool = False, refund_of_extra: bool = False) -> Decision:
     """What one verified notification of ``kind`` does to a request in ``status``.
+
+    ``refund_requested``: the notification confirms a refund the platform asked for and not completed yet;
+    ``refund_of_extra``: that refund sends back money the request never kept (a double payment), not the payment that
+    settled it.
 
     - pending + paid with the right amount → paid, credited (the only way to credit).
     - pending + paid with another amount → stays pending, flagged (never credited on a wrong amount).
     - pending + failed/pending → noted (the applicant may try again).
     - pending + refunded → flagged: we never asked for it (reordered or foreign); nothing changes.
-    - paid + paid of another transaction → flagged double payment (to refund); the same transaction → stale.
+    - paid + paid of another transaction → double payment, refunded (the first payment stays credited); the same
+      transaction → stale.
     - paid + failed/pending → stale (a late notification never undoes a payment).
-    - paid + refunded → refunded when we asked for the refund; else flagged.
-    - cancelled + paid → flagged double payment (paid at the desk, or after the dossier stopped): refund it.
-    - refunded + anything → stale.
+    - paid + refunded → refunded when we asked for the refund of its payment; else flagged.
+    - cancelled + paid → double payment (paid at the desk, or after the dossier stopped): refunded.
+    - refunded + paid of another transaction → double payment, refunded; anything else → stale.
+    - a refund we asked for of an extra transaction → confirmed, whatever the status, which it leaves as it is: the
+      request's own payment is not what went back.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if status not in STATUSES:
+        raise ValueError(f"unknown request status {status!r}")
+    if kind == KIND_REFUNDED and refund_requested and refund_of_extra:
+        return Decision(status, REFUND_CONFIRMED, complete_refund=True)
     if status == PENDING:
         if kind == KIND_PAID:
             return Decision(PAID, CREDITED, credit=True) if amount_matches else Decision(PENDING, MISMATCH)
@@ -111,7 +130,7 @@ def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_
         return Decision(PENDING, NOTED)
     if status == PAID:
         if kind == KIND_PAID:
-            return Decision(PAID, STALE) if same_transaction_as_paid else Decision(PAID, DOUBLE_PAYMENT)
+            return Decision(PAID, STALE) if same_transaction_as_paid else Decision(PAID, DOUBLE_PAYMENT, refund=True)
         if kind == KIND_REFUNDED:
             if refund_requested:
                 return Decision(REFUNDED, REFUND_CONFIRMED, complete_refund=True)
@@ -119,13 +138,14 @@ def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_
         return Decision(PAID, STALE)
     if status == CANCELLED:
         if kind == KIND_PAID:
-            return Decision(CANCELLED, DOUBLE_PAYMENT)
+            return Decision(CANCELLED, DOUBLE_PAYMENT, refund=True)
         if kind == KIND_REFUNDED:
             return Decision(CANCELLED, UNEXPECTED_REFUND)
         return Decision(CANCELLED, STALE)
-    if status == REFUNDED:
-        return Decision(REFUNDED, STALE)
-    raise ValueError(f"unknown request status {status!r}")
+    # REFUNDED: the fees went back; a new payment for them is money nothing is owed for any more.
+    if kind == KIND_PAID and not same_transaction_as_paid:
+        return Decision(REFUNDED, DOUBLE_PAYMENT, refund=True)
+    return Decision(REFUNDED, STALE)
 
 
 # --- Bank transfers --------------------------------------------------------------------------------------------------

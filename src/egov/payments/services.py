@@ -13,7 +13,10 @@ The flow:
    (``apply_notification``): the state machine in ``rules.decide`` says what it does; a matching payment credits
    the dossier (6 → 4) in the same transaction that marks the notification applied, so a worker killed half-way
    leaves nothing done and the row still queued, and a second run finds it applied.
-5. A dossier stopped after payment is refunded (``on_dossier_stopped``; the loop's ``send_due_refunds``).
+5. A dossier stopped after payment is refunded (``on_dossier_stopped``; the loop's ``send_due_refunds``), and so is
+   money a request can no longer take (``rules.decide``: a double payment), one refund per received transaction;
+   the provider's "refunded" callback completes each. A dossier back at 6 because its withdrawal was refused is
+   credited if its fees were paid meanwhile (``on_withdrawal_refused``).
 6. ``reconcile(day)``: the provider's transactions against ours; what we missed is pulled and applied; every
    mismatch is listed in a ``ReconciliationReport``.
 """
@@ -101,15 +104,47 @@ def on_dossier_stopped(dossier, *, at: dt.datetime) -> None:
     close_requests(dossier, at=at, reason="processing stopped")
     for request in PaymentRequest.objects.select_for_update().filter(dossier=dossier,
                                                                      status=PaymentRequest.Status.PAID):
-        _start_refund(request, at=at, reason="processing stopped")
+        _start_refund(request, provider=_paying_provider(request), transaction_id=request.paid_transaction,
+                      amount=request.amount, at=at, reason="processing stopped")
 
 
-def _start_refund(request: PaymentRequest, *, at: dt.datetime, reason: str) -> Refund:
+def on_withdrawal_refused(dossier, *, at: dt.datetime) -> None:
+    """The agency refused the withdrawal and the dossier is back at 6 (in the caller's transaction, the dossier
+    locked and saved). A payment applied while the withdrawal was pending paid the request but could not move the
+    dossier, which was at 7 (``apply_notification``'s "not moved"): it is credited now, 6 → 4, as it would have been
+    then, or the dossier would wait for fees already paid. A paid request that already moved the dossier (an earlier
+    round of fees) is never credited again: its reference is on that 6 → 4 move."""
+    from egov.dossiers import services as dossiers
+    from egov.dossiers.models import Status, Transition
+
+    credited = set(Transition.objects.filter(dossier=dossier, from_status=Status.FEES_DUE, to_status=Status.PROCESSING,
+                                             details__payment__isnull=False).values_list("details__payment", flat=True))
+    for request in (PaymentRequest.objects.select_for_update().filter(dossier=dossier, status=PaymentRequest.Status.PAID)
+                    .order_by("paid_at", "id")):
+        if request.reference not in credited:
+            dossiers.credit_payment(dossier.pk, reference=request.reference, at=at)
+            _event("credited_after_withdrawal_refused", request)
+            return
+
+
+def _paying_provider(request: PaymentRequest) -> str:
+    """The provider whose notification paid the request (the refund goes back through it)."""
+    paying = (PaymentNotification.objects.filter(request=request, transaction_id=request.paid_transaction,
+                                                 signature_ok=True).values_list("provider", flat=True).first())
+    return paying or ("bank" if request.method == PaymentRequest.Method.VIETQR else "gateway")
+
+
+def _start_refund(request: PaymentRequest, *, provider: str, transaction_id: str, amount: int, at: dt.datetime,
+                  reason: str) -> Refund:
+    """The refund of one received transaction; asked again (the same late callback pulled twice, a reordered
+    one), the same row (the table's constraint: one refund per transaction)."""
     refund, created = Refund.objects.get_or_create(
-        request=request, defaults={"reference": _reference("RF"), "amount": request.amount, "reason": reason[:200],
-                                   "created_at": at})
+        provider=provider, transaction_id=transaction_id,
+        defaults={"request": request, "reference": _reference("RF"), "amount": amount, "reason": reason[:200],
+                  "created_at": at})
     if created:
-        _event("refund_requested", request, {"refund": refund.reference, "amount": refund.amount})
+        _event("refund_requested", request, {"refund": refund.reference, "amount": refund.amount,
+                                             "transaction": transaction_id})
     # Sent by ``egov payments work`` (``send_due_refunds``): the provider is called over the network, never inside
     # the dossier's transaction.
     return refund
@@ -126,7 +161,7 @@ def send_refund(refund_id: int, *, gateway=None) -> str:
         return refund.status
     try:
         provider_reference = (gateway or default_gateway()).refund(
-            transaction_id=refund.request.paid_transaction, amount=refund.amount, reference=refund.reference)
+            transaction_id=refund.transaction_id, amount=refund.amount, reference=refund.reference)
     except GatewayError as exc:
         wait = dt.timedelta(seconds=min(3600, 5 * 2 ** refund.attempts))
         Refund.objects.filter(pk=refund.pk, status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED]).update(
@@ -271,6 +306,14 @@ def _find_request(notification: PaymentNotification, data: dict) -> PaymentReque
     return PaymentRequest.objects.filter(reference=str(reference)).first() if reference else None
 
 
+_EXTRA_REASONS = {
+    PaymentRequest.Status.PAID: "paid twice: the request was already paid",
+    PaymentRequest.Status.CANCELLED: "paid after the request was closed",
+    PaymentRequest.Status.REFUNDED: "paid after the fees were refunded",
+    PaymentRequest.Status.PENDING: "paid while nothing was due",  # not reached by rules.decide; kept total
+}
+
+
 def apply_notification(notification_id: int) -> str | None:
     """Apply one stored notification, exactly once: the notification row is locked, and marking it applied commits
     with whatever it changed. Returns its outcome, or None when there was nothing to do (applied already)."""
@@ -293,13 +336,18 @@ def apply_notification(notification_id: int) -> str | None:
             # Lock order dossier → request, as in dossiers.services.stop (no deadlock between them).
             dossier = Dossier.objects.select_for_update().get(pk=request.dossier_id)
             request = PaymentRequest.objects.select_for_update().get(pk=request.pk)
-            refund = Refund.objects.filter(request=request).first()
-            refund_requested = (refund is not None and refund.status != Refund.Status.COMPLETED
-                                and data.get("refund_reference") == refund.reference)
+            # The refund this notification confirms: the one its refund reference names (a request may have
+            # several: its payment's, and one per double payment).
+            refund = (Refund.objects.select_for_update().filter(
+                request=request, reference=str(data.get("refund_reference") or "")).first()
+                if notification.kind == rules.KIND_REFUNDED else None)
+            refund_requested = refund is not None and refund.status != Refund.Status.COMPLETED
             decision = rules.decide(request.status, notification.kind,
                                     amount_matches=notification.amount == request.amount,
                                     same_transaction_as_paid=notification.transaction_id == request.paid_transaction,
-                                    refund_requested=refund_requested)
+                                    refund_requested=refund_requested,
+                                    refund_of_extra=refund is not None
+                                    and refund.transaction_id != request.paid_transaction)
             outcome = decision.outcome
             if decision.credit:
                 request.paid_at, request.paid_transaction = now, notification.transaction_id
@@ -309,6 +357,13 @@ def apply_notification(notification_id: int) -> str | None:
                     dossiers.credit_payment(dossier.pk, reference=request.reference, at=now)
                 else:
                     note = f"paid while the dossier is in status {dossier.status}: not moved"
+            if decision.refund and (notification.amount or 0) > 0:
+                # Money the request can no longer take: it goes back to the payer, through the worker's
+                # ``send_due_refunds`` (never a network call here, inside the transaction).
+                _start_refund(request, provider=notification.provider, transaction_id=notification.transaction_id,
+                              amount=notification.amount, at=now,
+                              reason=_EXTRA_REASONS[request.status] + (f" ({request.closed_note})"
+                                                                       if request.closed_note else ""))
             if decision.complete_refund:
                 refund.status, refund.completed_at = Refund.Status.COMPLETED, now
                 refund.provider_reference = refund.provider_reference or notification.transaction_id
@@ -397,6 +452,7 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
     from egov.dossiers.models import Transition
     from egov.payments.gateways import gateway as default_gateway
 
+    kinds = ReconciliationReport.Mismatch  # the codes stored; their labels are what the page shows
     apply_pending()
     theirs = (gateway or default_gateway()).transactions(day)
     mismatches: list[dict] = []
@@ -414,14 +470,14 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
                 recovered += 1
             notification = PaymentNotification.objects.filter(provider=t.provider,
                                                               transaction_id=t.transaction_id).first()
-            mismatches.append({"kind": "missing_on_platform", "provider": t.provider, "transaction": t.transaction_id,
+            mismatches.append({"kind": kinds.MISSING_ON_PLATFORM.value, "provider": t.provider, "transaction": t.transaction_id,
                                "provider_amount": t.amount, "platform_amount": None, "recovered": True,
                                "reference": notification.request.reference if notification and notification.request
                                else ""})
         else:
             # Each difference listed on its own: an amount that differs must not hide a status that differs too.
-            for kind, differs in (("amount_differs", notification.amount != t.amount),
-                                  ("kind_differs", notification.kind != t.kind)):
+            for kind, differs in ((kinds.AMOUNT_DIFFERS.value, notification.amount != t.amount),
+                                  (kinds.KIND_DIFFERS.value, notification.kind != t.kind)):
                 if differs:
                     mismatches.append({"kind": kind, "provider": t.provider, "transaction": t.transaction_id,
                                        "provider_amount": t.amount, "platform_amount": notification.amount,
@@ -441,7 +497,7 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
         keys |= {(t.provider, t.transaction_id) for t in (gateway or default_gateway()).transactions(other_day)}
     for notification in unknown:
         if (notification.provider, notification.transaction_id) not in keys:
-            mismatches.append({"kind": "missing_at_provider", "provider": notification.provider,
+            mismatches.append({"kind": kinds.MISSING_AT_PROVIDER.value, "provider": notification.provider,
                                "transaction": notification.transaction_id, "provider_amount": None,
                                "platform_amount": notification.amount,
                                "reference": notification.request.reference if notification.request else ""})
@@ -449,11 +505,11 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
     credited = (PaymentNotification.objects.filter(outcome=rules.CREDITED, request__isnull=False)
                 .values("request__reference").annotate(n=Count("id")).filter(n__gt=1))
     for row in credited:
-        mismatches.append({"kind": "double_credit", "reference": row["request__reference"], "count": row["n"]})
+        mismatches.append({"kind": kinds.DOUBLE_CREDIT.value, "reference": row["request__reference"], "count": row["n"]})
     moves = (Transition.objects.filter(from_status=6, to_status=4, details__payment__isnull=False, at__gte=start,
                                        at__lt=end).values("details__payment").annotate(n=Count("id")).filter(n__gt=1))
     for row in moves:
-        mismatches.append({"kind": "double_credit", "reference": row["details__payment"], "count": row["n"]})
+        mismatches.append({"kind": kinds.DOUBLE_CREDIT.value, "reference": row["details__payment"], "count": row["n"]})
     with transaction.atomic():
         report, _created = ReconciliationReport.objects.update_or_create(
             day=day, defaults={"created_at": timezone.now(), "provider_count": len(theirs),
