@@ -364,3 +364,51 @@ def test_someone_elses_stored_document_cannot_be_reused(mother, other_citizen, b
                                           "relationship": "me"},
                                files=[("TK", pdf_file())], reused={"GCS": document}, at=vn("2026-03-02 09:00"))
     assert "cannot be used" in str(refused.value.message_dict["file_GCS"])
+
+
+def _stored_names(prefix: str) -> set[str]:
+    """Every file under ``prefix`` in the storage, as names relative to it."""
+    from django.core.files.storage import default_storage
+
+    def walk(path):
+        if not default_storage.exists(path):
+            return set()
+        directories, files = default_storage.listdir(path)
+        return {f"{path}/{name}" for name in files} | {n for d in directories for n in walk(f"{path}/{d}")}
+
+    return walk(prefix)
+
+
+def test_a_replaced_upload_leaves_only_the_new_file_in_storage(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft, files=False)
+    client.post(step_url(draft, "files-required"), {"file_TK": pdf_file(), "file_GCS": png(), "continue": "1"})
+    first = DraftFile.objects.get(draft=draft, component_code="TK").file.name
+    client.post(step_url(draft, "files-required"), {"file_TK": pdf_file("again.pdf", PDF + b"%again"),
+                                                    "continue": "1"})
+    kept = DraftFile.objects.filter(draft=draft).values_list("file", flat=True)
+    assert first not in kept and _stored_names(f"drafts/{draft.uid}") == set(kept)
+
+
+def test_a_submission_that_fails_in_its_transaction_leaves_no_file_and_no_row(citizen, agency, calendar_2026):  # noqa: F811
+    from egov.dossiers import services as dossier_services
+
+    version = make_version(agency)
+    before = _stored_names("dossiers")
+
+    def fail(_dossier):
+        raise RuntimeError("the draft could not be linked")
+
+    with pytest.raises(RuntimeError):
+        dossier_services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                                       form_data={"purpose": "du học"}, files=[("to_khai", pdf_file())],
+                                       idempotency_key="k-fails", at=vn("2026-03-02 09:00"), also=fail)
+    assert not Dossier.objects.exists() and not Attachment.objects.exists() and not StoredDocument.objects.exists()
+    assert _stored_names("dossiers") == before
+    # Nothing was taken from the unit's codes of the day either: the next submission is number 1.
+    dossier = dossier_services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                                             form_data={"purpose": "du học"}, files=[("to_khai", pdf_file())],
+                                             idempotency_key="k-next", at=vn("2026-03-02 09:00"))
+    assert dossier.code.endswith("-0001")
+    assert _stored_names("dossiers") - before == {dossier.attachments.get().file.name}

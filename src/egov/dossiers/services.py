@@ -37,6 +37,7 @@ from egov.dossiers.models import (AgencyStatusCount, Attachment, Channel, Dossie
 from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: views catch it from here)
 from egov.kernel import calendar, crypto, ledger
 from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
+from egov.kernel.db import insert
 
 logger = logging.getLogger("egov.dossiers")
 
@@ -304,16 +305,38 @@ def check_files(files: list[tuple[str, object]], components: list[dict], *, requ
 
 
 def _store(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict]) -> list[Attachment]:
-    names = {c["code"]: c.get("name", c["code"]) for c in components}
-    stored = []
-    for code, content, mime in checked:
-        attachment = Attachment(dossier=dossier, kind=kind, component_code=code, content_type=mime, size=len(content),
-                                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=_user_or_none(user),
-                                name=f"{names.get(code, code)[:180]}.{ALLOWED_TYPES[mime]}")
-        attachment.file.save(ALLOWED_TYPES[mime], ContentFile(content), save=False)
+    stored = _written(dossier, checked, kind=kind, user=user, components=components)
+    for attachment in stored:
         attachment.save()
-        stored.append(attachment)
     return stored
+
+
+def _written(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict]) -> list[Attachment]:
+    """The checked files written to the dossier's storage, as attachments not saved yet (the dossier may not be
+    either): writing 200 KB needs no transaction, and a transaction that waits for it holds its locks longer."""
+    names = {c["code"]: c.get("name", c["code"]) for c in components}
+    written = []
+    try:
+        for code, content, mime in checked:
+            attachment = Attachment(dossier=dossier, kind=kind, component_code=code, content_type=mime,
+                                    size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                    uploaded_by=_user_or_none(user),
+                                    name=f"{names.get(code, code)[:180]}.{ALLOWED_TYPES[mime]}")
+            attachment.file.save(ALLOWED_TYPES[mime], ContentFile(content), save=False)
+            written.append(attachment)
+    except BaseException:
+        _delete_written(written)
+        raise
+    return written
+
+
+def _delete_written(attachments: list[Attachment]) -> None:
+    """Remove the files of attachments that were never saved (their transaction failed): nothing else points at them."""
+    for attachment in attachments:
+        try:
+            attachment.file.storage.delete(attachment.file.name)
+        except OSError:
+            logger.warning("could not delete the unsaved attachment file %s", attachment.file.name, exc_info=True)
 
 
 def _person_details(details: dict | None, field: str) -> dict | None:
@@ -459,16 +482,31 @@ def _check_version_at(version, agency, at: dt.datetime) -> None:
 
 def _new_dossier(*, version, agency, channel: int, status: int, at: dt.datetime, applicant_user, applicant: dict,
                  subject: dict | None, form_data: dict, filed_by=None, idempotency_key=None) -> Dossier:
+    dossier = _prepared_dossier(version=version, agency=agency, channel=channel, status=status, at=at,
+                                applicant_user=applicant_user, applicant=applicant, subject=subject, form_data=form_data,
+                                filed_by=filed_by, idempotency_key=idempotency_key)
+    _save_new(dossier, at)
+    return dossier
+
+
+def _prepared_dossier(*, version, agency, channel: int, status: int, at: dt.datetime, applicant_user, applicant: dict,
+                      subject: dict | None, form_data: dict, filed_by=None, idempotency_key=None) -> Dossier:
+    """A new dossier with its people found and its content sealed, neither saved nor numbered: all that needs no
+    transaction (``_save_new`` does the rest inside one)."""
     dossier = Dossier(procedure_version=version, receiving_agency=agency, channel=channel, status=status,
-                      applicant=applicant_user, filed_by=filed_by, submitted_at=at, idempotency_key=idempotency_key,
-                      code=_allocate_code(agency.code, at))
+                      applicant=applicant_user, filed_by=filed_by, submitted_at=at, idempotency_key=idempotency_key)
     dossier.applicant_person = _person_by_id_number(applicant.get("id_number", ""))
     if subject:
         dossier.subject_person = _person_by_id_number(subject.get("id_number", ""))
     dossier.seal({"applicant": applicant, "subject": subject, "form": form_data})
-    dossier.save()
-    count_move(dossier, None, status)
     return dossier
+
+
+def _save_new(dossier: Dossier, at: dt.datetime) -> None:
+    """In the caller's transaction: the code of the day, the row, and the agency's count of its status."""
+    dossier.code = _allocate_code(dossier.receiving_agency.code, at)
+    insert(dossier)
+    count_move(dossier, None, dossier.status)
 
 
 @transaction.atomic
@@ -506,7 +544,6 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
     return dossier
 
 
-@transaction.atomic
 def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
                   subject: dict | None = None, idempotency_key: str | None = None, at=None,
                   reused: dict | None = None, also=None) -> Dossier:
@@ -518,7 +555,11 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     applicant's data store.
 
     ``also(dossier)``, when given, runs last in the same transaction (the apply flow links its draft there, rather
-    than wrapping this in a transaction of its own, whose savepoint cost two statements per submission)."""
+    than wrapping this in a transaction of its own, whose savepoint cost two statements per submission).
+
+    Everything that only reads or checks, the sealing and the writing of the files come before the transaction,
+    which holds just the writes: it keeps the unit's code of the day and its ledger chain head locked (and, on
+    SQLite, the one writer) for as short a time as possible, which is what limits submissions per second."""
     from egov.accounts.services import require_assurance
 
     at = _now(at)
@@ -551,27 +592,37 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
             errors.setdefault(f"file_{component['code']}", []).append(_("Attach this document."))
     if errors:
         raise InvalidInput(errors)
-    applicant = _applicant_details_of(applicant_user)
-    dossier = _new_dossier(version=version, agency=agency, channel=Channel.ONLINE, status=Status.SUBMITTED, at=at,
-                           applicant_user=applicant_user, applicant=applicant, subject=_person_details(subject, "subject"),
-                           form_data=form_data, idempotency_key=idempotency_key)
-    stored = _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user,
-                    components=version.components)
-    keep_in_data_store(applicant_user, stored, at=at, new=True)
-    _reuse_stored(dossier, reused, user=applicant_user, at=at)
-    Transition.objects.create(dossier=dossier, from_status=None, to_status=Status.SUBMITTED, actor=applicant_user,
-                              at=at, form="ack")
-    _event("submitted", dossier, applicant_user, {"from": None, "to": Status.SUBMITTED, "channel": Channel.ONLINE})
-    if version.auto_receive:
-        _start_clock(dossier, at, calendar.Calendar())
-        dossier.status = Status.RECEIVED
-        count_move(dossier, Status.SUBMITTED, Status.RECEIVED)
-        dossier.save()
-        Transition.objects.create(dossier=dossier, from_status=Status.SUBMITTED, to_status=Status.RECEIVED, at=at,
-                                  form="01", note="auto-receive")
-        _event("received", dossier, "auto-receive", {"from": Status.SUBMITTED, "to": Status.RECEIVED, "form": "01"})
-    if also is not None:
-        also(dossier)
+    dossier = _prepared_dossier(version=version, agency=agency, channel=Channel.ONLINE, status=Status.SUBMITTED,
+                                at=at, applicant_user=applicant_user, applicant=_applicant_details_of(applicant_user),
+                                subject=_person_details(subject, "subject"), form_data=form_data,
+                                idempotency_key=idempotency_key)
+    stored = _written(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user,
+                      components=version.components)
+    try:
+        with transaction.atomic():
+            _save_new(dossier, at)
+            for attachment in stored:
+                insert(attachment)
+            keep_in_data_store(applicant_user, stored, at=at, new=True)
+            _reuse_stored(dossier, reused, user=applicant_user, at=at)
+            insert(Transition(dossier=dossier, from_status=None, to_status=Status.SUBMITTED, actor=applicant_user,
+                              at=at, form="ack"))
+            _event("submitted", dossier, applicant_user,
+                   {"from": None, "to": Status.SUBMITTED, "channel": Channel.ONLINE})
+            if version.auto_receive:
+                _start_clock(dossier, at, calendar.Calendar())
+                dossier.status = Status.RECEIVED
+                count_move(dossier, Status.SUBMITTED, Status.RECEIVED)
+                dossier.save()
+                Transition.objects.create(dossier=dossier, from_status=Status.SUBMITTED, to_status=Status.RECEIVED,
+                                          at=at, form="01", note="auto-receive")
+                _event("received", dossier, "auto-receive",
+                       {"from": Status.SUBMITTED, "to": Status.RECEIVED, "form": "01"})
+            if also is not None:
+                also(dossier)
+    except BaseException:
+        _delete_written(stored)
+        raise
     return dossier
 
 
@@ -1162,7 +1213,7 @@ def keep_in_data_store(owner, attachments, *, at=None, new: bool = False) -> lis
                                                                                  attachment.component_code),
                        "procedure": version.name, "procedure_code": version.procedure.code,
                        "dossier_code": dossier.code})
-        document.save()
+        insert(document)
         kept.append(document)
     return kept
 

@@ -98,7 +98,10 @@ class StoredDocument(SealedMixin, models.Model):
         verbose_name = _("stored document")
         verbose_name_plural = _("stored documents")
         constraints = [models.UniqueConstraint(fields=["owner", "attachment"], name="portal_stored_once")]
-        indexes = [models.Index(fields=["owner", "-stored_at"], name="portal_stored_owner")]
+        # Newest first with the id as tie-breaker, as the choices at an attachment step read them: without the id
+        # in the index, the database sorted all of a citizen's documents on every step (3.8 ms on PostgreSQL with a
+        # few thousand, measured with bench/prof_submission.py --qtime).
+        indexes = [models.Index(fields=["owner", "-stored_at", "-id"], name="portal_stored_owner_newest")]
 
 
 class DocumentReuse(models.Model):

@@ -18,11 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier
+from egov.kernel.db import delete, insert, read_all, update
 from egov.portal.apply_models import Draft, DraftFile, StoredDocument
 from egov.procedures.models import OnlineLevel, ProcedureVersion
 
@@ -150,24 +152,29 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
                          catch_up: bool = True) -> dict[str, list[StoredDocument]]:
     """The applicant's newest stored documents that can stand in for each component of ``version`` (a few each);
     ``catch_up`` first keeps the results delivered since (done when the choice is shown, not when it is posted)."""
-    from django.db.models import Q
-
     if catch_up:
         dossier_services.keep_delivered_results(user)
     components = version.components or []
     codes = [c["code"] for c in components]
     results = [c["result_of"] for c in components if c.get("result_of")]
-    candidates = (StoredDocument.objects.filter(owner=user)
-                  .filter(Q(kind=StoredDocument.Kind.COMPONENT, component_code__in=codes)
-                          | Q(kind=StoredDocument.Kind.RESULT, result_of__in=results))
-                  .order_by("-stored_at", "-id")[:per_component * len(codes) * 4])
+    if not codes:
+        return {}
+    # Read by hand (kernel.db): every attachment step reads it, on every post too (its choices are checked).
+    where = f"(t.kind = %s AND t.component_code IN ({', '.join(['%s'] * len(codes))}))"
+    params = [StoredDocument.Kind.COMPONENT.value, *codes]
+    if results:
+        where += f" OR (t.kind = %s AND t.result_of IN ({', '.join(['%s'] * len(results))}))"
+        params += [StoredDocument.Kind.RESULT.value, *results]
+    candidates = read_all(StoredDocument, f"t.owner_id = %s AND ({where})", [user.pk, *params],
+                          order_by="t.stored_at DESC, t.id DESC", limit=per_component * len(codes) * 4)
     fitting: dict[str, list[StoredDocument]] = {}
     for component in components:
         for document in candidates:
             kept = fitting.setdefault(component["code"], [])
             if len(kept) < per_component and dossier_services.stored_document_fits(document, component):
                 if not hasattr(document, "label"):
-                    document.label = describe(document)
+                    # Opened only when shown: a posted choice is checked against the uids alone.
+                    document.label = _described(document)
                 kept.append(document)
     return {code: documents for code, documents in fitting.items() if documents}
 
@@ -177,6 +184,9 @@ def describe(document: StoredDocument) -> str:
     return _("%(name)s (dossier %(code)s, %(date)s)") % {
         "name": meta.get("name", ""), "code": meta.get("dossier_code", ""),
         "date": timezone.localtime(document.stored_at).strftime("%d/%m/%Y")}
+
+
+_described = lazy(describe, str)  # made once: lazy() builds a class on every call
 
 
 @transaction.atomic
@@ -231,22 +241,29 @@ def save_step(draft: Draft, *, raw: dict | None = None, subject: dict | None = N
         draft.agency = agency
     if step is not None:
         draft.step = step
-    fields = ["sealed", "key_id", "agency", "step", "updated_at"]
+    fields = ("sealed", "key_id", "agency", "step", "updated_at")
     if not files:
-        draft.save(update_fields=fields)
+        update(draft, fields)
         return {}
+    # The files are written before the transaction and the replaced ones removed after it: the transaction holds
+    # only the rows (on SQLite, the one writer), and a failed one leaves the draft's earlier files in place.
     kept = {}
-    with transaction.atomic():
-        for old in DraftFile.objects.filter(draft=draft, component_code__in=[code for code, _c, _m in files]):
-            old.file.delete(save=False)
-            old.delete()
+    try:
         for code, content, mime in files:
             new = DraftFile(draft=draft, component_code=code, content_type=mime, size=len(content),
                             sha256=hashlib.sha256(content).hexdigest())
             new.file.save("upload", ContentFile(content), save=False)
-            new.save()
             kept[code] = new
-        draft.save(update_fields=fields)
+        with transaction.atomic():
+            replaced = [old for old in _files_of(draft) if old.component_code in kept]
+            delete(DraftFile, [old.pk for old in replaced])
+            for new in kept.values():
+                insert(new)
+            update(draft, fields)
+    except BaseException:
+        _delete_stored([new.file.name for new in kept.values()])
+        raise
+    _delete_stored([old.file.name for old in replaced])
     return kept
 
 
@@ -266,7 +283,11 @@ def check_uploads(draft: Draft, uploads: list[tuple[str, object]]) -> tuple[list
 
 
 def uploaded(draft: Draft) -> dict[str, DraftFile]:
-    return {f.component_code: f for f in draft.files.all()}
+    return {f.component_code: f for f in _files_of(draft)}
+
+
+def _files_of(draft: Draft) -> list[DraftFile]:
+    return read_all(DraftFile, "t.draft_id = %s", [draft.pk], order_by="t.id")
 
 
 def missing_documents(components: list[dict], have: set[str]) -> dict[str, list[str]]:
@@ -320,7 +341,7 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
         errors["agency"] = [_("Choose where to apply.")]
     if errors:
         raise ApplyError(errors)
-    draft_files = list(draft.files.all())
+    draft_files = _files_of(draft)
     files = []
     for draft_file in draft_files:
         draft_file.file.open("rb")
@@ -334,9 +355,10 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     def link_draft(dossier):
         # In the submission's transaction: the draft points at its dossier, and its uploads (copied into the
         # dossier's storage) are no longer the draft's; their stored copies are deleted once this commits.
-        Draft.objects.filter(pk=draft.pk).update(dossier=dossier)
+        draft.dossier = dossier
+        update(draft, ("dossier",))
         if draft_files:
-            DraftFile.objects.filter(pk__in=[f.pk for f in draft_files]).delete()
+            delete(DraftFile, [f.pk for f in draft_files])
             names = [f.file.name for f in draft_files]
             transaction.on_commit(lambda: _delete_stored(names))
 
@@ -361,4 +383,5 @@ def _delete_stored(names: list[str]) -> None:
     from django.core.files.storage import default_storage
 
     for name in names:
-        default_storage.delete(name)
+        if name:
+            default_storage.delete(name)
