@@ -1,7 +1,8 @@
 """Results signed with an agency's key on a PKCS#11 token, chosen by configuration: SoftHSM (Debian's softhsm2) stands
 in for the HSM or USB token. The result is issued the way an officer issues it, verifies valid under the token's
 certificate and invalid after a one-byte change; a wrong PIN, token or key label is refused with the setting to fix,
-never a 500.
+never a 500; a token that dies after its session was opened (restarted, session closed) refuses the result with the
+reason, issues nothing, and the next attempt logs in again.
 
 SoftHSM reads ``SOFTHSM2_CONF`` when a process first loads it, so one token per test process (under pytest-xdist, per
 worker) is made in a temporary directory before anything loads the library."""
@@ -206,3 +207,87 @@ def test_a_refused_pin_is_not_tried_again_by_the_same_process(configured, settin
         with pytest.raises(ImproperlyConfigured, match="EGOV_RESULT_SIGNING_PKCS11_PIN"):
             pki.credential(AGENCY)
     assert len(opened) == 1
+
+
+def _restart_the_token() -> None:
+    """What an HSM restart or a token pulled out and plugged back does to this process: every session and the login
+    are gone (C_Finalize then C_Initialize on the library pyHanko and egov share), the cached handles are dead."""
+    import pkcs11
+
+    pkcs11.lib(str(SOFTHSM)).reinitialize()
+
+
+def _close_the_session() -> None:
+    """The token closing egov's session under it (logout and C_CloseSession on that very handle)."""
+    pki.credential(AGENCY).signer.pkcs11_session.close()
+
+
+@pytest.mark.parametrize("kill", [_restart_the_token, _close_the_session], ids=["token restarted", "session closed"])
+def test_a_token_that_dies_after_loading_refuses_the_result_and_the_next_attempt_logs_in_again(
+        configured, client, officers, version, monkeypatch, kill):
+    from pyhanko.sign import pkcs11
+
+    first, second = processed(officers, version), processed(officers, version)
+    signed_in(client, officers["leader"])
+    assert client.post(f"/backoffice/dossiers/{first.code}/attach-result/", {}).status_code == 302
+    opened = []
+    original = pkcs11.open_pkcs11_session
+    monkeypatch.setattr(pkcs11, "open_pkcs11_session", lambda *a, **k: opened.append(1) or original(*a, **k))
+    kill()
+    events, attachments = Event.objects.count(), second.attachments.count()
+
+    response = client.post(f"/backoffice/dossiers/{second.code}/attach-result/", {})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "The result cannot be signed now" in page and "the PKCS#11 token &#x27;egov-agencies&#x27; failed (" in page
+    second.refresh_from_db()
+    assert second.status == 4 and second.attachments.count() == attachments  # nothing issued half-way
+    assert not IssuedResult.objects.filter(dossier=second).exists() and Event.objects.count() == events
+    assert opened == []  # the failure itself does not log in again: only the next attempt does
+
+    assert client.post(f"/backoffice/dossiers/{second.code}/attach-result/", {}).status_code == 302
+    assert opened == [1]  # one new session, logged in with the configured PIN
+    second.refresh_from_db()
+    assert second.status == 9
+    issued = IssuedResult.objects.get(dossier=second)
+    with issued.attachment.file.open("rb") as handle:
+        assert result_queries.verify_pdf(handle.read()).valid
+
+
+def test_after_the_token_dies_a_pin_it_now_refuses_is_tried_once(configured, monkeypatch):
+    """The token comes back with another PIN (reset by its officer): the login after the failure is refused, and that
+    refusal is remembered like any other, so the process does not lock the token by retrying at every action."""
+    import pkcs11 as python_pkcs11
+    from pyhanko.sign import pkcs11
+
+    pki.credential(AGENCY)  # logged in, credential cached
+    _restart_the_token()
+    token_ = python_pkcs11.lib(str(SOFTHSM)).get_token(token_label=TOKEN)
+    with token_.open(rw=True, user_pin=PIN) as session:
+        session.set_pin(PIN, "864200")
+    try:
+        with pytest.raises(pki.TokenFailed, match="the PKCS#11 token 'egov-agencies' failed"):
+            pades.sign(real_pdf(), pki.signing_credential(AGENCY), result_code="ABCD-EFGH-JKMN-PQRS")
+        opened = []
+        original = pkcs11.open_pkcs11_session
+        monkeypatch.setattr(pkcs11, "open_pkcs11_session", lambda *a, **k: opened.append(1) or original(*a, **k))
+        for _ in range(3):
+            with pytest.raises(ImproperlyConfigured, match="refused the PIN"):
+                pki.signing_credential(AGENCY)
+        assert len(opened) == 1
+    finally:
+        with token_.open(rw=True, user_pin="864200") as session:
+            session.set_pin("864200", PIN)
+
+
+# python-pkcs11 ends the failed object search in a finaliser, which meets the same dead handle and can only warn
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_dead_session_found_while_loading_another_agencys_key_is_a_token_failure_not_a_wrong_label(configured):
+    """The second agency's key is looked up through the session the first one opened: once that session is dead, the
+    lookup fails with the token's error, which must not read as a missing key label (the operator would fix the wrong
+    thing)."""
+    pki.credential(AGENCY)
+    _restart_the_token()
+    with pytest.raises(pki.TokenFailed, match="the PKCS#11 token 'egov-agencies' failed"):
+        pki.credential(OTHER_AGENCY)
+    assert pki.signing_credential(OTHER_AGENCY).certificate == configured.certificates[OTHER_AGENCY]  # logged in again

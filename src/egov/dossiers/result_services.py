@@ -92,6 +92,8 @@ def sign_result(dossier: Dossier, *, content: bytes | None, mime: str, officer, 
     except pades.UnsignablePdf:
         raise InvalidInput({"file": [_("This PDF cannot be read, so it cannot be signed: export it again from the "
                                        "original document and upload that.")]}) from None
+    except pki.SigningUnavailable as exc:  # the token died after loading (pki.TokenFailed): nothing is issued yet
+        raise TransitionRefused(_("The result cannot be signed now: %(reason)s") % {"reason": exc}) from None
     return SignedResult(code=code, content=signed, credential=credential, signer_name=signer_name)
 
 

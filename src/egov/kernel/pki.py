@@ -49,6 +49,11 @@ class SigningUnavailable(Exception):
     """No usable signing credential for an agency (revoked, or nothing configured)."""
 
 
+class TokenFailed(SigningUnavailable):
+    """The PKCS#11 token stopped answering after its session was opened (unplugged, HSM restarted, session closed):
+    the session and what was loaded through it are dropped, so the next attempt opens and logs in again."""
+
+
 @dataclass(frozen=True)
 class Credential:
     """What signs an agency's results: its certificate (``cryptography``), the pyHanko signer, and where it came from
@@ -369,10 +374,26 @@ def _load_pkcs11(org_code: str) -> Credential:
         raise ImproperlyConfigured("EGOV_RESULT_SIGNING_PKCS11_TOKEN and EGOV_RESULT_SIGNING_PKCS11_KEY must be set "
                                    "with EGOV_RESULT_SIGNING_PKCS11_MODULE")
     session = _pkcs11_session(setting)
-    signer = pkcs11.PKCS11Signer(session, cert_label=label, key_label=label)
+
+    class TokenSigner(pkcs11.PKCS11Signer):
+        """A token that dies mid-signature (unplugged, HSM restarted) raises python-pkcs11's errors, which nothing
+        above knows: they become TokenFailed (a refusal the officer reads) and the dead session is dropped here, the
+        one place that knows which session it was."""
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+            try:
+                return await super().async_sign_raw(data, digest_algorithm, dry_run=dry_run)
+            except p11.PKCS11Error as exc:
+                raise _token_failed(setting, session, exc) from None
+
+    signer = TokenSigner(session, cert_label=label, key_label=label)
     try:  # read the certificate and find the key now, so that a wrong label is named here rather than mid-signature
         certificate = x509.load_der_x509_certificate(signer.signing_cert.dump())
     except p11.PKCS11Error as exc:
+        # pyHanko reports a missing or duplicated object as a bare PKCS11Error with its own wording; anything else
+        # (SessionHandleInvalid, DeviceRemoved, ...) is the cached session having died since it was opened.
+        if type(exc) is not p11.PKCS11Error or not str(exc).startswith(("Could not find", "Found more than one")):
+            raise _token_failed(setting, session, exc) from None
         unseen = "" if setting[2] else " (without EGOV_RESULT_SIGNING_PKCS11_PIN its private keys are not visible)"
         raise ImproperlyConfigured(f"EGOV_RESULT_SIGNING_PKCS11_KEY: the PKCS#11 token {setting[1]!r} holds no "
                                    f"certificate and private key labelled {label!r}{unseen}: {exc}") from None
@@ -382,12 +403,38 @@ def _load_pkcs11(org_code: str) -> Credential:
     return Credential(org_code, "pkcs11", certificate, signer)
 
 
+def _close_quietly(session) -> None:
+    from pkcs11 import exceptions as p11
+
+    try:
+        session.close()
+    except p11.PKCS11Error:
+        pass  # a dead session cannot be closed (its handle is gone with the token): forgetting it is all there is to do
+
+
+def _token_failed(setting: tuple[str, str, str], session, exc: Exception) -> TokenFailed:
+    """Drop ``session`` (if it is still the one cached for ``setting``: another thread may have replaced it already)
+    and the credentials loaded through it, so that the next attempt opens the token and logs in again. The refused
+    PINs are kept: a new login with a PIN the token refused would still count towards locking it."""
+    with _pkcs11_lock:
+        if _pkcs11_sessions.get(setting) is session:
+            del _pkcs11_sessions[setting]
+            _close_quietly(session)  # a session still alive keeps the login; closed, the next one logs in afresh
+    with _lock:
+        for org_code in [code for code, (_, found) in _credentials.items()
+                         if found.source == "pkcs11" and getattr(found.signer, "pkcs11_session", None) is session]:
+            del _credentials[org_code]
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return TokenFailed(f"the PKCS#11 token {setting[1]!r} failed ({detail}): its session was closed and the next "
+                       f"attempt logs in again; check that the token is connected and working")
+
+
 def close_pkcs11_sessions() -> None:
     """Close this process's token sessions and forget what was loaded through them, and the refused PINs (for tests
     that change the configuration, which otherwise changes only with a restart)."""
     with _pkcs11_lock:
         for session in _pkcs11_sessions.values():
-            session.close()
+            _close_quietly(session)
         _pkcs11_sessions.clear()
         _pkcs11_refused.clear()
     with _lock:
