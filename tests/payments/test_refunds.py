@@ -1,7 +1,8 @@
 """Money a payment request can no longer take goes back, against the sandbox provider (its HTTP server on loopback):
 a transfer that arrives after the dossier was stopped, or a second transfer for fees already paid, is refunded once
 through the worker's pass, whatever the order its callback and the reconciliation bring it in, and the provider's
-refund callback completes it; the payment that settled the request stays credited, once."""
+refund callback completes it; the payment that settled the request stays credited, once. So is a transfer of the
+wrong amount (the request stays open for the right one) and a credit that matches no request at all."""
 import datetime as dt
 import json
 import sqlite3
@@ -95,6 +96,7 @@ def test_a_transfer_after_the_dossier_was_stopped_is_refunded_once(provider, fee
     assert Refund.objects.filter(request=request).count() == 1 and len(refunds_at_the_provider(provider)) == 1
     assert Dossier.objects.get(pk=fees_due.pk).status == Status.STOPPED and moves_6_to_4(fees_due) == 0
 
+
 def test_a_second_transfer_for_a_paid_request_is_refunded_once_and_the_first_stays_credited(provider, fees_due,
                                                                                            officers):
     request = PaymentRequest.objects.get(dossier=fees_due)
@@ -135,3 +137,75 @@ def test_a_second_transfer_for_a_paid_request_is_refunded_once_and_the_first_sta
     request.refresh_from_db()
     assert request.status == "refunded" and Refund.objects.filter(request=request, status="completed").count() == 2
     assert len(refunds_at_the_provider(provider)) == 2
+
+
+def test_a_transfer_of_the_wrong_amount_is_refunded_in_full_and_the_request_stays_open(provider, fees_due, citizen,
+                                                                                      client, signed_in):
+    request = PaymentRequest.objects.get(dossier=fees_due)
+    short = bank_transfer(provider, 150000, f"NOP PHI HS {fees_due.code}")  # 150,000 of the 200,000 due
+    callback("bank", short)
+    assert callback("bank", short).duplicate
+    assert PaymentNotification.objects.get(transaction_id=short["transaction_id"]).outcome == "mismatch"
+    (refund,) = Refund.objects.filter(request=request)
+    assert (refund.status, refund.amount, refund.provider, refund.transaction_id) == (
+        "sent", 150000, "bank", short["transaction_id"])
+    assert "wrong amount" in refund.reason
+    request.refresh_from_db()
+    assert (request.status, request.paid_transaction) == ("pending", "")
+    assert Dossier.objects.get(pk=fees_due.pk).status == Status.FEES_DUE and moves_6_to_4(fees_due) == 0
+    # The applicant is told the money is on its way back and what to pay.
+    signed_in(client, citizen)
+    page = client.get(f"/payments/{fees_due.code}/").content.decode()
+    assert "Your payment of 150.000 VND was not the amount due (200.000 VND) and is being returned" in page
+
+    (returned,) = refunds_at_the_provider(provider)
+    assert (returned["refund_reference"], returned["original_transaction_id"], returned["amount"]) == (
+        refund.reference, short["transaction_id"], 150000)
+    callback("bank", returned)
+    refund.refresh_from_db()
+    request.refresh_from_db()
+    assert refund.status == "completed" and request.status == "pending"  # the refund did not settle anything
+    assert "has been returned" in client.get(f"/payments/{fees_due.code}/").content.decode()
+
+    # The right amount then pays, once; nothing more goes back, and the day's reconciliation lists the wrong one.
+    right = bank_transfer(provider, 200000, f"NOP PHI HS {fees_due.code}")
+    callback("bank", right)
+    request.refresh_from_db()
+    assert (request.status, request.paid_transaction) == ("paid", right["transaction_id"])
+    assert Dossier.objects.get(pk=fees_due.pk).status == Status.PROCESSING and moves_6_to_4(fees_due) == 1
+    report = services.reconcile(today())
+    assert ("mismatch", short["transaction_id"]) in {(m["kind"], m.get("transaction")) for m in report.mismatches}
+    assert report.recovered == 0
+    services.work_once()
+    assert Refund.objects.count() == 1 and len(refunds_at_the_provider(provider)) == 1
+
+
+def test_a_credit_that_matches_no_request_is_refunded_once_and_stays_listed(provider, fees_due):
+    stray = bank_transfer(provider, 300000, "chuyen tien an trua")  # no dossier code: nothing is owed for it
+    callback("bank", stray)
+    assert callback("bank", stray).duplicate
+    notification = PaymentNotification.objects.get(transaction_id=stray["transaction_id"])
+    assert (notification.outcome, notification.request) == ("unmatched", None)
+    (refund,) = Refund.objects.all()
+    assert (refund.request, refund.status, refund.amount, refund.provider, refund.transaction_id) == (
+        None, "sent", 300000, "bank", stray["transaction_id"])
+    assert Event.objects.filter(event_type="payment.refund_requested", partition="platform").count() == 1
+    # Nothing else moved: the open request of the dossier is untouched.
+    assert PaymentRequest.objects.get(dossier=fees_due).status == "pending"
+
+    # The provider's confirmation is lost: the reconciliation pulls it and completes the refund, and still lists the
+    # stray credit; its next run pulls nothing more and refunds nothing more.
+    (returned,) = refunds_at_the_provider(provider)
+    assert (returned["refund_reference"], returned["amount"]) == (refund.reference, 300000)
+    report = services.reconcile(today())
+    found = {(m["kind"], m.get("transaction")) for m in report.mismatches}
+    assert {("unmatched", stray["transaction_id"]), ("missing_on_platform", returned["transaction_id"])} <= found
+    refund.refresh_from_db()
+    assert refund.status == "completed"
+    assert PaymentNotification.objects.get(transaction_id=returned["transaction_id"]).outcome == "refund_confirmed"
+    assert callback("bank", returned).duplicate  # the late callback itself changes nothing
+    again = services.reconcile(today())
+    assert again.recovered == 0 and ("unmatched", stray["transaction_id"]) in {
+        (m["kind"], m.get("transaction")) for m in again.mismatches}
+    services.work_once()
+    assert Refund.objects.count() == 1 and len(refunds_at_the_provider(provider)) == 1

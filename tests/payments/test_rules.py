@@ -126,7 +126,11 @@ def money(sequence, *, start=rules.PENDING, paid_by=None):
     transaction credited, and the transactions sent back (a set: one refund per transaction is the Refund table's
     constraint, which makes a repeated decision to refund the same transaction refund nothing more)."""
     status, credited, refunded = start, paid_by, set()
+    amounts: dict[str, bool] = {}
     for transaction, kind, amount_ok in sequence:
+        # A transaction has one amount, the provider's: a repeat of it is the same money (and the platform stores a
+        # transaction once), never the same id with another amount.
+        amount_ok = amounts.setdefault(transaction, amount_ok)
         decision = rules.decide(status, kind, amount_matches=amount_ok, same_transaction_as_paid=transaction == credited)
         assert not (decision.credit and decision.refund)
         if decision.credit:
@@ -138,22 +142,53 @@ def money(sequence, *, start=rules.PENDING, paid_by=None):
 
 
 @given(st.sampled_from([rules.PENDING, rules.PAID, rules.CANCELLED, rules.REFUNDED]), st.lists(st.booleans(), max_size=6))
-def test_every_transfer_is_credited_once_or_sent_back_unless_short_while_pending(start, amounts):
+def test_every_transfer_is_credited_once_or_sent_back_in_full(start, amounts):
     """Distinct transfers (each its own transaction): from a pending request, the first with the right amount is
-    credited and every later one refunded, whatever its amount; one with a wrong amount before that stays flagged
-    (never credited, the applicant may still pay). A request that took its payment, or can take none, sends every
-    new transfer back."""
+    credited and every other one refunded, whatever its amount: one of the wrong amount before it goes back too (the
+    request stays open for the right one). A request that took its payment, or can take none, sends every new
+    transfer back. No transfer is ever kept without crediting the request."""
     transfers = [(f"t{i}", rules.KIND_PAID, ok) for i, ok in enumerate(amounts)]
     settled = "t-settled" if start in (rules.PAID, rules.REFUNDED) else None
-    _status, credited, refunded = money(transfers, start=start, paid_by=settled)
+    status, credited, refunded = money(transfers, start=start, paid_by=settled)
     first_ok = next((i for i, ok in enumerate(amounts) if ok), None)
     if start == rules.PENDING and first_ok is not None:
-        assert credited == f"t{first_ok}"
-        assert refunded == {f"t{i}" for i in range(first_ok + 1, len(amounts))}
+        assert credited == f"t{first_ok}" and status == rules.PAID
+        assert refunded == {f"t{i}" for i in range(len(amounts)) if i != first_ok}
     elif start == rules.PENDING:
-        assert (credited, refunded) == (None, set())
+        assert (status, credited, refunded) == (rules.PENDING, None, {t for t, _kind, _ok in transfers})
     else:
         assert credited == settled and refunded == {t for t, _kind, _ok in transfers}
+
+
+@given(notifications)
+def test_no_paid_transfer_is_kept_without_crediting_the_request(sequence):
+    """Whatever arrives, in whatever order and repeated: every transaction seen as "paid" is either the one credited
+    or sent back (never both)."""
+    _status, credited, refunded = money(sequence)
+    paid = {transaction for transaction, kind, _ok in sequence if kind == rules.KIND_PAID}
+    assert paid == refunded | ({credited} if credited else set())
+    assert credited not in refunded
+
+
+def test_a_wrong_amount_on_an_open_request_is_refunded_and_the_request_stays_open():
+    decision = rules.decide(rules.PENDING, rules.KIND_PAID, amount_matches=False)
+    assert decision == rules.Decision(rules.PENDING, rules.MISMATCH, refund=True)
+    # Its refund confirmed: still open, still unpaid; the right amount then credits.
+    confirmed = rules.decide(rules.PENDING, rules.KIND_REFUNDED, amount_matches=False, refund_requested=True,
+                             refund_of_extra=True)
+    assert confirmed == rules.Decision(rules.PENDING, rules.REFUND_CONFIRMED, complete_refund=True)
+    assert rules.decide(confirmed.status, rules.KIND_PAID, amount_matches=True).credit
+
+
+@given(st.sampled_from(KINDS), st.booleans())
+def test_a_notification_that_matches_no_request_refunds_a_payment_and_nothing_else(kind, refund_requested):
+    decision = rules.decide_unmatched(kind, refund_requested=refund_requested)
+    assert not decision.credit and decision.status == ""
+    assert decision.refund == (kind == rules.KIND_PAID)  # the money, and only money received, goes back
+    if kind == rules.KIND_REFUNDED and refund_requested:
+        assert decision == rules.Decision("", rules.REFUND_CONFIRMED, complete_refund=True)
+    else:
+        assert decision.outcome == rules.UNMATCHED and decision.outcome in rules.FLAGGED  # listed by reconciliation
 
 
 @given(notifications)

@@ -60,8 +60,8 @@ class PaymentNotification(models.Model):
         CREDITED = "credited", _("Credited")
         NOTED = "noted", _("Noted, nothing to change")
         STALE = "stale", _("Late or reordered, nothing changed")
-        MISMATCH = "mismatch", _("Amount or dossier does not match: flagged")
-        UNMATCHED = "unmatched", _("No payment request matches: flagged")
+        MISMATCH = "mismatch", _("Wrong amount: flagged for refund")
+        UNMATCHED = "unmatched", _("No payment request matches: flagged (a payment is refunded)")
         DOUBLE_PAYMENT = "double_payment", _("Paid twice: flagged for refund")
         REFUND_CONFIRMED = "refund_confirmed", _("Refund confirmed")
         UNEXPECTED_REFUND = "unexpected_refund", _("Refund not asked for: flagged")
@@ -95,9 +95,10 @@ class PaymentNotification(models.Model):
 
 class Refund(models.Model):
     """Hoàn phí: money sent back through the provider that took it, one received transaction per refund: the fees
-    of a dossier whose processing stopped (the request's payment), or money the request could no longer take (a
-    second payment, or one after the request was cancelled or refunded: a double payment). A request may so have
-    several refunds; a transaction never more than one."""
+    of a dossier whose processing stopped (the request's payment), money the request could no longer take (a
+    second payment, or one after the request was cancelled or refunded: a double payment), a payment of the wrong
+    amount (the request stays open), or a credit that matches no request at all (``request`` is then empty). A request
+    may so have several refunds; a transaction never more than one."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Requested")
@@ -106,7 +107,8 @@ class Refund(models.Model):
         FAILED = "failed", _("Failed, will be retried")
 
     reference = models.CharField(max_length=32, unique=True)
-    request = models.ForeignKey(PaymentRequest, on_delete=models.PROTECT, related_name="refunds")
+    request = models.ForeignKey(PaymentRequest, on_delete=models.PROTECT, related_name="refunds", null=True,
+                                blank=True)
     # The received transaction that goes back (what the provider is asked to refund), as its notification names it.
     provider = models.CharField(max_length=16, blank=True)
     transaction_id = models.CharField(max_length=64, blank=True)
@@ -142,8 +144,8 @@ class ReconciliationReport(models.Model):
         AMOUNT_DIFFERS = "amount_differs", _("Amount differs from the provider's")
         KIND_DIFFERS = "kind_differs", _("Transaction status differs from the provider's")
         DOUBLE_CREDIT = "double_credit", _("Credited more than once")
-        MISMATCH = "mismatch", _("Amount does not match the payment request")
-        UNMATCHED = "unmatched", _("No payment request matches")
+        MISMATCH = "mismatch", _("Amount does not match the payment request: refunded")
+        UNMATCHED = "unmatched", _("No payment request matches: a payment is refunded")
         DOUBLE_PAYMENT = "double_payment", _("Paid when nothing was due: refunded")
         UNEXPECTED_REFUND = "unexpected_refund", _("Refund the platform did not ask for")
     day = models.DateField(_("day"), unique=True)

@@ -7,7 +7,7 @@ import segno
 from django.conf import settings
 
 from egov.payments import rules
-from egov.payments.models import PaymentRequest, ReconciliationReport
+from egov.payments.models import PaymentNotification, PaymentRequest, ReconciliationReport, Refund
 
 
 def requests_of(dossier) -> list[PaymentRequest]:
@@ -21,6 +21,13 @@ def current_request(dossier) -> PaymentRequest | None:
         if request.status == PaymentRequest.Status.PENDING:
             return request
     return requests[0] if requests else None
+
+
+def wrong_amount_refunds(request: PaymentRequest) -> list[Refund]:
+    """The refunds of payments of the wrong amount made for ``request``: shown to the applicant while it is open, so
+    they know their money is on its way back and that the exact amount is still due."""
+    mismatched = PaymentNotification.objects.filter(request=request, outcome=rules.MISMATCH).values("transaction_id")
+    return list(Refund.objects.filter(request=request, transaction_id__in=mismatched).order_by("created_at", "id"))
 
 
 def vietqr_payload(request: PaymentRequest) -> str:

@@ -3,8 +3,10 @@ payment request (the state machine), and finding a dossier code in a bank transf
 
 The state machine is the heart of "a repeated or reordered callback changes nothing wrong": whatever order the
 provider's notifications arrive in, a request is credited at most once, only by a "paid" notification whose amount
-matches, and never after it was cancelled or refunded; money the request can no longer take (a second payment, or one
-after it was cancelled or refunded) is sent back. Tested with hypothesis in tests/payments/test_rules.py.
+matches, and never after it was cancelled or refunded. Every other payment received is sent back in full, never kept:
+one the request can no longer take (a second payment, or one after it was cancelled or refunded), one of the wrong
+amount (the request stays open for the right one), and one that names no request at all (``decide_unmatched``).
+Tested with hypothesis in tests/payments/test_rules.py.
 """
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ STATUSES = frozenset({PENDING, PAID, REFUNDED, CANCELLED})
 
 @dataclass(frozen=True)
 class Decision:
-    status: str          # the request's status afterwards
+    status: str          # the request's status afterwards ("" for a notification that matches no request)
     outcome: str         # what is recorded on the notification
     credit: bool = False  # move the dossier 6 → 4 now (only ever together with PENDING → PAID)
     complete_refund: bool = False
@@ -104,7 +106,10 @@ def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_
     settled it.
 
     - pending + paid with the right amount → paid, credited (the only way to credit).
-    - pending + paid with another amount → stays pending, flagged (never credited on a wrong amount).
+    - pending + paid with another amount → stays pending, flagged and refunded in full: never credited on a wrong
+      amount, and not kept either. A fee is a fixed sum per procedure version, so part of it settles nothing and a
+      surplus is owed to nobody; holding a part until the rest comes would leave the payer's money in limbo with no
+      rule for a fee that changes or a dossier that stops meanwhile. The applicant pays the exact amount again.
     - pending + failed/pending → noted (the applicant may try again).
     - pending + refunded → flagged: we never asked for it (reordered or foreign); nothing changes.
     - paid + paid of another transaction → double payment, refunded (the first payment stays credited); the same
@@ -124,7 +129,7 @@ def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_
         return Decision(status, REFUND_CONFIRMED, complete_refund=True)
     if status == PENDING:
         if kind == KIND_PAID:
-            return Decision(PAID, CREDITED, credit=True) if amount_matches else Decision(PENDING, MISMATCH)
+            return Decision(PAID, CREDITED, credit=True) if amount_matches else Decision(PENDING, MISMATCH, refund=True)
         if kind == KIND_REFUNDED:
             return Decision(PENDING, UNEXPECTED_REFUND)
         return Decision(PENDING, NOTED)
@@ -146,6 +151,23 @@ def decide(status: str, kind: str, *, amount_matches: bool, same_transaction_as_
     if kind == KIND_PAID and not same_transaction_as_paid:
         return Decision(REFUNDED, DOUBLE_PAYMENT, refund=True)
     return Decision(REFUNDED, STALE)
+
+
+def decide_unmatched(kind: str, *, refund_requested: bool = False) -> Decision:
+    """What one verified notification that matches no payment request does (a transfer whose content names no
+    dossier with a request, a gateway reference the platform never issued); its ``status`` is empty (no request).
+
+    - paid → flagged and refunded in full: the money reached the agency's account for nothing it is owed, and the
+      provider and transaction are known (the notification is verified), so it goes back the way it came. It stays
+      listed in the reconciliation (its outcome is flagged).
+    - refunded, confirming a refund the platform asked for of such money → confirmed.
+    - anything else (a failure or pending notice, a refund not asked for) → flagged; nothing to do.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if kind == KIND_REFUNDED and refund_requested:
+        return Decision("", REFUND_CONFIRMED, complete_refund=True)
+    return Decision("", UNMATCHED, refund=kind == KIND_PAID)
 
 
 # --- Bank transfers --------------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ The flow:
    the dossier (6 → 4) in the same transaction that marks the notification applied, so a worker killed half-way
    leaves nothing done and the row still queued, and a second run finds it applied.
 5. A dossier stopped after payment is refunded (``on_dossier_stopped``; the loop's ``send_due_refunds``), and so is
-   money a request can no longer take (``rules.decide``: a double payment), one refund per received transaction;
-   the provider's "refunded" callback completes each. A dossier back at 6 because its withdrawal was refused is
+   every other payment the platform received and cannot keep (``rules.decide``: a double payment, a wrong amount on
+   an open request; ``rules.decide_unmatched``: a credit that matches no request), one refund per received
+   transaction; the provider's "refunded" callback completes each. A dossier back at 6 because its withdrawal was refused is
    credited if its fees were paid meanwhile (``on_withdrawal_refused``).
 6. ``reconcile(day)``: the provider's transactions against ours; what we missed is pulled and applied; every
    mismatch is listed in a ``ReconciliationReport``.
@@ -134,17 +135,28 @@ def _paying_provider(request: PaymentRequest) -> str:
     return paying or ("bank" if request.method == PaymentRequest.Method.VIETQR else "gateway")
 
 
-def _start_refund(request: PaymentRequest, *, provider: str, transaction_id: str, amount: int, at: dt.datetime,
+def _refund_event(name: str, refund: Refund, payload: dict | None = None) -> None:
+    """A refund's ledger event: under its request's unit, or, for money that matched no request (so no unit is
+    known), under the platform's partition with the refund as its subject."""
+    if refund.request is not None:
+        _event(name, refund.request, {"refund": refund.reference, **(payload or {})})
+    else:
+        ledger.append(f"payment.{name}", partition="platform", actor=ACTOR, subject=refund,
+                      payload={"refund": refund.reference, "provider": refund.provider,
+                               "transaction": refund.transaction_id, **(payload or {})})
+
+
+def _start_refund(request: PaymentRequest | None, *, provider: str, transaction_id: str, amount: int, at: dt.datetime,
                   reason: str) -> Refund:
-    """The refund of one received transaction; asked again (the same late callback pulled twice, a reordered
-    one), the same row (the table's constraint: one refund per transaction)."""
+    """The refund of one received transaction (``request`` None: a credit that matched no request); asked again (the
+    same late callback pulled twice, a reordered one), the same row (the table's constraint: one refund per
+    transaction)."""
     refund, created = Refund.objects.get_or_create(
         provider=provider, transaction_id=transaction_id,
         defaults={"request": request, "reference": _reference("RF"), "amount": amount, "reason": reason[:200],
                   "created_at": at})
     if created:
-        _event("refund_requested", request, {"refund": refund.reference, "amount": refund.amount,
-                                             "transaction": transaction_id})
+        _refund_event("refund_requested", refund, {"amount": refund.amount, "transaction": transaction_id})
     # Sent by ``egov payments work`` (``send_due_refunds``): the provider is called over the network, never inside
     # the dossier's transaction.
     return refund
@@ -174,7 +186,7 @@ def send_refund(refund_id: int, *, gateway=None) -> str:
         Refund.objects.filter(pk=refund.pk, status__in=[Refund.Status.REQUESTED, Refund.Status.FAILED]).update(
             status=Refund.Status.SENT, attempts=refund.attempts + 1, provider_reference=provider_reference[:64],
             last_error="")
-        _event("refund_sent", refund.request, {"refund": refund.reference})
+        _refund_event("refund_sent", refund)
     return Refund.Status.SENT
 
 
@@ -310,8 +322,39 @@ _EXTRA_REASONS = {
     PaymentRequest.Status.PAID: "paid twice: the request was already paid",
     PaymentRequest.Status.CANCELLED: "paid after the request was closed",
     PaymentRequest.Status.REFUNDED: "paid after the fees were refunded",
-    PaymentRequest.Status.PENDING: "paid while nothing was due",  # not reached by rules.decide; kept total
 }
+
+
+def _refund_reason(request: PaymentRequest, amount: int) -> str:
+    """Why a payment the request cannot take goes back (kept on the refund, for the officer and the reconciliation)."""
+    if request.status == PaymentRequest.Status.PENDING:  # still open: the payment was of the wrong amount
+        return f"wrong amount: {amount} VND paid, {request.amount} VND due; the request stays open"
+    return _EXTRA_REASONS[request.status] + (f" ({request.closed_note})" if request.closed_note else "")
+
+
+def _complete_refund(refund: Refund, notification: PaymentNotification, now: dt.datetime) -> None:
+    refund.status, refund.completed_at = Refund.Status.COMPLETED, now
+    refund.provider_reference = refund.provider_reference or notification.transaction_id
+    refund.save(update_fields=["status", "completed_at", "provider_reference"])
+
+
+def _apply_unmatched(notification: PaymentNotification, data: dict, now: dt.datetime) -> str:
+    """A notification that names no payment request: a credit is sent back to its payer (the provider and the
+    transaction are known, the notification being verified), and the provider's confirmation of that refund
+    completes it. The credit's outcome stays flagged, so the reconciliation keeps listing it."""
+    refund = (Refund.objects.select_for_update().filter(request__isnull=True,
+                                                        reference=str(data.get("refund_reference") or "")).first()
+              if notification.kind == rules.KIND_REFUNDED else None)
+    decision = rules.decide_unmatched(notification.kind,
+                                      refund_requested=refund is not None and refund.status != Refund.Status.COMPLETED)
+    if decision.refund and (notification.amount or 0) > 0:
+        _start_refund(None, provider=notification.provider, transaction_id=notification.transaction_id,
+                      amount=notification.amount, at=now, reason="no payment request matches this payment")
+    if decision.complete_refund:
+        _complete_refund(refund, notification, now)
+        _refund_event("refund_confirmed", refund, {"amount": notification.amount,
+                                                   "confirmation": notification.transaction_id})
+    return decision.outcome
 
 
 def apply_notification(notification_id: int) -> str | None:
@@ -331,7 +374,7 @@ def apply_notification(notification_id: int) -> str | None:
         request = _find_request(notification, data)
         note = ""
         if request is None:
-            outcome = rules.UNMATCHED
+            outcome = _apply_unmatched(notification, data, now)
         else:
             # Lock order dossier → request, as in dossiers.services.stop (no deadlock between them).
             dossier = Dossier.objects.select_for_update().get(pk=request.dossier_id)
@@ -358,16 +401,12 @@ def apply_notification(notification_id: int) -> str | None:
                 else:
                     note = f"paid while the dossier is in status {dossier.status}: not moved"
             if decision.refund and (notification.amount or 0) > 0:
-                # Money the request can no longer take: it goes back to the payer, through the worker's
-                # ``send_due_refunds`` (never a network call here, inside the transaction).
+                # Money the request cannot take (a double payment, a wrong amount): it goes back to the payer in
+                # full, through the worker's ``send_due_refunds`` (never a network call here, inside the transaction).
                 _start_refund(request, provider=notification.provider, transaction_id=notification.transaction_id,
-                              amount=notification.amount, at=now,
-                              reason=_EXTRA_REASONS[request.status] + (f" ({request.closed_note})"
-                                                                       if request.closed_note else ""))
+                              amount=notification.amount, at=now, reason=_refund_reason(request, notification.amount))
             if decision.complete_refund:
-                refund.status, refund.completed_at = Refund.Status.COMPLETED, now
-                refund.provider_reference = refund.provider_reference or notification.transaction_id
-                refund.save(update_fields=["status", "completed_at", "provider_reference"])
+                _complete_refund(refund, notification, now)
             request.status = decision.status
             request.save()
             notification.request = request

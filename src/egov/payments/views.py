@@ -43,6 +43,7 @@ def pay(request, dossier):
         raise Http404(_("This dossier has no fees."))
     context = {"dossier": dossier, "payment": payment, "returned": request.GET.get("returned") == "1",
                "fees_due": dossier.status == Status.FEES_DUE and payment.status == PaymentRequest.Status.PENDING}
+    context["wrong_amount"] = queries.wrong_amount_refunds(payment) if context["fees_due"] else []
     if context["fees_due"] and payment.method == PaymentRequest.Method.VIETQR:
         from django.conf import settings
 

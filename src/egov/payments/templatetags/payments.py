@@ -23,6 +23,8 @@ def payment_section(dossier, backoffice=False):
     payment = queries.current_request(dossier)
     context = {"payment": payment, "backoffice": backoffice,
                "fees_due": payment is not None and dossier.status == Status.FEES_DUE and payment.status == "pending"}
+    if context["fees_due"] and not backoffice:
+        context["wrong_amount"] = queries.wrong_amount_refunds(payment)
     if payment is not None and backoffice:
         context["refunds"] = list(Refund.objects.filter(request=payment))
         context["flagged"] = list(PaymentNotification.objects.filter(
