@@ -41,6 +41,46 @@ def start_server(port: int, workers: int, log_path: Path, extra_env: dict[str, s
         )
 
 
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far (user + system, read from /proc; Linux only, else empty): ``server``, the processes of
+    the server's session (the gunicorn master and its workers, started with ``start_new_session``); ``database``,
+    PostgreSQL's processes; ``other``, every other process (the load generator among them); ``idle``, the machine's
+    idle and I/O-wait time over all its cores. Two snapshots' difference over the time between them says where the
+    cores went during a load (``cpu_report``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0, "database": 0, "other": 0}
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+        idle = int(fields[3]) + int(fields[4])
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    text = stat.read()
+            except OSError:
+                continue  # ended meanwhile
+            command, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+            group = ("server" if int(rest[3]) == server_pid else "database" if command.startswith("postgres")
+                     else "other")
+            used[group] += int(rest[11]) + int(rest[12])
+    except OSError:
+        return {}
+    return {**{group: value / ticks for group, value in used.items()}, "idle": idle / ticks}
+
+
+def cpu_report(before: dict, after: dict, seconds: float, per: float, unit: str) -> str:
+    """Cores used by each group between two ``cpu_snapshot``s, and their CPU ms per ``unit`` (``per`` of them)."""
+    if not before or not after or seconds <= 0 or per <= 0:
+        return "CPU: not measured (no /proc)"
+    parts = []
+    for group in ("server", "database", "other", "idle"):
+        spent = max(after[group] - before[group], 0.0)
+        parts.append(f"{group} {spent / seconds:.2f} cores ({spent / per * 1000:.1f} ms/{unit})")
+    return f"CPU over the load ({os.cpu_count()} cores): " + ", ".join(parts)
+
+
 def wait_ready(server: subprocess.Popen, port: int, log_path: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
