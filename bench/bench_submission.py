@@ -181,6 +181,20 @@ def client(port: int, session: str, drafts: list, seconds: float, pdf: bytes, re
     results.put((ok, failed, statuses, elapsed))
 
 
+def analyze_tables() -> None:
+    """PostgreSQL: bring the planner's statistics of the tables a submission reads up to date, as autovacuum keeps
+    them on a running system. The set-up has just added thousands of drafts, and every earlier run thousands of stored
+    documents to the same few bench citizens; with statistics from before that, the planner took a citizen's stored
+    documents for a handful and sorted all of them on every upload (16 ms instead of 0.04)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE portal_storeddocument, portal_draft, portal_draftfile, dossiers_dossier, "
+                       "dossiers_attachment, dossiers_dossiercodesequence")
+
+
 def check_codes(agency_codes: list[str]) -> list[str]:
     """Every unit's codes of each day are 1..N without a gap, and N is the unit's sequence."""
     from egov.dossiers.models import Dossier, DossierCodeSequence
@@ -214,6 +228,7 @@ def run(quick: bool) -> list[dict]:
     print(f"submission: {clients + 1} accounts and {per_client * (clients + 1):,} drafts prepared in "
           f"{time.perf_counter() - started:.1f} s")
     pdf = pdf_bytes()
+    analyze_tables()
     connections.close_all()  # the client processes fork from here
 
     data_dir = Path(os.environ["EGOV_DATA_DIR"])
