@@ -224,13 +224,15 @@ def test_the_applicants_own_record_prefills_the_form_and_the_read_is_logged(clie
 
 # --- Submission ------------------------------------------------------------------------------------------------------
 
-def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(client, mother, birth):
+def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(client, mother, birth,
+                                                                            django_capture_on_commit_callbacks):
     signed_in(client, mother)
     draft, _ = start(client)
     fill_all(client, draft)
     review = client.get(step_url(draft, "review"))
     assert draft.idempotency_key in review.content.decode()
-    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key, "submit": "1"})
+    with django_capture_on_commit_callbacks(execute=True):  # the draft's files are removed once the dossier commits
+        response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key, "submit": "1"})
     dossier = Dossier.objects.get()
     assert response["Location"] == f"/apply/done/{dossier.code}/"
     assert dossier.status == Status.SUBMITTED and dossier.applicant == mother
@@ -240,6 +242,10 @@ def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(clie
     page = client.get(response["Location"]).content.decode()
     assert dossier.code in page and "forms/01.pdf" not in page
     assert not DraftFile.objects.filter(draft=draft).exists()  # copied into the dossier
+    assert _stored_names(f"drafts/{draft.uid}") == set()
+    from django.core.files.storage import default_storage
+
+    assert not default_storage.exists(f"drafts/{draft.uid}")  # nor its empty folder
 
 
 def test_a_double_click_or_a_retry_makes_one_dossier(client, mother, birth):

@@ -360,7 +360,7 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
         if draft_files:
             delete(DraftFile, [f.pk for f in draft_files])
             names = [f.file.name for f in draft_files]
-            transaction.on_commit(lambda: _delete_stored(names))
+            transaction.on_commit(lambda: _delete_stored(names, folder=f"drafts/{draft.uid}"))
 
     try:
         dossier = dossier_services.submit_online(
@@ -379,9 +379,19 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     return dossier
 
 
-def _delete_stored(names: list[str]) -> None:
+def _delete_stored(names: list[str], *, folder: str = "") -> None:
+    """Delete stored files; ``folder``, when given, is a submitted draft's own folder, removed too once empty (a
+    submitted draft takes no more uploads, so nothing can be writing into it; left, every draft ever submitted would
+    leave an empty folder behind)."""
+    import os
+
     from django.core.files.storage import default_storage
 
     for name in names:
         if name:
             default_storage.delete(name)
+    if folder:
+        try:
+            os.rmdir(default_storage.path(folder))
+        except (NotImplementedError, OSError):
+            pass  # a storage without local folders, or the folder still holds something: left as it is
