@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
                                            "failed messages, in a loop")
     notify.add_argument("--once", action="store_true", help="one pass, then exit")
     notify.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
+    retention = sub.add_parser("retention", help="delete drafts untouched for EGOV_DRAFT_RETENTION_DAYS days (with "
+                                                  "their files) and registration uploads never linked (egov notify "
+                                                  "does it once a day)")
+    retention.add_argument("--days", type=int, default=None, help="drafts untouched for this many days (default: "
+                                                                  "EGOV_DRAFT_RETENTION_DAYS; 0 keeps them)")
     statistics = sub.add_parser("statistics", help="service statistics: read new ledger events (update) or "
                                                    "recompute from the whole ledger (rebuild)")
     statistics.add_argument("statistics_command", choices=["update", "rebuild"], metavar="ACTION",
@@ -201,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
         _call("db_worker")
     elif args.command == "payments":
         _call("egov_payments", args.payments_command, date=args.date, once=args.once, interval=args.interval)
+    elif args.command == "retention":
+        _call("egov_retention", days=args.days)
     elif args.command == "statistics":
         _call("egov_statistics", args.statistics_command)
     elif args.command == "notify":

@@ -142,6 +142,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = config.env_path("EGOV_MEDIA_ROOT", DATA_DIR / "media")
 # Dossier attachments (scans, supplements, results): at most this many bytes each; PDF, JPEG or PNG by content.
 EGOV_ATTACHMENT_MAX_BYTES = config.env_int("EGOV_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Drafts (with their files) untouched for this many days are deleted by `egov retention` (and the notify loop, once a
+# day): they hold personal data the applicant never sent, or already sent in their dossier. 0 keeps them forever.
+DRAFT_RETENTION_DAYS = config.env_int("EGOV_DRAFT_RETENTION_DAYS", 90)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 _EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

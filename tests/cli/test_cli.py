@@ -142,3 +142,8 @@ def test_a_worker_count_that_is_not_a_positive_number_is_named(workers, message,
     result = egov("serve", env={"EGOV_WEB_WORKERS": workers, "EGOV_DATA_DIR": str(tmp_path)})
     assert_clean_failure(result, 2, "argument --workers", message, "EGOV_WEB_WORKERS")
     assert egov("check", env={"EGOV_WEB_WORKERS": workers, "EGOV_DATA_DIR": str(tmp_path)}).returncode in (0, 1)
+
+
+def test_retention_names_a_number_of_days_that_is_wrong():
+    assert_clean_failure(egov("retention", "--days", "many"), 2, "argument --days: invalid int value: 'many'")
+    assert_clean_failure(egov("retention", "--days", "-3"), 1, "egov retention: --days is a number of days, 0 or more")

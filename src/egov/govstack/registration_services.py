@@ -243,6 +243,30 @@ def stage_document(*, caller: Caller, upload, component: str) -> StagedDocument:
     return StagedDocument(token=token, path=path, content_type=mime, size=len(content), sha256=digest, component=code)
 
 
+def purge_expired_staged(*, now=None) -> int:
+    """Delete the staged uploads that can no longer be linked to an application (their reference expired after
+    ``STAGED_MAX_AGE``; a linked one is deleted when its application commits). Returns how many."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=STAGED_MAX_AGE + 3600)  # an hour's margin for clocks
+    try:
+        _directories, names = default_storage.listdir(STAGED_DIR)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{STAGED_DIR}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+        except FileNotFoundError:
+            continue  # linked and deleted meanwhile
+    return deleted
+
+
 def staged_document(*, caller: Caller, reference: str, field: str = "documentId") -> StagedDocument:
     """The staged document a reference (the token, or the URL ending in it) names, if it is this caller's."""
     token = str(reference or "").strip().rstrip("/").rsplit("/", 1)[-1]

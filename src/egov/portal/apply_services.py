@@ -395,3 +395,37 @@ def _delete_stored(names: list[str], *, folder: str = "") -> None:
             os.rmdir(default_storage.path(folder))
         except (NotImplementedError, OSError):
             pass  # a storage without local folders, or the folder still holds something: left as it is
+
+
+# --- Retention ---------------------------------------------------------------------------------------------------------
+
+def purge_stale_drafts(*, older_than_days: int, now=None, batch: int = 500) -> tuple[int, int]:
+    """Delete the drafts nobody has touched for ``older_than_days`` days, with their files and folders: an abandoned
+    application's personal data is not kept for ever, and a submitted one's is in its dossier. Returns (drafts,
+    files) deleted; one ledger event says how many (no personal data), in the platform's partition."""
+    import datetime as dt
+
+    from egov.kernel import ledger
+
+    if older_than_days <= 0:
+        return 0, 0
+    cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
+    drafts = files = 0
+    while True:
+        chunk = list(Draft.objects.filter(updated_at__lt=cutoff).order_by("id").values_list("id", "uid")[:batch])
+        if not chunk:
+            break
+        ids = [pk for pk, _uid in chunk]
+        names = list(DraftFile.objects.filter(draft_id__in=ids).values_list("file", flat=True))
+        with transaction.atomic():
+            DraftFile.objects.filter(draft_id__in=ids).delete()
+            Draft.objects.filter(id__in=ids).delete()
+        # After the commit: a failure above leaves the rows and their files together.
+        _delete_stored(names)
+        for _pk, uid in chunk:
+            _delete_stored([], folder=f"drafts/{uid}")
+        drafts, files = drafts + len(ids), files + len(names)
+    if drafts:
+        ledger.append("portal.drafts_purged", partition="platform", actor="retention",
+                      payload={"drafts": drafts, "files": files, "older_than_days": older_than_days})
+    return drafts, files

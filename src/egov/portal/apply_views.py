@@ -69,7 +69,10 @@ def start(request, code):
 @_signed_in
 def my_drafts(request):
     """Hồ sơ nháp của tôi: resumable from any device."""
-    return render(request, "portal/apply/drafts.html", {"drafts": services.drafts_of(request.user)})
+    from django.conf import settings
+
+    return render(request, "portal/apply/drafts.html", {"drafts": services.drafts_of(request.user),
+                                                        "retention_days": settings.DRAFT_RETENTION_DAYS})
 
 
 @never_cache
