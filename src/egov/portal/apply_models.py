@@ -50,7 +50,9 @@ class Draft(SealedMixin, models.Model):
     class Meta:
         verbose_name = _("draft application")
         verbose_name_plural = _("draft applications")
-        indexes = [models.Index(fields=["owner", "-updated_at"], name="portal_draft_owner")]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="portal_draft_owner"),
+                   # The retention pass takes the stalest drafts first (egov retention).
+                   models.Index(fields=["updated_at", "id"], name="portal_draft_stale")]
 
 
 def draft_file_path(instance, filename):

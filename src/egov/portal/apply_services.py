@@ -412,14 +412,16 @@ def purge_stale_drafts(*, older_than_days: int, now=None, batch: int = 500) -> t
     cutoff = (now or timezone.now()) - dt.timedelta(days=older_than_days)
     drafts = files = 0
     while True:
-        chunk = list(Draft.objects.filter(updated_at__lt=cutoff).order_by("id").values_list("id", "uid")[:batch])
-        if not chunk:
-            break
-        ids = [pk for pk, _uid in chunk]
-        names = list(DraftFile.objects.filter(draft_id__in=ids).values_list("file", flat=True))
         with transaction.atomic():
-            DraftFile.objects.filter(draft_id__in=ids).delete()
-            Draft.objects.filter(id__in=ids).delete()
+            # Locked and checked again in the transaction: a draft saved a moment ago is not stale any more.
+            chunk = list(Draft.objects.select_for_update().filter(updated_at__lt=cutoff).order_by("updated_at", "id")
+                         .values_list("id", "uid")[:batch])
+            if not chunk:
+                break
+            ids = [pk for pk, _uid in chunk]
+            names = list(DraftFile.objects.filter(draft_id__in=ids).values_list("file", flat=True))
+            delete(DraftFile, DraftFile.objects.filter(draft_id__in=ids).values_list("id", flat=True))
+            delete(Draft, ids)
         # After the commit: a failure above leaves the rows and their files together.
         _delete_stored(names)
         for _pk, uid in chunk:
