@@ -258,3 +258,15 @@ def test_key_rotation_re_seals_dossiers(settings, officers, version):
     assert key_usage()["new2027"]["dossiers"] == 1
     settings.PERSONAL_DATA_KEYS = new  # the old key is gone: the dossier still opens
     assert Dossier.objects.get(pk=dossier.pk).content()["applicant"]["full_name"] == "Đỗ Văn Hùng"
+
+
+def test_a_stored_file_that_cannot_be_deleted_is_logged_and_the_others_still_go(caplog):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    gone = default_storage.save("cleanup-test/gone.pdf", ContentFile(b"%PDF"))
+    stuck = default_storage.save("cleanup-test/stuck/inside.pdf", ContentFile(b"%PDF"))  # a folder is no file
+    services.delete_files(["cleanup-test/stuck", "", gone])
+    assert not default_storage.exists(gone) and default_storage.exists(stuck)
+    assert "could not delete the stored file cleanup-test/stuck" in caplog.text
+    default_storage.delete(stuck)

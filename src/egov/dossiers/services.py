@@ -332,11 +332,21 @@ def _written(dossier: Dossier, checked: list[tuple], *, kind: str, user, compone
 
 def _delete_written(attachments: list[Attachment]) -> None:
     """Remove the files of attachments that were never saved (their transaction failed): nothing else points at them."""
-    for attachment in attachments:
+    delete_files([attachment.file.name for attachment in attachments])
+
+
+def delete_files(names: list[str]) -> None:
+    """Delete stored files nothing points at any more. A file that cannot be deleted is logged and left: this runs
+    after the change that orphaned them has committed (or failed), which a storage error must not undo or hide."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        if not name:
+            continue
         try:
-            attachment.file.storage.delete(attachment.file.name)
+            default_storage.delete(name)
         except OSError:
-            logger.warning("could not delete the unsaved attachment file %s", attachment.file.name, exc_info=True)
+            logger.warning("could not delete the stored file %s", name, exc_info=True)
 
 
 def _person_details(details: dict | None, field: str) -> dict | None:

@@ -372,7 +372,7 @@ def submit_application(*, caller: Caller, service: str, submission: Submission, 
     ledger.append("registration.application_submitted", partition=agency.code, actor=caller.actor, subject=dossier,
                   payload={"code": dossier.code, "service": procedure.code, "documents": len(staged)})
     paths = [document.path for document in staged]
-    transaction.on_commit(lambda: [default_storage.delete(path) for path in paths])
+    transaction.on_commit(lambda: dossiers.delete_files(paths))
     return dossier
 
 

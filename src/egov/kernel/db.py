@@ -64,44 +64,39 @@ def column_converter(connection, model, field_name: str):
     return convert
 
 
-_ONE_ROW_SQL: dict[tuple, tuple[str, list]] = {}
+_SELECT_SQL: dict[tuple, tuple[str, list]] = {}
+
+
+def _select(model, where: str, order_by: str = "", limit: int | None = None):
+    """(database alias, connection, SQL, converters) of a select of ``model``'s columns, built once per database,
+    model, condition, order and limit."""
+    db = router.db_for_read(model)
+    conn = connections[db]
+    key = (db, model, where, order_by, limit)
+    prepared = _SELECT_SQL.get(key)
+    if prepared is None:
+        columns, converters = model_columns(conn, model, "t")
+        sql = f"SELECT {', '.join(columns)} FROM {conn.ops.quote_name(model._meta.db_table)} t WHERE {where}"
+        sql += f" ORDER BY {order_by}" if order_by else ""
+        sql += f" LIMIT {int(limit)}" if limit is not None else ""
+        prepared = _SELECT_SQL[key] = (sql, converters)
+    return db, conn, *prepared
 
 
 def read_one(model, where: str, params) -> object | None:
     """The one row of ``model`` matching ``where`` (SQL over the table aliased ``t``, e.g. ``"t.id = %s"``), as a model
     instance, or None. The statement is built once per database, model and condition."""
-    db = router.db_for_read(model)
-    conn = connections[db]
-    key = (db, model, where)
-    prepared = _ONE_ROW_SQL.get(key)
-    if prepared is None:
-        columns, converters = model_columns(conn, model, "t")
-        sql = f"SELECT {', '.join(columns)} FROM {conn.ops.quote_name(model._meta.db_table)} t WHERE {where}"
-        prepared = _ONE_ROW_SQL[key] = (sql, converters)
-    sql, converters = prepared
+    db, conn, sql, converters = _select(model, where)
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else instance_from_row(model, db, converters, row, conn)
 
 
-_MANY_SQL: dict[tuple, tuple[str, list]] = {}
-
-
 def read_all(model, where: str, params, *, order_by: str = "", limit: int | None = None) -> list:
     """The rows of ``model`` matching ``where`` (as for ``read_one``), in ``order_by`` (SQL over ``t``), at most
     ``limit`` of them, as model instances."""
-    db = router.db_for_read(model)
-    conn = connections[db]
-    key = (db, model, where, order_by, limit)
-    prepared = _MANY_SQL.get(key)
-    if prepared is None:
-        columns, converters = model_columns(conn, model, "t")
-        sql = f"SELECT {', '.join(columns)} FROM {conn.ops.quote_name(model._meta.db_table)} t WHERE {where}"
-        sql += f" ORDER BY {order_by}" if order_by else ""
-        sql += f" LIMIT {int(limit)}" if limit is not None else ""
-        prepared = _MANY_SQL[key] = (sql, converters)
-    sql, converters = prepared
+    db, conn, sql, converters = _select(model, where, order_by, limit)
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -499,7 +499,7 @@ def reconcile(day: dt.date, *, gateway=None) -> ReconciliationReport:
     start, end = _day_bounds(day)
     keys = {(t.provider, t.transaction_id) for t in theirs}
     ours = {(n.provider, n.transaction_id): n for n in PaymentNotification.objects.filter(
-        signature_ok=True, transaction_id__in=[t.transaction_id for t in theirs])}
+        signature_ok=True, transaction_id__in=[t.transaction_id for t in theirs]).select_related("request")}
     for t in theirs:
         notification = ours.get((t.provider, t.transaction_id))
         if notification is None:

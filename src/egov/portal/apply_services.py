@@ -387,9 +387,7 @@ def _delete_stored(names: list[str], *, folder: str = "") -> None:
 
     from django.core.files.storage import default_storage
 
-    for name in names:
-        if name:
-            default_storage.delete(name)
+    dossier_services.delete_files(names)
     if folder:
         try:
             os.rmdir(default_storage.path(folder))
@@ -419,8 +417,9 @@ def purge_stale_drafts(*, older_than_days: int, now=None, batch: int = 500) -> t
             if not chunk:
                 break
             ids = [pk for pk, _uid in chunk]
-            names = list(DraftFile.objects.filter(draft_id__in=ids).values_list("file", flat=True))
-            delete(DraftFile, DraftFile.objects.filter(draft_id__in=ids).values_list("id", flat=True))
+            draft_files = list(DraftFile.objects.filter(draft_id__in=ids).values_list("id", "file"))
+            names = [name for _pk, name in draft_files]
+            delete(DraftFile, [pk for pk, _name in draft_files])
             delete(Draft, ids)
         # After the commit: a failure above leaves the rows and their files together.
         _delete_stored(names)
