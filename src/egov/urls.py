@@ -3,7 +3,8 @@
 ``EGOV_BENCH_BARE_VIEW=1`` adds ``/bench/bare``, a bare Django view returning a tiny response: the reference that
 ``bench/bench_home.py`` measures the home page against, under the same server and settings. Never set it in production.
 It also adds ``/bench/verify-reference`` (one indexed SELECT and one INSERT), the reference of
-``bench/bench_population.py``.
+``bench/bench_population.py``, and ``/bench/submission-reference/<step>/`` (the two requests of an online submission
+taken and parsed, nothing done with them), the floor of ``bench/bench_submission.py``.
 """
 import os
 
@@ -40,10 +41,12 @@ urlpatterns = [
 ]
 
 if os.environ.get("EGOV_BENCH_BARE_VIEW") == "1":
-    from egov.portal.views import bench_bare, bench_verify_reference
+    from egov.portal.views import bench_bare, bench_submission_reference, bench_verify_reference
 
     urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
     urlpatterns.append(path("bench/verify-reference", bench_verify_reference, name="bench-verify-reference"))
+    urlpatterns.append(path("bench/submission-reference/<str:step>/", bench_submission_reference,
+                            name="bench-submission-reference"))
     from egov.payments.views import bench_hmac_reference
 
     urlpatterns.append(path("bench/payments-hmac", bench_hmac_reference, name="bench-payments-hmac"))

@@ -185,6 +185,7 @@ def test_api_unknown_path_is_problem_json(client):
 @override_settings(DEBUG=False)
 def test_bench_bare_view_is_absent_by_default(client):
     assert client.get("/bench/bare").status_code == 404
+    assert client.post("/bench/submission-reference/upload/").status_code == 404
 
 
 def test_swagger_assets_are_served_from_django_ninja_static_files():

@@ -1,7 +1,7 @@
 """Public portal pages (cổng dịch vụ công) and the site-wide error pages. Views stay thin: read, then render."""
 from dataclasses import dataclass
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import get_language
@@ -107,6 +107,19 @@ def data_access(request):
 def bench_bare(request):
     """The benchmark's reference: the cheapest Django view (mounted only with EGOV_BENCH_BARE_VIEW=1)."""
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+@csrf_exempt
+def bench_submission_reference(request, step):
+    """The submission benchmark's floor (bench/bench_submission.py; mounted only with EGOV_BENCH_BARE_VIEW=1): the
+    least Django does to take the same two requests as an online submission. The upload's multipart body is parsed and
+    the file's bytes read; the review's small form is parsed; each answers the redirect the real step answers. No
+    session, no checks, no storage, no database."""
+    if step == "upload":
+        request.FILES["file_DON"].read()
+        return HttpResponseRedirect("/bench/submission-reference/review/")
+    request.POST.get("idempotency_key")
+    return HttpResponseRedirect("/apply/done/")
 
 
 BENCH_VERIFY_TABLE = "bench_verify_reference_log"
