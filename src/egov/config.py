@@ -40,6 +40,20 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """IP addresses or CIDR ranges, comma-separated; a wrong one stops the start with its name, never a request."""
+    import ipaddress
+
+    items = env_list(name, "")
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or a CIDR range "
+                                       "(e.g. 10.0.0.5 or 10.0.0.0/24).") from None
+    return items
+
+
 def env_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).expanduser().resolve() if raw else default

@@ -21,7 +21,9 @@ CSRF_TRUSTED_ORIGINS = config.env_list("EGOV_CSRF_TRUSTED_ORIGINS", "")
 # Personal data at rest: master keys for envelope encryption and blind indexes (egov.kernel.crypto). First = active.
 PERSONAL_DATA_KEYS = config.env("EGOV_DATA_KEYS", "" if ENV == "production" else config.demo_data_keys())
 # Sources trusted to pass the calling system's identity in the Information-Mediator-Client header (IP or CIDR).
-TRUSTED_MEDIATORS = config.env_list("EGOV_TRUSTED_MEDIATORS", "")
+TRUSTED_MEDIATORS = config.env_networks("EGOV_TRUSTED_MEDIATORS")
+# The reverse proxies in front of the server, whose X-Forwarded-For names the client (egov.kernel.client_address).
+TRUSTED_PROXIES = config.env_networks("EGOV_TRUSTED_PROXIES")
 
 # Signs OpenID Connect ID tokens (egov as single sign-on for agency systems): EGOV_OIDC_RSA_KEY, a PEM or its path.
 OIDC_RSA_PRIVATE_KEY = config.oidc_rsa_private_key(DATA_DIR, create=ENV != "production")

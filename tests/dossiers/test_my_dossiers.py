@@ -192,3 +192,21 @@ def test_the_lookup_is_limited_per_client_address(client, officers, version, med
                                 REMOTE_ADDR="203.0.113.8")
     assert other_address.status_code == 200
     assert Event.objects.filter(event_type="dossier.lookup_limited").count() == 1
+
+
+def test_behind_the_platforms_proxy_the_lookup_limit_counts_each_citizen_not_the_proxy(client, officers, version,
+                                                                                       media, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    dossier = walk_in(officers, version)
+    through_proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    for _ in range(services.LOOKUPS_PER_WINDOW):
+        assert client.post("/lookup/", {"code": dossier.code, "id_number": "001099000001"}, **through_proxy,
+                           HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 404
+    assert client.post("/lookup/", {"code": dossier.code, "id_number": APPLICANT["id_number"]}, **through_proxy,
+                       HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
+    # Another citizen behind the same proxy is not limited by the first one's attempts.
+    assert client.post("/lookup/", {"code": dossier.code, "id_number": APPLICANT["id_number"]}, **through_proxy,
+                       HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
+    # A client cannot step out of its limit by writing the header itself: its proxy appends the address it saw.
+    assert client.post("/lookup/", {"code": dossier.code, "id_number": APPLICANT["id_number"]}, **through_proxy,
+                       HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7").status_code == 429

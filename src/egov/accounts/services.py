@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from egov.accounts import rules
 from egov.accounts.models import LoginFailure, User
 from egov.accounts.rules import Action
+from egov.kernel.client_address import client_address
 
 PLATFORM_PARTITION = "platform"
 
@@ -128,7 +129,7 @@ def sign_in(request, username: str, password: str) -> User | None:
     whether an account exists. The password hash is checked outside any transaction: Argon2 is slow on purpose and
     must not hold the database's write lock."""
     now = timezone.now()
-    address = request.META.get("REMOTE_ADDR") or None
+    address = client_address(request) or None
     key = rules.normalise_username(username)
     known = User.objects.filter(username=username).first()
     retry_at = login_retry_at(username, address, now=now)
@@ -655,7 +656,7 @@ def session_started(request, user: User) -> None:
     UserSession.objects.update_or_create(
         session_key=request.session.session_key,
         defaults={"user": user, "device": rules.device_label(request.META.get("HTTP_USER_AGENT", ""))[:64],
-                  "network": rules.masked_address(request.META.get("REMOTE_ADDR")), "ended_at": None,
+                  "network": rules.masked_address(client_address(request)), "ended_at": None,
                   "end_reason": ""})
 
 

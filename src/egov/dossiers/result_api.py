@@ -7,6 +7,7 @@ from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 
 from egov.dossiers import result_forms, result_queries
+from egov.kernel.client_address import client_address
 
 router = Router(tags=["results"])
 PDF_FILE = File(..., description="The result's PDF as received.")
@@ -47,7 +48,7 @@ def _limited(request):
     from egov.api import problem
 
     try:
-        result_queries.allow(request.META.get("REMOTE_ADDR") or "")
+        result_queries.allow(client_address(request) or "")
     except result_queries.TooManyVerifications as exc:
         response = problem(429, "Too many requests", _("Too many verifications from your address; try again in "
                                                        "%(seconds)s seconds.") % {"seconds": exc.retry_after})

@@ -7,13 +7,14 @@ from django.views.decorators.http import require_http_methods
 
 from egov.dossiers import result_forms, result_queries
 from egov.kernel import pki
+from egov.kernel.client_address import client_address
 
 TEMPLATE = "dossiers/verify.html"
 
 
 def _limited(request, context):
     try:
-        result_queries.allow(request.META.get("REMOTE_ADDR") or "")
+        result_queries.allow(client_address(request) or "")
     except result_queries.TooManyVerifications as exc:
         response = render(request, TEMPLATE, {**context, "limited": True,
                                               "minutes": max(1, (exc.retry_after + 59) // 60)}, status=429)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from egov.exchange import queries, services
 from egov.kernel.access import Caller
+from egov.kernel.client_address import client_address
 
 MEDIATOR_HEADER = "HTTP_INFORMATION_MEDIATOR_CLIENT"
 
@@ -38,7 +39,7 @@ def _networks(spec: tuple[str, ...]) -> tuple:
 
 
 def from_trusted_mediator(request) -> bool:
-    address = request.META.get("REMOTE_ADDR") or ""
+    address = client_address(request) or ""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

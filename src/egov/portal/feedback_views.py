@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from egov.accounts.rules import rights_of
 from egov.accounts.views import denied, officer_required
 from egov.dossiers import services as dossier_services
+from egov.kernel.client_address import client_address
 from egov.portal import feedback_forms as forms
 from egov.portal import feedback_queries as queries
 from egov.portal import feedback_services as services
@@ -220,7 +221,7 @@ def lookup(request):
         return render(request, "portal/feedback/lookup.html", {"form": form}, status=400)
     try:
         result = dossier_services.lookup_status(form.cleaned_data["code"], form.cleaned_data["id_number"],
-                                                client=request.META.get("REMOTE_ADDR") or "")
+                                                client=client_address(request) or "")
     except dossier_services.TooManyLookups as exc:
         response = render(request, "portal/feedback/lookup.html", {"form": form, "limited": True,
                                                           "minutes": max(1, (exc.retry_after + 59) // 60)},
