@@ -164,6 +164,97 @@ def test_the_author_replies_when_asked_for_more(client, citizen, other_citizen, 
     assert other.get(f"/feedback/mine/{feedback.reference}/").status_code == 404
 
 
+def test_an_author_without_an_account_answers_through_the_link_sent_to_them(client, officers, agency, calendar_2026):
+    feedback = about_regulation(agency, at=vn("2026-03-02 08:00"))          # anonymous, with an email address
+    feedback = services.ask_more(feedback.pk, officer=officers["desk"], question="Anh nộp hồ sơ ngày nào?",
+                                 at=vn("2026-03-04 09:00"))
+    link = f"/feedback/reply/{services.reply_link_token(feedback)}/"
+    page = client.get(link)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Anh nộp hồ sơ ngày nào?" in text and feedback.reference in text
+    assert "Thời hạn giải quyết quá dài" not in text and "binh@example.org" not in text  # the author's words stay sealed
+    empty = client.post(link, {"reply-text": "  "})
+    assert empty.status_code == 400 and "Write the information the agency asked for." in empty.content.decode()
+    assert client.post(link, {"reply-text": "Ngày 2 tháng 3."}).status_code == 200
+    feedback.refresh_from_db()
+    assert feedback.status == FeedbackStatus.ACCEPTED
+    assert feedback.content()["thread"][-1] == {"at": feedback.content()["thread"][-1]["at"], "by": "author",
+                                                "text": "Ngày 2 tháng 3.", "kind": "reply", "channel": "link"}
+    assert Event.objects.get(event_type="feedback.more_info_supplied").payload["channel"] == "link"
+    used = client.post(link, {"reply-text": "Lần nữa."})             # answered: the link is spent
+    assert used.status_code == 410 and "already been answered" in used.content.decode()
+
+
+def test_a_reply_link_works_only_for_the_latest_question_and_not_once_forged_or_expired(
+        client, officers, agency, calendar_2026, settings):
+    feedback = about_regulation(agency)
+    feedback = services.ask_more(feedback.pk, officer=officers["desk"], question="Ngày nộp?")
+    first = services.reply_link_token(feedback)
+    feedback = services.reply_by_link(first, text="Ngày 2.")
+    feedback = services.ask_more(feedback.pk, officer=officers["desk"], question="Nộp ở đâu?")
+    assert client.get(f"/feedback/reply/{first}/").status_code == 410           # for the earlier question
+    forged = services.reply_link_token(feedback)[:-3] + "abc"
+    refused = client.get(f"/feedback/reply/{forged}/")
+    assert refused.status_code == 410 and "not valid" in refused.content.decode()
+    latest = services.reply_link_token(feedback)
+    assert client.get(f"/feedback/reply/{latest}/").status_code == 200
+    settings.SECRET_KEY = "another-key-signs-another-link-" + "x" * 20
+    assert client.get(f"/feedback/reply/{latest}/").status_code == 410
+    assert Feedback.objects.get().status == FeedbackStatus.MORE_INFO
+
+
+def test_an_expired_reply_link_says_so(officers, agency, calendar_2026):
+    import time
+
+    from django.core import signing
+
+    class SignedLongAgo(signing.TimestampSigner):   # a real signature, made as if sent REPLY_LINK_DAYS + 1 days ago
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - (services.REPLY_LINK_DAYS + 1) * 86400)
+
+    feedback = services.ask_more(about_regulation(agency).pk, officer=officers["desk"], question="Ngày nộp?")
+    token = SignedLongAgo(salt=services.REPLY_LINK_SALT).sign_object({"r": feedback.reference, "q": 1})
+    with pytest.raises(services.NotAllowed, match="expired"):
+        services.reply_by_link(token, text="Ngày 2.")
+    assert Feedback.objects.get().status == FeedbackStatus.MORE_INFO
+
+
+def test_an_officer_records_an_answer_given_by_phone_and_may_answer_without_one(client, officers, agency,
+                                                                               calendar_2026):
+    feedback = about_regulation(agency, at=vn("2026-03-02 08:00"))
+    services.ask_more(feedback.pk, officer=officers["desk"], question="Ngày nộp?", at=vn("2026-03-04 09:00"))
+    desk = signed_in(client, officers["specialist"])
+    base = f"/backoffice/feedback/{feedback.reference}/"
+    page = desk.get(base).content.decode()
+    assert "Record the author" in page and 'action="' + base + 'answer/"' in page
+    no_channel = desk.post(base + "record-reply/", {"record-reply-text": "Ngày 2 tháng 3."})
+    assert no_channel.status_code == 400 and "Say how the author" in no_channel.content.decode()
+    assert "Ngày 2 tháng 3." in no_channel.content.decode()                    # what was typed is kept
+    assert desk.post(base + "record-reply/", {"record-reply-channel": "phone", "record-reply-text": "Ngày 2 tháng 3."},
+                     ).status_code == 302
+    feedback.refresh_from_db()
+    assert feedback.status == FeedbackStatus.ACCEPTED
+    assert feedback.content()["thread"][-1]["channel"] == "phone"
+    assert feedback.content()["thread"][-1]["recorded_by"] == officers["specialist"].pk
+
+    silent = about_regulation(agency, at=vn("2026-03-02 08:00"))               # this author never answers
+    services.ask_more(silent.pk, officer=officers["desk"], question="Ngày nộp?", at=vn("2026-03-04 09:00"))
+    silent = services.answer(silent.pk, officer=officers["desk"], text="Không nhận được thông tin bổ sung; sở trả lời "
+                             "theo hồ sơ hiện có.", at=vn("2026-03-20 09:00"))
+    assert silent.status == FeedbackStatus.ANSWERED and silent.publish_due is not None
+
+
+def test_the_authors_page_does_not_show_a_due_date_while_waiting_for_their_reply(client, citizen, officers, agency,
+                                                                                  calendar_2026):
+    feedback = about_regulation(agency, user=citizen)
+    services.ask_more(feedback.pk, officer=officers["desk"], question="Ngày nộp?")
+    signed_in(client, citizen)
+    page = client.get(f"/feedback/mine/{feedback.reference}/").content.decode()
+    assert "Waiting for your reply" in page and feedback.answer_due.strftime("%d/%m/%Y") not in page.split(
+        "Answer due by")[1][:200]
+
+
 # --- Denials ---------------------------------------------------------------------------------------------------------
 
 def test_a_citizen_on_the_backoffice_list_gets_403(client, citizen, agency, calendar_2026):
@@ -172,6 +263,8 @@ def test_a_citizen_on_the_backoffice_list_gets_403(client, citizen, agency, cale
     assert client.get("/backoffice/feedback/").status_code == 403
     assert client.get(f"/backoffice/feedback/{feedback.reference}/").status_code == 403
     assert client.post(f"/backoffice/feedback/{feedback.reference}/accept/").status_code == 403
+    assert client.post(f"/backoffice/feedback/{feedback.reference}/record-reply/",
+                       {"record-reply-channel": "phone", "record-reply-text": "x"}).status_code == 403
 
 
 def test_an_officer_of_another_agency_gets_404(client, foreign_desk, agency, calendar_2026):

@@ -96,6 +96,28 @@ class ReplyForm(TextForm):
     required_message = _("Write the information the agency asked for.")
 
 
+class RecordReplyForm(ServiceErrorsMixin, forms.Form):
+    """An officer records the author's answer that came by phone, email, at the desk or by post."""
+    prefix_name = "record-reply"
+    channel = forms.ChoiceField(label=_("How did the answer reach you?"), choices=(),
+                                error_messages={"required": _("Say how the author's answer reached you."),
+                                                "invalid_choice": _("Say how the author's answer reached you.")})
+    text = forms.CharField(label=_("The author's answer, as given"), max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           error_messages={"required": _("Write the information the agency asked for.")})
+    service_fields = {"channel": "channel", "text": "text"}
+
+    def __init__(self, *args, **kwargs):
+        from egov.portal.feedback_services import REPLY_CHANNELS
+
+        kwargs.setdefault("prefix", self.prefix_name)
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", "—")] + list(REPLY_CHANNELS.items())
+
+    def arguments(self) -> dict:
+        return {"channel": self.cleaned_data["channel"], "text": self.cleaned_data["text"]}
+
+
 class PublishForm(ServiceErrorsMixin, forms.Form):
     prefix_name = "publish"
     question = forms.CharField(label=_("Question as the public will read it"), max_length=5000,

@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.core.validators import validate_email
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from egov.accounts.rules import rights_of
 from egov.dossiers.rules import TransitionRefused
@@ -30,11 +32,18 @@ from egov.kernel.text import fold
 from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
 
 __all__ = ["InvalidInput", "NotAllowed", "TransitionRefused", "accept", "answer", "ask_more", "publish", "refuse",
-           "reply", "submit", "log_read", "HANDLER_RIGHT", "DEADLINE_DAYS"]
+           "reply", "reply_by_link", "record_reply", "reply_link_token", "submit", "log_read", "HANDLER_RIGHT",
+           "DEADLINE_DAYS", "REPLY_CHANNELS"]
 
 HANDLER_RIGHT = "dossiers.backoffice"  # the officers of the one-stop system handle their agency's feedback
 DEADLINE_DAYS = {"refuse": 2, "more_info": 5, "answer": 15, "publish": 2}
 TEXT_LIMIT = 5000
+# An author without an account answers a question through a link sent to their contact; it stays valid this long.
+REPLY_LINK_DAYS = 30
+REPLY_LINK_SALT = "egov.portal.feedback.reply"
+# How the author's answer reached an officer who records it (the author has no account, or called the agency).
+REPLY_CHANNELS = {"phone": gettext_lazy("by phone"), "email": gettext_lazy("by email"),
+                  "desk": gettext_lazy("at the reception desk"), "post": gettext_lazy("by post")}
 
 
 def _now(at) -> dt.datetime:
@@ -45,6 +54,7 @@ def _now(at) -> dt.datetime:
 
 
 def _event(name: str, feedback: Feedback, actor, payload: dict | None = None) -> None:
+    # The answer's due date as it stands at the event (a reply moves it): what a notice sent later must quote.
     ledger.append(f"feedback.{name}", partition=feedback.agency.code, actor=actor, subject=feedback,
                   payload={"reference": feedback.reference, "status": feedback.status, **(payload or {})})
 
@@ -209,32 +219,91 @@ def ask_more(feedback_id, *, officer, question: str, at=None) -> Feedback:
     return feedback
 
 
-@transaction.atomic
-def reply(feedback_id, *, user, text: str, at=None) -> Feedback:
-    """The author sends the information asked for; the 15 working days to answer count again from the reply."""
-    at = _now(at)
-    feedback = _locked(feedback_id)
-    if not getattr(user, "is_authenticated", False) or feedback.author_id != user.pk:
-        raise NotAllowed(_("Only the author may reply."))
+def _take_reply(feedback: Feedback, text: str, at: dt.datetime, actor, **extra) -> Feedback:
+    """The information asked for has arrived: back to "being handled", and the 15 working days to answer count again
+    from it (the agency could not answer without it)."""
     _require_status(feedback, (FeedbackStatus.MORE_INFO,))
     text = _text(text, "text", _("Write the information the agency asked for."))
-    _add_to_thread(feedback, "author", text, at, kind="reply")
+    _add_to_thread(feedback, "author", text, at, kind="reply", **extra)
     feedback.status = FeedbackStatus.ACCEPTED
     cal = calendar.Calendar()
     feedback.answer_due = cal.add_working_days(cal.receipt_instant(at, feedback.agency), DEADLINE_DAYS["answer"],
                                                feedback.agency)
     feedback.save()
-    _event("more_info_supplied", feedback, user)
+    _event("more_info_supplied", feedback, actor, {key: value for key, value in extra.items() if key == "channel"})
     return feedback
 
 
 @transaction.atomic
-def answer(feedback_id, *, officer, text: str, at=None) -> Feedback:
-    """Trả lời: the agency's answer to the author (within 15 working days); it must be published within 2 more."""
+def reply(feedback_id, *, user, text: str, at=None) -> Feedback:
+    """The author, signed in, sends the information asked for."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    if not getattr(user, "is_authenticated", False) or feedback.author_id != user.pk:
+        raise NotAllowed(_("Only the author may reply."))
+    return _take_reply(feedback, text, at, user)
+
+
+def _questions(feedback: Feedback) -> int:
+    return sum(1 for entry in feedback.content().get("thread", []) if entry.get("kind") == "question")
+
+
+def reply_link_token(feedback: Feedback) -> str:
+    """The token of the link that lets the author answer the agency's latest question without an account (sent to the
+    contact they gave, never shown elsewhere). Signed with the secret key, valid ``REPLY_LINK_DAYS`` days, and only for
+    that question: once answered, or after a newer question, it no longer works."""
+    return signing.dumps({"r": feedback.reference, "q": _questions(feedback)}, salt=REPLY_LINK_SALT)
+
+
+def feedback_for_reply_link(token: str) -> Feedback:
+    """The feedback whose latest question the link answers, or NotAllowed saying why the link does not work."""
+    try:
+        data = signing.loads(token, salt=REPLY_LINK_SALT, max_age=dt.timedelta(days=REPLY_LINK_DAYS))
+    except signing.SignatureExpired:
+        raise NotAllowed(_("This link has expired. Contact the agency and quote your feedback's reference.")) from None
+    except signing.BadSignature:
+        raise NotAllowed(_("This link is not valid. Use the link exactly as it was sent to you.")) from None
+    feedback = Feedback.objects.select_related("agency").filter(reference=str(data.get("r", ""))).first()
+    if feedback is None:
+        raise NotAllowed(_("This link is not valid. Use the link exactly as it was sent to you."))
+    if feedback.status != FeedbackStatus.MORE_INFO or data.get("q") != _questions(feedback):
+        raise NotAllowed(_("This question has already been answered, or the agency has asked a newer one: use the "
+                           "link of its latest message."))
+    return feedback
+
+
+@transaction.atomic
+def reply_by_link(token: str, *, text: str, at=None) -> Feedback:
+    """An author without an account answers through the link sent to their contact."""
+    at = _now(at)
+    feedback = _locked(feedback_for_reply_link(token).pk)
+    if feedback.status != FeedbackStatus.MORE_INFO:  # answered meanwhile, by another tab or an officer
+        raise NotAllowed(_("This question has already been answered, or the agency has asked a newer one: use the "
+                           "link of its latest message."))
+    return _take_reply(feedback, text, at, None, channel="link")
+
+
+@transaction.atomic
+def record_reply(feedback_id, *, officer, text: str, channel: str, at=None) -> Feedback:
+    """The author answered the question another way (a call, an email, at the desk, a letter): an officer of the
+    agency records it, with how it came, and handling goes on as after a reply online."""
     at = _now(at)
     feedback = _locked(feedback_id)
     _handler(officer, feedback)
-    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED))
+    if channel not in REPLY_CHANNELS:
+        raise InvalidInput({"channel": [_("Say how the author's answer reached you.")]})
+    return _take_reply(feedback, text, at, officer, channel=channel, recorded_by=officer.pk)
+
+
+@transaction.atomic
+def answer(feedback_id, *, officer, text: str, at=None) -> Feedback:
+    """Trả lời: the agency's answer to the author (within 15 working days); it must be published within 2 more. It
+    may also answer while waiting for more information (the author never replied, or the agency found it meanwhile):
+    otherwise an item whose author does not reply could never be closed."""
+    at = _now(at)
+    feedback = _locked(feedback_id)
+    _handler(officer, feedback)
+    _require_status(feedback, (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED, FeedbackStatus.MORE_INFO))
     text = _text(text, "text", _("Write the answer."))
     _add_to_thread(feedback, "agency", text, at, kind="answer")
     feedback.status, feedback.answered_at, feedback.handled_by = FeedbackStatus.ANSWERED, at, officer

@@ -7,6 +7,7 @@ urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
     path("feedback/", views.feedback_home, name="feedback"),
     path("feedback/sent/<str:reference>/", views.feedback_sent, name="feedback_sent"),
+    path("feedback/reply/<str:token>/", views.feedback_reply_by_link, name="feedback_reply_by_link"),
     path("feedback/answers/", views.feedback_answers, name="feedback_answers"),
     path("feedback/mine/", views.feedback_mine, name="feedback_mine"),
     path("feedback/mine/<str:reference>/", views.feedback_mine_detail, name="feedback_mine_detail"),

@@ -1,9 +1,11 @@
 """Pages of feedback and complaints (phản ánh, kiến nghị) and the public dossier look-up (tra cứu hồ sơ).
 
 Citizens (``/feedback/``): send feedback signed in or anonymously with a contact; follow their own and reply when asked
-for more; read and search the published answers (``/feedback/answers/``, no sign-in).
+for more (without an account: through the link sent to their contact, ``/feedback/reply/<token>/``); read and search
+the published answers (``/feedback/answers/``, no sign-in).
 Officers (``/backoffice/feedback/``): their agency's feedback with deadline flags; one item with the actions allowed
-now (accept, refuse, ask for more, answer, publish), each a POST. A citizen gets 403; another agency's item is 404.
+now (accept, refuse, ask for more, record an answer the author gave another way, answer, publish), each a POST. A
+citizen gets 403; another agency's item is 404.
 Look-up (``/lookup/``, no sign-in): dossier code + applicant's personal ID number → status and appointment date only.
 """
 from django.contrib import messages
@@ -106,6 +108,34 @@ def feedback_reply(request, reference):
     return _render_mine_detail(request, feedback, reply_form=form, status=400)
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feedback_reply_by_link(request, token):
+    """An author without an account answers the agency's question through the link sent to their contact. Only the
+    agency's question is shown: the link may have been forwarded, and the author's own words stay sealed."""
+    try:
+        feedback = services.feedback_for_reply_link(token)
+    except services.NotAllowed as exc:
+        return render(request, "portal/feedback/reply_link.html", {"problem": str(exc)}, status=410)
+    form = forms.ReplyForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.reply_by_link(token, **form.arguments())
+            except services.NotAllowed as exc:
+                return render(request, "portal/feedback/reply_link.html", {"problem": str(exc)}, status=410)
+            except services.InvalidInput as exc:
+                form.show_service_error(exc)
+            else:
+                return render(request, "portal/feedback/reply_link.html",
+                              {"sent": True, "reference": feedback.reference})
+        status = 400
+    questions = [entry for entry in feedback.content().get("thread", []) if entry.get("kind") == "question"]
+    return render(request, "portal/feedback/reply_link.html", {
+        "feedback": feedback, "question": questions[-1] if questions else None, "reply_form": form}, status=status)
+
+
 @require_GET
 def feedback_answers(request):
     """Published answers, searchable without diacritics."""
@@ -158,7 +188,10 @@ ACTIONS = {
     "refuse": (_("Refuse"), forms.RefuseForm, "refuse", (FeedbackStatus.SUBMITTED,)),
     "ask-more": (_("Ask the author for more information"), forms.AskMoreForm, "ask_more",
                  (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED)),
-    "answer": (_("Answer"), forms.AnswerForm, "answer", (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED)),
+    "record-reply": (_("Record the author's answer received by phone, email, at the desk or by post"),
+                     forms.RecordReplyForm, "record_reply", (FeedbackStatus.MORE_INFO,)),
+    "answer": (_("Answer"), forms.AnswerForm, "answer",
+               (FeedbackStatus.SUBMITTED, FeedbackStatus.ACCEPTED, FeedbackStatus.MORE_INFO)),
     "publish": (_("Publish the answer"), forms.PublishForm, "publish", (FeedbackStatus.ANSWERED,)),
 }
 
