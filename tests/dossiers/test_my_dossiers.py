@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from egov.dossiers import services
-from egov.dossiers.models import Channel, Dossier, Rating
+from egov.dossiers.models import Attachment, Channel, Dossier, Rating
 from egov.kernel.ledger_models import Event
 from tests.dossiers.conftest import APPLICANT, PDF, pdf_file, signed_in
 from tests.kernel.conftest import vn
@@ -106,6 +106,22 @@ def test_another_citizen_gets_404_on_every_page_of_my_dossier(client, citizen, o
 
 
 # --- Results and rating ----------------------------------------------------------------------------------------------
+
+def test_a_result_replaced_before_delivery_is_never_shown_to_the_applicant(client, citizen, officers, agency, version,
+                                                                           media):
+    dossier = online(citizen, version, agency)
+    services.receive(dossier.pk, officer=officers["desk"])
+    services.transfer(dossier.pk, officer=officers["desk"])
+    services.attach_result(dossier.pk, officer=officers["specialist"])
+    services.attach_result(dossier.pk, officer=officers["specialist"])     # a corrected one, the process goes on
+    replaced = dossier.attachments.get(component_code=Attachment.REPLACED_RESULT)
+    signed_in(client, citizen)
+    assert f"/files/{replaced.pk}/" not in client.get(f"/dossiers/{dossier.code}/").content.decode()
+    assert client.get(f"/dossiers/{dossier.code}/files/{replaced.pk}/").status_code == 404
+    # The agency keeps it on its record.
+    assert signed_in(type(client)(), officers["desk"]).get(
+        f"/backoffice/dossiers/{dossier.code}/files/{replaced.pk}/").status_code == 200
+
 
 def test_the_result_is_downloadable_once_delivered_and_the_service_is_rated_once(client, citizen, officers, agency,
                                                                                  version, media):

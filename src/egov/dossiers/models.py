@@ -202,6 +202,10 @@ class Attachment(models.Model):
         SUPPLEMENT = "supplement", _("Supplement")
         RESULT = "result", _("Result")
 
+    # A result replaced before delivery (a corrected one was attached) stays in the dossier as a supplement with this
+    # code, for the agency's record; the applicant never sees it: it was never delivered and may be wrong.
+    REPLACED_RESULT = "replaced-result"
+
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     component_code = models.CharField(max_length=64, blank=True)

@@ -866,7 +866,7 @@ def _attach_signed_result(dossier_id, *, officer, signed, generated: bool, at) -
     dossier, role, at = _officer_on(dossier_id, officer, at)
     _require_result_allowed(dossier, role, officer)
     dossier.attachments.filter(kind=Attachment.Kind.RESULT).update(kind=Attachment.Kind.SUPPLEMENT,
-                                                                   component_code="replaced-result")
+                                                                   component_code=Attachment.REPLACED_RESULT)
     (attachment,) = _store(dossier, [("result", signed.content, "application/pdf")], kind=Attachment.Kind.RESULT,
                            user=officer, components=[{"code": "result", "name": dossier.procedure_version.result_type}])
     result_services.record(dossier, attachment, signed, at=at)

@@ -408,8 +408,8 @@ def attachment(request, code, pk):
     return response
 
 
-def _file_response(dossier, pk, *, kinds=None):
-    found = dossier.attachments.filter(pk=pk)
+def _file_response(dossier, pk, *, kinds=None, hidden_codes=()):
+    found = dossier.attachments.filter(pk=pk).exclude(component_code__in=hidden_codes)
     if kinds is not None:
         found = found.filter(kind__in=kinds)
     item = found.first()
@@ -561,8 +561,8 @@ def _render_my_dossier(request, dossier, *, supply_form=None, withdraw_form=None
     context = _dossier_context(dossier)
     context["documents"] = [(form, title) for form, title in context["documents"] if form in APPLICANT_FORMS]
     context["attachments"] = [a for a in context["attachments"]
-                              if a["attachment"].kind != Attachment.Kind.RESULT
-                              or dossier.status == Status.DELIVERED]
+                              if (a["attachment"].kind != Attachment.Kind.RESULT or dossier.status == Status.DELIVERED)
+                              and a["attachment"].component_code != Attachment.REPLACED_RESULT]
     clock = queries.clock(dossier)
     rating = Rating.objects.filter(dossier=dossier).first()
     context.update({
@@ -638,4 +638,4 @@ def my_attachment(request, dossier, pk):
     kinds = [Attachment.Kind.COMPONENT, Attachment.Kind.SUPPLEMENT]
     if dossier.status == Status.DELIVERED:
         kinds.append(Attachment.Kind.RESULT)
-    return _file_response(dossier, pk, kinds=kinds)
+    return _file_response(dossier, pk, kinds=kinds, hidden_codes=(Attachment.REPLACED_RESULT,))
