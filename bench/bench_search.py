@@ -101,7 +101,8 @@ def ensure_procedures(n: int) -> int:
             procedures = Procedure.objects.bulk_create([
                 Procedure(code=row["code"], name=row["name"], sector=row["sector"],
                           search_text=Procedure.search_text_of(row["code"], row["name"]),
-                          words=Procedure.words_text_of(row["code"], row["name"])) for row in chunk])
+                          words=Procedure.words_text_of(row["code"], row["name"], row["sector"], ["Kết quả"]))
+                for row in chunk])
             by_code = {p.code: p for p in Procedure.objects.filter(code__in=[row["code"] for row in chunk])}
             ProcedureWord.objects.bulk_create([word for procedure in by_code.values()
                                                for word in ProcedureWord.rows_of(procedure)])

@@ -5,6 +5,7 @@ A ``Procedure`` is identified by its national code (``1.000656``); what it requi
 version that a dossier uses is never edited: a change is a new version.
 """
 import re
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -49,9 +50,10 @@ class Procedure(models.Model):
     # fold(code + name): lower case, no diacritics, đ -> d, so that "dang ky khai sinh" finds "Đăng ký khai sinh".
     # Set by save() (and by bulk writers, which must call search_text_of); never shown to a user.
     search_text = models.CharField(max_length=600, db_index=True, editable=False, default="")
-    # The procedure's words (procedure_words) between spaces, " 1.000656 dang ky khai tu 1 000656 ": once the word
-    # index (ProcedureWord) has given the candidates, the other words are checked here, on the row already read,
-    # with LIKE '% ky %' (a word) or '% kh%' (a prefix). Set by save(); bulk writers use words_text_of.
+    # The procedure's words (procedure_words: code, name, sector and the names of its results) between spaces,
+    # " 1.000656 dang ky khai tu 1 000656 ho tich ": once the word index (ProcedureWord) has given the candidates, the
+    # other words are checked here, on the row already read, with LIKE '% ky %' (a word) or '% kh%' (a prefix). Set
+    # by save(); bulk writers use words_text_of.
     words = models.CharField(max_length=1500, editable=False, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -68,21 +70,29 @@ class Procedure(models.Model):
         return fold(f"{code} {name}")
 
     @staticmethod
-    def words_text_of(code: str, name: str) -> str:
-        return f" {' '.join(procedure_words(code, name))} "
+    def words_text_of(code: str, name: str, sector: str = "", results: Iterable[str] = ()) -> str:
+        return f" {' '.join(procedure_words(code, name, sector, results))} "
+
+    def result_names(self) -> list[str]:
+        """The names of the results its versions issue ("Giấy khai sinh"), which citizens type to find it."""
+        if self.pk is None:
+            return []
+        return sorted(set(ProcedureVersion.objects.filter(procedure=self).values_list("result_type", flat=True)))
 
     def save(self, *args, update_fields=None, **kwargs):
         """Saves the procedure and keeps its folded search text and its words (ProcedureWord) exact: a renamed
-        procedure is found by its new words only. Bulk writers must do the same (search_text_of, words_text_of,
-        ProcedureWord.rows_of).
+        procedure, one moved to another sector or whose versions issue another result is found by its new words
+        only (the catalogue import saves it again after changing its versions). Bulk writers must do the same
+        (search_text_of, words_text_of, ProcedureWord.rows_of).
         """
         self.search_text = self.search_text_of(self.code, self.name)
-        self.words = self.words_text_of(self.code, self.name)
-        renamed = update_fields is None or bool({"code", "name"} & set(update_fields))
-        if update_fields is not None and renamed:
+        words = self.words_text_of(self.code, self.name, self.sector, self.result_names())
+        changed = words != self.words
+        self.words = words
+        if update_fields is not None:
             update_fields = {*update_fields, "search_text", "words"}
         super().save(*args, update_fields=update_fields, **kwargs)
-        if renamed:
+        if changed:
             ProcedureWord.index(self)
 
     def life_event_keys(self) -> list[str]:
@@ -102,12 +112,28 @@ def search_words(text: str) -> list[str]:
     return list(dict.fromkeys(word[:WORD_MAX_LENGTH] for word in WORD.findall(fold(text))))
 
 
-def procedure_words(code: str, name: str) -> list[str]:
+WORDS_MAX_LENGTH = 1500  # Procedure.words
+RESULT_QUALIFIER = re.compile(r"[(,;]")
+
+
+def procedure_words(code: str, name: str, sector: str = "", results: Iterable[str] = ()) -> list[str]:
     """The words a procedure is found by: those of its code and name, and the parts of dotted words ("1.001193" ->
-    "1.001193", "1", "001193"), so that a code is found whole or by its number."""
+    "1.001193", "1", "001193"), so that a code is found whole or by its number; then those of its sector ("hộ
+    tịch") and of the results it issues ("giấy khai sinh"), which citizens type as often as a procedure's name. As
+    many as fit in Procedure.words, in that order: the row and the index always hold the same words."""
     words = search_words(f"{code} {name}")
     parts = [part for word in words if "." in word for part in word.split(".")]
-    return list(dict.fromkeys([*words, *parts]))
+    # A result is named up to its first bracket, comma or semicolon: what follows qualifies it ("Giấy khai sinh (bản
+    # chính điện tử) và …"), and its words ("điện tử") would make "khai tu" find a birth registration.
+    named = [RESULT_QUALIFIER.split(result, maxsplit=1)[0] for result in results]
+    every = list(dict.fromkeys([*words, *parts, *search_words(" ".join([sector, *named]))]))
+    kept, length = [], 2
+    for word in every:
+        length += len(word) + 1
+        if length > WORDS_MAX_LENGTH:
+            break
+        kept.append(word)
+    return kept
 
 
 class ProcedureWord(models.Model):
@@ -131,13 +157,14 @@ class ProcedureWord(models.Model):
 
     @classmethod
     def rows_of(cls, procedure: Procedure) -> list["ProcedureWord"]:
-        """The rows of a new procedure, for bulk writers (bulk_create skips save())."""
-        return [cls(word=word, procedure=procedure) for word in procedure_words(procedure.code, procedure.name)]
+        """The rows of a new procedure, for bulk writers (bulk_create skips save()): the words its row holds
+        (``words``, from Procedure.words_text_of)."""
+        return [cls(word=word, procedure=procedure) for word in procedure.words.split()]
 
     @classmethod
     def index(cls, procedure: Procedure) -> None:
-        """The procedure's words become exactly those of its current code and name."""
-        wanted = set(procedure_words(procedure.code, procedure.name))
+        """The procedure's words become exactly those its row holds (``Procedure.words``, set by save())."""
+        wanted = set(procedure.words.split())
         current = set(cls.objects.filter(procedure=procedure).values_list("word", flat=True))
         if current - wanted:
             cls.objects.filter(procedure=procedure, word__in=current - wanted).delete()

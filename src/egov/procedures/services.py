@@ -133,6 +133,7 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
         version.agencies.set(wanted_agencies)
         report.updated.append(f"{label} (v{version.version})")
         _published(version, actor, change="updated")
+    procedure.save(update_fields=["words"])  # the names of its results are search words: re-read them
     return errors
 
 
