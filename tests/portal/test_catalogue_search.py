@@ -290,6 +290,16 @@ def test_the_procedure_page_says_fees_time_documents_and_where_to_go(client, cat
     assert "Level 2: identity verified" in html or "Level 1" in html
 
 
+def test_the_procedure_page_gives_each_agencys_address_and_phone_when_known(client, catalogue):
+    from egov.registries.models import Agency
+
+    ward = Agency.objects.get(code="000.00.61.H29")
+    Agency.objects.filter(pk=ward.pk).update(address="135 Nam Kỳ Khởi Nghĩa, phường Sài Gòn", phone="028 3829 1234")
+    html = client.get("/procedures/1.001193/").content.decode()
+    assert "Address: 135 Nam Kỳ Khởi Nghĩa, phường Sài Gòn" in html
+    assert '<a href="tel:02838291234">028 3829 1234</a>' in html
+
+
 def test_the_birth_registration_page_offers_to_reuse_the_marriage_certificate(client, catalogue):
     html = client.get("/procedures/1.001193/").content.decode()
     assert "1 working day" in html and "Free" in html

@@ -53,6 +53,18 @@ def test_service_refuses_bad_input_without_writing(finance):
     assert Agency.objects.count() == 1 and Event.objects.filter(event_type="agency.created").count() == 1
 
 
+def test_an_agencys_address_and_phone_are_kept_and_a_wrong_phone_is_refused(finance):
+    finance.address, finance.phone = "28 Trần Hưng Đạo, phường Cửa Nam, Hà Nội", "024 2220 2828"
+    services.save_agency(finance)
+    event = Event.objects.get(event_type="agency.changed")
+    assert event.payload == {"changed_fields": ["address", "phone"], "values": {}}
+    finance.phone = "gọi tổng đài"
+    with pytest.raises(ValidationError) as caught:
+        services.save_agency(finance)
+    assert "Enter a phone number of digits" in str(caught.value.message_dict["phone"])
+    assert Agency.objects.get().phone == "024 2220 2828"
+
+
 def test_code_is_normalised_and_level_known(finance):
     tax = services.save_agency(Agency(code=" 000.00.18.g12", name="Cục Thuế", parent=finance))
     assert tax.code == "000.00.18.G12" and tax.level == 2 and finance.level == 1

@@ -96,6 +96,7 @@ class AgencyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "name_en", "parent", "administrative_unit", "is_active"]}),
         (_("Office hours"), {"fields": [("morning_opens", "morning_closes"), ("afternoon_opens", "afternoon_closes")]}),
+        (_("Where citizens go"), {"fields": ["address", "phone"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -4,6 +4,7 @@ from dataclasses import dataclass, fields
 from datetime import date, time
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -107,6 +108,14 @@ class Agency(models.Model):
     morning_closes = models.TimeField(_("morning closes"), default="11:30")
     afternoon_opens = models.TimeField(_("afternoon opens"), default="13:00")
     afternoon_closes = models.TimeField(_("afternoon closes"), default="17:00")
+    # Where citizens go and whom they call: shown on every procedure page the agency serves ("where to go").
+    address = models.CharField(_("street address"), max_length=300, blank=True,
+                               help_text=_("Where citizens come: number, street, ward, province."))
+    phone = models.CharField(_("phone number"), max_length=30, blank=True,
+                             validators=[RegexValidator(r"^\+?[0-9][0-9 .()-]{5,28}$", _(
+                                 "Enter a phone number of digits, with spaces, dots or dashes if you like, "
+                                 "e.g. 028 3829 1234 or +84 28 3829 1234."))],
+                             help_text=_("The reception desk's number, e.g. 028 3829 1234."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -199,7 +199,8 @@ def _package_version() -> str:
 # guard keeps "name"-like keys out of every payload.
 _AGENCY_FACTS = ["code", "parent_id", "administrative_unit_id", "morning_opens", "morning_closes", "afternoon_opens",
                  "afternoon_closes", "is_active"]
-_AGENCY_FIELDS = _AGENCY_FACTS + ["name", "name_en"]
+# The office's address and phone are public, but the ledger's guard keeps such keys out of every payload: named only.
+_AGENCY_FIELDS = _AGENCY_FACTS + ["name", "name_en", "address", "phone"]
 
 
 def _agency_values(agency: Agency) -> dict:
