@@ -290,6 +290,15 @@ def test_the_procedure_page_says_fees_time_documents_and_where_to_go(client, cat
     assert "Level 2: identity verified" in html or "Level 1" in html
 
 
+def test_the_procedure_page_says_who_can_apply_and_whether_online_one_may_apply_for_someone_else(client, catalogue):
+    permit = client.get("/procedures/1.009994/").content.decode()
+    assert "Chủ đầu tư công trình xây dựng" in permit and "a parent for a child" not in permit
+    assert "apply for someone else" not in permit
+    birth = client.get("/procedures/1.001193/").content.decode()
+    assert "Cha, mẹ, ông, bà hoặc người thân thích khác của trẻ" in birth
+    assert "Online, you can also apply for someone else, such as your child" in birth
+
+
 def test_the_procedure_page_gives_each_agencys_address_and_phone_when_known(client, catalogue):
     from egov.registries.models import Agency
 

@@ -29,6 +29,8 @@ def test_the_demo_catalogue_has_ten_procedures_at_every_level():
     assert levels == {"commune", "province", "ministry"}
     birth = next(procedure for procedure in catalogue.procedures if procedure.code == "1.001193").versions[-1]
     assert (birth.registry_effect, birth.auto_receive, birth.min_assurance_level) == ("population.birth", False, 2)
+    assert birth.applicants.startswith("Cha, mẹ, ông, bà")
+    assert all(version.applicants for procedure in catalogue.procedures for version in procedure.versions)
     effects = {version.registry_effect for procedure in catalogue.procedures for version in procedure.versions}
     assert {"population.birth", "population.death", "population.residence"} <= effects
 

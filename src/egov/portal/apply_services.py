@@ -59,10 +59,8 @@ def may_apply_online(version: ProcedureVersion) -> bool:
 
 
 def on_behalf_allowed(version: ProcedureVersion) -> bool:
-    """A procedure may be applied for on behalf of someone else when its e-form asks for the applicant's
-    relationship to the person concerned (a ``relationship`` field: birth and death registration in the demo
-    catalogue). The catalogue has no flag of its own for this; the field is the procedure's own statement."""
-    return "relationship" in ((version.form_schema or {}).get("properties") or {})
+    """Whether someone may apply on behalf of the person concerned (ProcedureVersion.open_to_applying_for_others)."""
+    return version.open_to_applying_for_others
 
 
 def field_order(version: ProcedureVersion) -> list[str]:

@@ -199,5 +199,6 @@ def procedure_detail(request, code: str):
             if version.min_assurance_level in AssuranceLevel.values else str(version.min_assurance_level),
             "apply_url": APPLY_URL.format(code=procedure.code),
             "agencies": list(version.agencies.all()),
+            "on_behalf_online": version.open_to_applying_for_others,
         })
     return render(request, "portal/catalogue/detail.html", context)

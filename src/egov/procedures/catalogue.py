@@ -77,6 +77,7 @@ class VersionSpec:
     result_template: str
     registry_effect: str
     bpmn: str
+    applicants: str = ""  # đối tượng thực hiện: who may file it, in the citizen's words
     bpmn_file: str = field(default="", compare=False)
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # path -> line, for import errors
     path: str = field(default="", compare=False, repr=False)
@@ -324,6 +325,7 @@ class _Parser:
         ), (
             "name", "sector", "legal_basis", "same_day", "fees", "components", "form_schema", "ui_schema",
             "min_assurance_level", "auto_receive", "result_template", "registry_effect", "bpmn", "returns",
+            "applicants",
         ))
         if keys is None:
             return None
@@ -378,6 +380,8 @@ class _Parser:
             lines[agency_path] = _line(agency_node)
         legal_basis = get("legal_basis", self.text(keys.get("legal_basis"), f"{path}.legal_basis", default="",
                                                    allow_empty=True))
+        applicants = get("applicants", self.text(keys.get("applicants"), f"{path}.applicants", default="",
+                                                 allow_empty=True))
         duration = get("duration_days", self.days(keys.get("duration_days"), f"{path}.duration_days"))
         same_day = get("same_day", self.boolean(keys.get("same_day"), f"{path}.same_day", False))
         steps = self.steps(keys.get("steps"), f"{path}.steps")
@@ -437,8 +441,8 @@ class _Parser:
             legal_basis=legal_basis, duration_days=duration, same_day=same_day, steps=steps, fees=fees,
             components=components, form_schema=form_schema, ui_schema=ui_schema, online_level=online_level,
             min_assurance_level=assurance, auto_receive=auto_receive, result_type=result_type,
-            result_template=result_template, registry_effect=effect, bpmn=xml, bpmn_file=bpmn_file or "",
-            lines=lines, path=path)
+            result_template=result_template, registry_effect=effect, bpmn=xml, applicants=applicants,
+            bpmn_file=bpmn_file or "", lines=lines, path=path)
 
     def steps(self, node, path):
         nodes = self.sequence(node, path)
@@ -730,6 +734,8 @@ def dump_catalogue(catalogue: Catalogue) -> tuple[str, dict[str, str]]:
                 entry["name"] = version.name
             if version.sector != spec.sector:
                 entry["sector"] = version.sector
+            if version.applicants:
+                entry["applicants"] = version.applicants
             entry.update({
                 "level": version.level, "agencies": list(version.agencies), "legal_basis": version.legal_basis,
                 "duration_days": version.duration_days, "same_day": version.same_day,

@@ -221,6 +221,8 @@ class ProcedureVersion(models.Model):
     min_assurance_level = models.PositiveSmallIntegerField(_("minimum assurance level"), default=1)
     auto_receive = models.BooleanField(_("received automatically at submission"), default=False)
     result_type = models.CharField(_("result"), max_length=300)
+    # Đối tượng thực hiện: who may file it ("Công dân Việt Nam cư trú trong nước"), shown on the procedure's page.
+    applicants = models.TextField(_("who can apply"), blank=True)
     result_template = models.TextField(_("result template"), blank=True)
     registry_effect = models.CharField(_("effect on a registry"), max_length=64, blank=True,
                                        help_text=_("e.g. population.birth: approving registers the child"))
@@ -238,6 +240,13 @@ class ProcedureVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure.code} v{self.version} ({self.effective_from})"
+
+    @property
+    def open_to_applying_for_others(self) -> bool:
+        """Online, someone may apply on behalf of the person concerned (a parent for a child) when the e-form asks
+        for the applicant's relationship to that person (a ``relationship`` field: birth and death registration in the
+        demo catalogue): the field is the procedure's own statement that it accepts it."""
+        return "relationship" in ((self.form_schema or {}).get("properties") or {})
 
     @property
     def total_fee(self) -> int:

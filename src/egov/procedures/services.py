@@ -25,7 +25,7 @@ EXPORT_FILE = "catalogue.yaml"
 # The model fields a file sets, compared to tell an unchanged version from a changed one.
 VERSION_FIELDS = ("name", "sector", "level", "legal_basis", "duration_days", "same_day", "steps", "fees",
                   "components", "form_schema", "ui_schema", "online_level", "min_assurance_level", "auto_receive",
-                  "result_type", "result_template", "registry_effect", "bpmn")
+                  "result_type", "result_template", "registry_effect", "bpmn", "applicants")
 
 
 @dataclass
