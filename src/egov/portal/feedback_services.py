@@ -1,6 +1,7 @@
 """Business actions on feedback and complaints (phản ánh, kiến nghị): the only code that changes them.
 
-Deadlines (DOMAIN.md, Decree 20/2008 as practised by the service index), in the concerned agency's working days
+Deadlines (DOMAIN.md, Decree 20/2008 as practised by the service index; ``feedback_rules``: the table in force on the
+day the item was received governs it to its end), in the concerned agency's working days
 (``egov.kernel.calendar``) counted from the receipt instant (``calendar.receipt_instant``: feedback sent outside office
 hours counts from the next working morning):
 - refuse (or accept) within 2 working days,
@@ -29,14 +30,15 @@ from egov.dossiers.rules import TransitionRefused
 from egov.dossiers.services import InvalidInput, NotAllowed
 from egov.kernel import calendar, ledger
 from egov.kernel.text import fold
+from egov.portal import feedback_rules
 from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
 
 __all__ = ["InvalidInput", "NotAllowed", "TransitionRefused", "accept", "answer", "ask_more", "publish", "refuse",
            "reply", "reply_by_link", "record_reply", "reply_link_token", "submit", "log_read", "HANDLER_RIGHT",
-           "DEADLINE_DAYS", "REPLY_CHANNELS"]
+           "DEADLINE_DAYS", "REPLY_CHANNELS", "deadline_days"]
 
 HANDLER_RIGHT = "dossiers.backoffice"  # the officers of the one-stop system handle their agency's feedback
-DEADLINE_DAYS = {"refuse": 2, "more_info": 5, "answer": 15, "publish": 2}
+DEADLINE_DAYS = feedback_rules.DEADLINE_SETS[-1][1]  # TEMPORARY alias, removed below once its last user is moved
 TEXT_LIMIT = 5000
 # An author without an account answers a question through a link sent to their contact; it stays valid this long.
 REPLY_LINK_DAYS = 30
@@ -87,13 +89,19 @@ def _require_status(feedback: Feedback, allowed: tuple) -> None:
                                 % {"status": feedback.get_status_display()})
 
 
+def deadline_days(feedback: Feedback):
+    """The working days allowed for each step of this item: the table in force on the day it was received."""
+    return feedback_rules.deadline_days(timezone.localdate(feedback.received_at))
+
+
 def _deadlines_from(start: dt.datetime, agency) -> dict:
     cal = calendar.Calendar()
     receipt = cal.receipt_instant(start, agency)
+    days = feedback_rules.deadline_days(timezone.localdate(receipt))
     return {"received_at": receipt,
-            "refuse_due": cal.add_working_days(receipt, DEADLINE_DAYS["refuse"], agency),
-            "more_info_due": cal.add_working_days(receipt, DEADLINE_DAYS["more_info"], agency),
-            "answer_due": cal.add_working_days(receipt, DEADLINE_DAYS["answer"], agency)}
+            "refuse_due": cal.add_working_days(receipt, days["refuse"], agency),
+            "more_info_due": cal.add_working_days(receipt, days["more_info"], agency),
+            "answer_due": cal.add_working_days(receipt, days["answer"], agency)}
 
 
 def _new_reference(at: dt.datetime) -> str:
@@ -227,8 +235,8 @@ def _take_reply(feedback: Feedback, text: str, at: dt.datetime, actor, **extra) 
     _add_to_thread(feedback, "author", text, at, kind="reply", **extra)
     feedback.status = FeedbackStatus.ACCEPTED
     cal = calendar.Calendar()
-    feedback.answer_due = cal.add_working_days(cal.receipt_instant(at, feedback.agency), DEADLINE_DAYS["answer"],
-                                               feedback.agency)
+    feedback.answer_due = cal.add_working_days(cal.receipt_instant(at, feedback.agency),
+                                               deadline_days(feedback)["answer"], feedback.agency)
     feedback.save()
     _event("more_info_supplied", feedback, actor, {key: value for key, value in extra.items() if key == "channel"})
     return feedback
@@ -308,7 +316,8 @@ def answer(feedback_id, *, officer, text: str, at=None) -> Feedback:
     _add_to_thread(feedback, "agency", text, at, kind="answer")
     feedback.status, feedback.answered_at, feedback.handled_by = FeedbackStatus.ANSWERED, at, officer
     feedback.decided_at = feedback.decided_at or at
-    feedback.publish_due = calendar.Calendar().add_working_days(at, DEADLINE_DAYS["publish"], feedback.agency)
+    feedback.publish_due = calendar.Calendar().add_working_days(at, deadline_days(feedback)["publish"],
+                                                                feedback.agency)
     feedback.save()
     _event("answered", feedback, officer, {"late": at > feedback.answer_due})
     return feedback
