@@ -335,6 +335,9 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
         raise ApplyError({"__all__": [_("This page is out of date: open your draft again and submit it from there.")]})
     version = draft.procedure_version
     form_data, errors = _form_data(draft)
+    from egov.portal.apply_forms import subject_errors  # the subject step's checks again (ID number vs birth date)
+
+    errors.update(subject_errors(draft.content().get("subject") or {}))
     if draft.agency_id is None:
         errors["agency"] = [_("Choose where to apply.")]
     if errors:

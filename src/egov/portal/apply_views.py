@@ -1,5 +1,13 @@
 """Apply online (``/apply/``), my drafts, the acknowledgement, and my data store (``/my/documents/``). Thin: parse,
-call ``apply_services``, render. Every page works without JavaScript."""
+call ``apply_services``, render. Every page works without JavaScript.
+
+A step posted after the session ended (expired, revoked, signed out elsewhere) is not written to the draft: the
+request is anonymous. What was typed is kept instead, sealed, in the browser's new anonymous session (``_keep_typing``),
+which Django carries over when the user signs in again (``login()`` cycles the session key and keeps its data); the
+step's next page for the draft's owner shows it again, unsaved (``_take_kept``)."""
+import re
+import time
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -13,8 +21,9 @@ from django.views.decorators.http import require_http_methods
 from egov.accounts.services import AssuranceTooLow
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, Status
+from egov.kernel import crypto
 from egov.portal import apply_services as services
-from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep
+from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, commune_name
 from egov.portal.apply_models import Draft, StoredDocument
 
 
@@ -23,9 +32,84 @@ def _denied(request, too_low: AssuranceTooLow):
                   {"reason": too_low.reason, "verify_url": reverse("accounts:verify_identity")}, status=403)
 
 
+# What a step's post without a session keeps: the text fields of the steps (never the CSRF token, the buttons, the
+# submission key or a file), bounded, for a few steps at most and a day at most.
+KEPT_SESSION_KEY = "portal.apply.kept"
+KEPT_PREFIXES = ("form_", "subject_", "on_behalf", "agency", "use_")
+KEPT_MAX_FIELDS = 60
+KEPT_MAX_NAME = 100
+KEPT_MAX_VALUE = 5000       # characters of one value (the catalogue's longest field takes 2,000)
+KEPT_MAX_TOTAL = 30000      # characters of one step's values together
+KEPT_MAX_STEPS = 3          # steps kept per browser, the newest
+KEPT_MAX_AGE = 24 * 3600    # seconds
+_STEP_ID = re.compile(r"[a-z0-9-]{1,32}")
+
+
+def _kept_aad(uid, step) -> bytes:
+    return f"portal.apply.kept:{uid}:{step}".encode()
+
+
+def _keep_typing(request, uid, step) -> None:
+    """Keep what an anonymous post to a step typed, sealed (it is personal data), in the anonymous session, keyed
+    by the draft and the step; never in the draft (nobody is signed in to own it)."""
+    if not _STEP_ID.fullmatch(str(step)) or not Draft.objects.filter(uid=uid, dossier__isnull=True).exists():
+        return  # only for a draft still open (whose it is, is checked when it is shown)
+    values, room = {}, KEPT_MAX_TOTAL
+    for name in request.POST:
+        if len(values) >= KEPT_MAX_FIELDS or room <= 0:
+            break
+        if name.startswith(KEPT_PREFIXES) and len(name) <= KEPT_MAX_NAME:
+            values[name] = request.POST.get(name, "")[:min(KEPT_MAX_VALUE, room)]
+            room -= len(values[name])
+    files = any(upload.name for upload in request.FILES.values())
+    if not values and not files:
+        return
+    kept = dict(request.session.get(KEPT_SESSION_KEY) or {})
+    kept.pop(f"{uid}/{step}", None)
+    kept[f"{uid}/{step}"] = {"sealed": crypto.seal_json(values, _kept_aad(uid, step)), "files": files,
+                             "at": int(time.time())}
+    request.session[KEPT_SESSION_KEY] = dict(list(kept.items())[-KEPT_MAX_STEPS:])
+    messages.info(request, _("Your session has ended. Sign in again to go on: what you typed on this step is kept "
+                             "and will be shown again."))
+
+
+def _drop_kept(request, uid, step=None) -> None:
+    """Forget what was kept for the draft's step (or all its steps)."""
+    kept = request.session.get(KEPT_SESSION_KEY)
+    if not kept:
+        return
+    left = {key: entry for key, entry in kept.items()
+            if not (key == f"{uid}/{step}" if step else key.startswith(f"{uid}/"))}
+    if left != kept:
+        if left:
+            request.session[KEPT_SESSION_KEY] = left
+        else:
+            del request.session[KEPT_SESSION_KEY]
+
+
+def _take_kept(request, uid, step, *, keep: bool) -> tuple[dict, bool] | None:
+    """What was kept for this draft's step (values, whether a file was sent then); left in the session when ``keep``
+    (shown again on every visit until the step is posted), else taken out."""
+    entry = (request.session.get(KEPT_SESSION_KEY) or {}).get(f"{uid}/{step}")
+    if entry is None:
+        return None
+    if not keep:
+        _drop_kept(request, uid, step)
+    if not isinstance(entry, dict) or time.time() - entry.get("at", 0) > KEPT_MAX_AGE:
+        _drop_kept(request, uid, step)
+        return None
+    try:
+        values = crypto.open_json(entry["sealed"], _kept_aad(uid, step))
+    except Exception:  # noqa: BLE001 -- a key retired since, or a damaged entry: nothing to show
+        return None
+    return ({str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}), bool(entry.get("files"))
+
+
 def _signed_in(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if request.method == "POST" and "uid" in kwargs and "step" in kwargs:
+                _keep_typing(request, kwargs["uid"], kwargs["step"])
             return redirect_to_login(request.get_full_path())
         try:
             return view(request, *args, **kwargs)
@@ -91,7 +175,9 @@ def _step_context(draft, steps, current):
             "next": steps[index + 1] if index + 1 < len(steps) else None}
 
 
-def _form_for(draft, current, data=None, files=None):
+def _form_for(draft, current, data=None, files=None, restored=None):
+    """The step's form: bound to what was posted, else showing the draft; ``restored`` (what was typed on the step
+    when the session had ended) is shown over the draft, unsaved, the way the post would have been read."""
     version = draft.procedure_version
     content = draft.content()
     if current.kind == "form":
@@ -100,6 +186,10 @@ def _form_for(draft, current, data=None, files=None):
         initial = {f"form_{k}": v for k, v in content.get("raw", {}).items()}
         if draft.agency_id:
             initial["agency"] = draft.agency.code
+        if restored:
+            initial.update({f"form_{name}": restored.get(f"form_{name}", "") for name in current.names})
+            if restored.get("agency"):
+                initial["agency"] = restored["agency"]
         return EFormStep(data, version=version, names=current.names, agencies=agencies, initial=initial)
     if current.kind == "subject":
         subject = content.get("subject") or {}
@@ -107,13 +197,18 @@ def _form_for(draft, current, data=None, files=None):
                    "subject_full_name": subject.get("full_name", ""),
                    "subject_id_number": subject.get("id_number", ""),
                    "subject_date_of_birth": subject.get("date_of_birth_raw", "")}
+        if restored:
+            initial.update({name: restored.get(name, "") for name in initial} | {
+                "on_behalf": "1" if restored.get("on_behalf") == "1" else "0"})
         return SubjectStep(data, initial=initial)
     if current.kind == "files":
         reuse = content.get("reuse", {})
+        initial = {f"use_{c['code']}": reuse.get(c["code"], "") for c in current.components}
+        if restored:
+            initial.update({name: restored[name] for name in initial if name in restored})
         return FilesStep(data, files, components=current.components,
                          stored=services.stored_documents_for(draft.owner, version, catch_up=data is None),
-                         uploaded=services.uploaded(draft),
-                         initial={f"use_{c['code']}": reuse.get(c["code"], "") for c in current.components})
+                         uploaded=services.uploaded(draft), initial=initial)
     return None
 
 
@@ -121,8 +216,15 @@ def _form_for(draft, current, data=None, files=None):
 @_signed_in
 @require_http_methods(["GET", "POST"])
 def step(request, uid, step):
-    """One step of the application. Whatever is posted is kept in the draft; "Continue" checks the step first."""
-    draft = _own_draft(request, uid)
+    """One step of the application. Whatever is posted is kept in the draft; "Continue" checks the step first. A
+    file refused (wrong type, too large) keeps the user on the step with its reason, whatever the button."""
+    try:
+        draft = _own_draft(request, uid)
+    except Http404:
+        _drop_kept(request, uid)  # what was typed for someone else's draft is never shown, and not kept either
+        raise
+    # Shown to the owner until the step is posted (the post itself is what is kept from then on).
+    restored = _take_kept(request, uid, step, keep=request.method == "GET")
     if draft.dossier_id:
         return redirect("portal:apply:done", code=draft.dossier.code)
     from egov.accounts.services import require_assurance
@@ -136,14 +238,21 @@ def step(request, uid, step):
     if current.kind == "review":
         return _review(request, draft, context)
     if request.method == "GET":
-        context["form"] = _form_for(draft, current)
+        context["form"] = _form_for(draft, current, restored=restored[0] if restored else None)
+        if restored:
+            messages.info(request, _("What you typed on this step before your session ended is shown again. It is "
+                                     "not saved yet: press “Save and continue” or “Save and finish later” to keep it."))
+            if restored[1]:
+                messages.warning(request, _("A file you chose then could not be kept: choose it again."))
         return render(request, "portal/apply/step.html", context)
 
     going_back = "back" in request.POST
+    saving = "save" in request.POST
     form = _form_for(draft, current, request.POST, request.FILES)
     changes, checked, errors = _posted(draft, current, form, request)
+    refused = bool(errors)  # a file refused: its reason is shown on the step, whichever button was pressed
     valid = form.is_valid() and not errors
-    if current.kind == "files" and not going_back:
+    if current.kind == "files" and not going_back and not saving:
         have = (set(form.uploaded) | {code for code, _content, _mime in checked}
                 | set(services.merged(draft, **changes).get("reuse", {})))
         for name, messages_ in services.missing_documents(current.components, have).items():
@@ -154,9 +263,11 @@ def step(request, uid, step):
     for name, messages_ in errors.items():
         for message in messages_:
             form.add_error(name if name in form.fields else None, message)
-    if going_back and context["previous"]:
+    if refused:
+        target = None
+    elif going_back and context["previous"]:
         target = context["previous"].id
-    elif "save" in request.POST:
+    elif saving:
         target = None
     elif valid:
         target = (context["next"] or current).id
@@ -166,12 +277,16 @@ def step(request, uid, step):
     kept = services.save_step(draft, **changes, files=checked, step=target)
     if current.kind == "files":
         form.uploaded.update(kept)
-    if going_back and context["previous"]:
+    if refused:
+        if going_back or saving:
+            messages.warning(request, _("Everything else you entered is saved, but the file marked below was not "
+                                        "kept: choose another one, or leave it empty."))
+    elif going_back and context["previous"]:
         return redirect("portal:apply:step", uid=draft.uid, step=target)
-    if "save" in request.POST:
+    elif saving:
         messages.success(request, _("Your draft is saved. You can continue it from “My drafts” on any device."))
         return redirect("portal:apply:drafts")
-    if valid:
+    elif valid:
         return redirect("portal:apply:step", uid=draft.uid, step=target)
     context["form"] = form
     return render(request, "portal/apply/step.html", context, status=400)
@@ -217,9 +332,13 @@ def _review(request, draft, context):
         try:
             dossier = services.submit(draft, user=request.user,
                                       idempotency_key=request.POST.get("idempotency_key", ""))
+        except services.DraftMoved as moved:
+            # A newer version of the procedure is in force: the draft follows it now; on to what needs doing.
+            messages.warning(request, moved.messages[0])
+            return redirect("portal:apply:step", uid=draft.uid, step=moved.step)
         except ValidationError as exc:
             problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            errors = [{"message": message, "step": services.step_of_field(version, name)}
+            errors = [{"message": _named(version, name, message), "step": services.step_of_field(version, name)}
                       for name, messages_ in problems.items() for message in messages_]
             return render(request, "portal/apply/review.html", _review_context(request, draft, context, errors),
                           status=400)
@@ -231,6 +350,21 @@ def _review(request, draft, context):
     return render(request, "portal/apply/review.html", _review_context(request, draft, context, []))
 
 
+def _named(version, name: str, message: str) -> str:
+    """A submission error with the name of the field it is about (``form.x``, ``subject.x``), unless it says it."""
+    label = ""
+    if name.startswith("form."):
+        field = name.removeprefix("form.").split(".")[0]
+        label = (((version.ui_schema or {}).get(field) or {}).get("label")
+                 or (((version.form_schema or {}).get("properties") or {}).get(field) or {}).get("title") or field)
+    elif name.startswith("subject."):
+        field = SubjectStep.base_fields.get("subject_" + name.removeprefix("subject."))
+        label = str(field.label) if field else ""
+    if not label or str(message).startswith(str(label)):
+        return message
+    return _("%(field)s: %(message)s") % {"field": label, "message": message}
+
+
 def _review_context(request, draft, context, errors):
     version = draft.procedure_version
     content = draft.content()
@@ -240,6 +374,8 @@ def _review_context(request, draft, context, errors):
     answers = []
     for name in services.field_order(version):
         value = raw.get(name, "")
+        if (ui.get(name) or {}).get("widget") == "commune" and value:
+            value = commune_name(value) or value
         choices = (ui.get(name) or {}).get("choices") or {}
         label = (ui.get(name) or {}).get("label") or (properties.get(name) or {}).get("title") or name
         answers.append({"label": label, "value": choices.get(value, value),

@@ -168,6 +168,43 @@ class ComponentRow:
     required: bool
     reuse_code: str
     reuse_name: str
+    optional_note: bool = False  # "(nếu có)" after the name: optional, and the name does not say so already
+    template_url: str = ""       # where its blank form is downloaded, when there is one
+
+
+BLANK_FORMS_DIR = "procedures/forms/"  # static files: the blank forms that components name by file name
+
+
+def blank_form_url(template: str) -> str:
+    """Where a component's blank form (its catalogue ``template``) is downloaded: the catalogue's own http(s) URL, or
+    the static file of that name under ``procedures/forms/``; "" when there is none (the demo catalogue names forms
+    such as ``CT01.docx`` that the platform does not ship)."""
+    template = (template or "").strip()
+    if template.startswith(("https://", "http://")):
+        return template
+    if not template or "/" in template or "\\" in template or template.startswith("."):
+        return ""
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    return static(BLANK_FORMS_DIR + template) if finders.find(BLANK_FORMS_DIR + template) else ""
+
+
+def says_optional(name: str) -> bool:
+    """Whether a component's name already says it is needed only if the applicant has it ("… (nếu có)"), so the
+    page does not say it a second time."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFC", " ".join((name or "").lower().split()))
+    return "(nếu có)" in folded or f"({_('if you have it')})".lower() in folded
+
+
+def component_row(component: dict, names: dict) -> ComponentRow:
+    required = bool(component.get("required", True))
+    return ComponentRow(component["name"], required, component.get("result_of", ""),
+                        names.get(component.get("result_of", ""), ""),
+                        optional_note=not required and not says_optional(component["name"]),
+                        template_url=blank_form_url(component.get("template", "")))
 
 
 @dataclass(frozen=True)
@@ -188,8 +225,7 @@ def procedure_detail(request, code: str):
         reused = [c["result_of"] for c in version.components if c.get("result_of")]
         names = queries.procedure_names(reused)
         context.update({
-            "components": [ComponentRow(c["name"], bool(c.get("required", True)), c.get("result_of", ""),
-                                        names.get(c.get("result_of", ""), "")) for c in version.components],
+            "components": [component_row(c, names) for c in version.components],
             "fees": [FeeRow(fee["name"], vnd(fee["amount"])) for fee in version.fees],
             "total_fee": vnd(version.total_fee) if version.total_fee else "",
             "duration": working_days(version.duration_days),
