@@ -58,6 +58,18 @@ def test_bad_intake_reports_every_problem_and_stores_nothing(officers, version):
     assert Dossier.objects.count() == 0 and Attachment.objects.count() == 0
 
 
+def test_an_id_number_that_cannot_be_of_someone_born_on_that_day_is_refused_at_the_desk(officers, version):
+    import datetime as dt
+
+    born_2026 = {**APPLICANT, "date_of_birth": dt.date(2026, 1, 5)}          # 036072… is of someone born in 1972
+    with pytest.raises(services.InvalidInput) as caught:
+        services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1, applicant=born_2026,
+                                subject=None, form_data={"purpose": "xin việc"}, files=[("to_khai", pdf_file())],
+                                at=vn("2026-03-02 08:00"))
+    assert set(caught.value.message_dict) == {"applicant.id_number"}
+    assert Dossier.objects.count() == 0
+
+
 def test_a_file_that_is_not_what_its_name_says_is_refused(officers, version):
     fake = pdf_file("to-khai.pdf", b"MZ\x90\x00 this is an executable")
     with pytest.raises(services.InvalidInput, match="Only PDF, JPEG and PNG"):

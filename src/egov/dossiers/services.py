@@ -359,10 +359,10 @@ def _person_details(details: dict | None, field: str) -> dict | None:
     if not clean["full_name"]:
         errors[f"{field}.full_name"] = [_("Enter the full name.")]
     if clean["id_number"]:
-        from egov.registries.rules import InvalidPersonalId, parse_personal_id
+        from egov.registries.rules import InvalidPersonalId, check_personal_id
 
-        try:
-            parse_personal_id(clean["id_number"])
+        try:  # the number's century and year digits must fit the date of birth when it is given
+            check_personal_id(clean["id_number"], date_of_birth=details.get("date_of_birth") or None)
         except InvalidPersonalId as exc:
             errors[f"{field}.id_number"] = [exc.message]
     if errors:
