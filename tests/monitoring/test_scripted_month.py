@@ -118,12 +118,14 @@ MARCH_A = {
     "stopped": 1,                                                              # M11
     "refused": 1,                                                              # M7
     "satisfaction": {"ratings": 3, "average": 3.67},                           # 4 + 5 + 2
+    "digitisation": {"reused": 0},                               # no dossier reused a stored document (test_digitisation)
     "percentages": {
         "processed": 54.5, "pending": 27.3, "withdrawn": 18.2, "stopped": 9.1,  # of the 11 received
         "processed_early": 33.3, "processed_on_time": 16.7, "processed_late": 50.0, "processed_in_time": 50.0,
         "pending_within": 66.7, "pending_overdue": 33.3,
         "delivered": 50.0,                                                      # 3 of the 6 processed
         "online_share": 33.3,                                                   # 3 of the 9 new
+        "reuse_share": 0.0,
     },
 }
 

@@ -331,8 +331,9 @@ def test_a_stored_document_is_offered_and_reused_instead_of_an_upload(client, mo
     reused = dossier.attachments.get(component_code="GCS")
     assert reused.file.name == stored.attachment.file.name and reused.sha256 == stored.attachment.sha256
     assert DocumentReuse.objects.get(dossier=dossier).document == stored
-    assert Event.objects.filter(event_type="dossier.document_reused", subject_id=str(dossier.pk)).exists() or \
-        Event.objects.filter(event_type="dossier.document_reused").count() == 1
+    # One reuse event, about the second dossier (the first one reused nothing).
+    reuses = Event.objects.filter(event_type="dossier.document_reused")
+    assert list(reuses.values_list("subject_type", "subject_id")) == [("dossiers.dossier", str(dossier.pk))]
     assert StoredDocument.objects.filter(owner=mother, component_code="GCS").count() == 1  # not kept twice
 
 
@@ -418,3 +419,67 @@ def test_a_submission_that_fails_in_its_transaction_leaves_no_file_and_no_row(ci
                                              idempotency_key="k-next", at=vn("2026-03-02 09:00"))
     assert dossier.code.endswith("-0001")
     assert _stored_names("dossiers") - before == {dossier.attachments.get().file.name}
+
+
+# --- A newer version of the procedure ------------------------------------------------------------------------------
+
+def next_version(old, **changes):
+    """The next version of ``old``'s procedure, in force from today, the same as ``old`` unless ``changes`` say."""
+    from django.utils import timezone
+
+    from egov.procedures.models import ProcedureVersion
+
+    fields = {f.name: getattr(old, f.name) for f in ProcedureVersion._meta.concrete_fields
+              if f.name not in ("id", "created_at")}
+    version = ProcedureVersion.objects.create(**{**fields, "version": old.version + 1,
+                                                 "effective_from": timezone.localdate(), **changes})
+    version.agencies.set(old.agencies.all())
+    return version
+
+
+def test_a_draft_of_a_replaced_version_moves_to_the_version_in_force_and_is_checked_again(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    newer = next_version(birth)
+    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert response.status_code == 302 and response["Location"] == step_url(draft, "review")
+    assert not Dossier.objects.exists()  # nothing filed under the replaced version
+    draft.refresh_from_db()
+    assert draft.procedure_version == newer
+    assert sorted(DraftFile.objects.filter(draft=draft).values_list("component_code", flat=True)) == ["GCS", "TK"]
+    assert "The procedure changed on" in client.get(response["Location"]).content.decode()
+    client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert Dossier.objects.get().procedure_version == newer
+
+
+def test_a_moved_draft_goes_back_to_the_first_step_the_new_version_asks_more_of(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    dropped = DraftFile.objects.get(draft=draft, component_code="GCS").file.name
+    schema = {**BIRTH_SCHEMA, "required": [*BIRTH_SCHEMA["required"], "child_birth_place"],
+              "properties": {**BIRTH_SCHEMA["properties"], "child_birth_place": {"type": "string", "maxLength": 300}}}
+    ui = {**BIRTH_UI, "ui:order": [*BIRTH_UI["ui:order"], "child_birth_place"]}  # on the second e-form step
+    components = [COMPONENTS[0], {"code": "GBS", "name": "Birth notice", "required": True}]  # GCS no longer asked for
+    newer = next_version(birth, form_schema=schema, ui_schema=ui, components=components)
+    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert response.status_code == 302 and response["Location"] == step_url(draft, "form-2")
+    draft.refresh_from_db()
+    assert draft.procedure_version == newer and draft.step == "form-2"
+    assert draft.content()["raw"]["child_full_name"] == "Đỗ Minh An"  # the answers that still apply are kept
+    assert list(DraftFile.objects.filter(draft=draft).values_list("component_code", flat=True)) == ["TK"]
+    assert dropped not in _stored_names(f"drafts/{draft.uid}")
+    assert not Dossier.objects.exists()
+
+
+def test_a_draft_is_refused_clearly_when_the_procedure_is_no_longer_offered_online(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    next_version(birth, online_level="none")
+    response = client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key})
+    assert response.status_code == 400
+    assert "This procedure can no longer be applied for online" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.procedure_version == birth and not Dossier.objects.exists()

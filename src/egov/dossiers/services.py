@@ -479,15 +479,41 @@ def _made_under(idempotency_key: str) -> tuple[int, int | None] | None:
     return _one_row(Dossier, _made_under_sql, [idempotency_key])
 
 
-def _implements_sql(q, table):
-    return f"SELECT 1 FROM {table} WHERE {q('procedureversion_id')} = %s AND {q('agency_id')} = %s"
+def _version_check_sql(q, table):
+    """Whether the agency implements the version, and whether a newer version of its procedure is in force on a day:
+    one round trip, each an indexed look-up (the through table's unique pair; the unique (procedure, effective_from))."""
+    from egov.procedures.models import ProcedureVersion
+
+    versions = q(ProcedureVersion._meta.db_table)
+    return (f"SELECT (SELECT 1 FROM {table} WHERE {q('procedureversion_id')} = %s AND {q('agency_id')} = %s LIMIT 1), "
+            f"(SELECT 1 FROM {versions} WHERE {q('procedure_id')} = %s AND {q('effective_from')} > %s "
+            f"AND {q('effective_from')} <= %s LIMIT 1)")
+
+
+def _newer_in_force_sql(q, table):
+    return (f"SELECT 1 FROM {table} WHERE {q('procedure_id')} = %s AND {q('effective_from')} > %s "
+            f"AND {q('effective_from')} <= %s")
+
+
+def superseded(version, *, on: dt.date) -> bool:
+    """Whether a newer version of ``version``'s procedure is in force on the day ``on`` (one indexed look-up)."""
+    return _one_row(type(version), _newer_in_force_sql, [version.procedure_id, version.effective_from, on]) is not None
 
 
 def _check_version_at(version, agency, at: dt.datetime) -> None:
-    if _one_row(version.agencies.through, _implements_sql, [version.pk, agency.pk]) is None:
+    """A dossier is filed under the version of the procedure in force on the day (Vietnam time): not one whose day has
+    not come, nor one a newer version has replaced (an online draft started before the change, a desk form left
+    open), and at an agency that implements it."""
+    day = to_vn(at).date()
+    implements, newer = _one_row(version.agencies.through, _version_check_sql,
+                                 [version.pk, agency.pk, version.procedure_id, version.effective_from, day])
+    if implements is None:
         raise InvalidInput({"procedure": [_("This agency does not implement this procedure.")]})
-    if version.effective_from > to_vn(at).date():
+    if version.effective_from > day:
         raise InvalidInput({"procedure": [_("This version of the procedure is not in force yet.")]})
+    if newer is not None:
+        raise InvalidInput({"procedure": [_("A newer version of this procedure is in force: the dossier must be filed "
+                                            "under it.")]})
 
 
 def _new_dossier(*, version, agency, channel: int, status: int, at: dt.datetime, applicant_user, applicant: dict,
@@ -545,13 +571,23 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
     dossier = _new_dossier(version=version, agency=agency, channel=channel, status=Status.RECEIVED, at=at,
                            applicant_user=None, applicant=_person_details(applicant, "applicant"),
                            subject=_person_details(subject, "subject"), form_data=form_data, filed_by=officer)
-    _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=officer, components=version.components)
+    filed = _store(dossier, checked, kind=Attachment.Kind.COMPONENT, user=officer, components=version.components)
+    # The applicant's citizen account, when they have one (matched by their personal ID number), keeps what was
+    # filed at the desk or by post in its data store, as it would an online submission's files.
+    keep_in_data_store(_data_store_owner(dossier), filed, at=at, new=True)
     _start_clock(dossier, at, calendar.Calendar())
     dossier.save()
     Transition.objects.create(dossier=dossier, from_status=None, to_status=Status.RECEIVED, actor=officer, at=at,
                               form="01")
     _event("received", dossier, officer, {"from": None, "to": Status.RECEIVED, "form": "01", "channel": channel})
     return dossier
+
+
+def _check_online(version) -> None:
+    from egov.procedures.models import OnlineLevel
+
+    if version.online_level == OnlineLevel.NONE:
+        raise InvalidInput({"procedure": [_("This procedure cannot be applied for online; go to the agency's desk.")]})
 
 
 def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
@@ -585,6 +621,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     require_assurance(applicant_user, version.min_assurance_level)
     rules.require_transition(rules.NEW, Status.SUBMITTED, actor_role=rules.APPLICANT, on=to_vn(at).date())
     errors = _errors_of(lambda: _check_version_at(version, agency, at),
+                        lambda: _check_online(version),
                         lambda: _person_details(subject, "subject"),
                         lambda: check_form_data(version.form_schema, form_data))
     reused = reused or {}
@@ -712,9 +749,14 @@ def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "",
         raise InvalidInput({"files": [_("Attach the missing documents or say what you are supplying.")]})
     target = Status.PROCESSING if dossier.received_at else Status.SUBMITTED
     _check_move(dossier, target, action="supply", role=role, at=at)
-    checked = check_files([(code if code else "supplement", f) for code, f in files],
-                          dossier.procedure_version.components, require_all=False)
-    _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=dossier.procedure_version.components)
+    components = dossier.procedure_version.components
+    checked = check_files([(code if code else "supplement", f) for code, f in files], components, require_all=False)
+    supplied = _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=components)
+    # A document that answers one of the procedure's components goes into the applicant's data store, like one
+    # filed with the dossier (a free-form "supplement" stands in for nothing, so it is not kept for reuse).
+    codes = {c["code"] for c in components}
+    keep_in_data_store(_data_store_owner(dossier), [a for a in supplied if a.component_code in codes], at=at,
+                       new=True)
     _move(dossier, target, action="supply", actor=user, role=role, at=at, note=note, details={"files": len(checked)},
           event="supplied")
     if target == Status.PROCESSING:
@@ -1182,12 +1224,16 @@ def _stored_document_model():
     return StoredDocument
 
 
-def stored_document_fits(document, component: dict) -> bool:
-    """A stored document stands in for a component with the same code, or for one whose ``result_of`` names the
-    procedure whose result it is."""
+def stored_document_fits(document, component: dict, *, procedure_code: str) -> bool:
+    """A stored result stands in for a component whose ``result_of`` names the procedure whose result it is; a stored
+    component only for the component with the same code of the same procedure (``procedure_code``: the national code
+    of the procedure being applied for). Component codes are the procedure's own: ``DON`` is a building-permit
+    application in 1.009994 and a practising-licence application in 1.012267. The catalogue has no key saying that
+    two procedures' components are the same kind of paper, so none is reused across procedures."""
     if document.kind == "result":
         return bool(component.get("result_of")) and component["result_of"] == document.result_of
-    return bool(document.component_code) and document.component_code == component["code"]
+    return (bool(document.component_code) and document.component_code == component["code"]
+            and bool(procedure_code) and document.procedure_code == procedure_code)
 
 
 def _check_reused(user, version, reused: dict) -> dict:
@@ -1197,14 +1243,32 @@ def _check_reused(user, version, reused: dict) -> dict:
         component = components.get(code)
         if component is None:
             errors.setdefault(f"file_{code}", []).append(_("This dossier has no component %(code)s.") % {"code": code})
-        elif document.owner_id != user.pk or not stored_document_fits(document, component):
+        elif document.owner_id != user.pk or not stored_document_fits(document, component,
+                                                                      procedure_code=version.procedure.code):
             errors.setdefault(f"file_{code}", []).append(_("This stored document cannot be used for this component."))
     return errors
 
 
+def _data_store_owner(dossier: Dossier):
+    """Whose data store keeps the dossier's documents: the account that filed it online, else the citizen account
+    linked to the applicant's record in the population registry (found by the personal ID number the desk entered,
+    as ``_person_by_id_number`` links it), if there is one. None when the applicant has no account."""
+    if dossier.applicant_id:
+        return dossier.applicant
+    if not dossier.applicant_person_id:
+        return None
+    from django.contrib.auth import get_user_model
+
+    from egov.accounts.rules import is_officer_role
+
+    account = get_user_model().objects.filter(person_id=dossier.applicant_person_id, is_active=True).first()
+    return account if account is not None and not is_officer_role(account.role) else None
+
+
 def keep_in_data_store(owner, attachments, *, at=None, new: bool = False) -> list:
     """Keep ``attachments`` (a dossier's components or its result) in ``owner``'s data store, once each. ``new``:
-    the attachments were made in this transaction, so none can be in the store yet (no look-up needed)."""
+    the attachments were made in this transaction, so none can be in the store yet (no look-up needed). A result is
+    kept since its delivery (``delivered_at``), whenever it is caught up with."""
     StoredDocument = _stored_document_model()
     at = _now(at)
     kept = []
@@ -1214,16 +1278,23 @@ def keep_in_data_store(owner, attachments, *, at=None, new: bool = False) -> lis
         dossier = attachment.dossier
         version = dossier.procedure_version
         is_result = attachment.kind == Attachment.Kind.RESULT
-        document = StoredDocument(owner=owner, attachment=attachment, source_dossier=dossier, stored_at=at,
+        stored_at = (dossier.delivered_at or at) if is_result else at
+        document = StoredDocument(owner=owner, attachment=attachment, source_dossier=dossier, stored_at=stored_at,
                                   kind="result" if is_result else "component",
                                   component_code="" if is_result else attachment.component_code,
+                                  procedure_code=version.procedure.code,
                                   result_of=version.procedure.code if is_result else "")
         names = {c["code"]: c.get("name", c["code"]) for c in version.components}
         document.seal({"name": version.result_type if is_result else names.get(attachment.component_code,
                                                                                  attachment.component_code),
                        "procedure": version.name, "procedure_code": version.procedure.code,
                        "dossier_code": dossier.code})
-        insert(document)
+        if new:
+            insert(document)
+        else:
+            # A page's catch-up and the ledger consumer may keep the same result at the same moment: the second
+            # insert is skipped (unique owner and attachment), not an error.
+            StoredDocument.objects.bulk_create([document], ignore_conflicts=True)
         kept.append(document)
     return kept
 
@@ -1245,9 +1316,17 @@ def _reuse_stored(dossier: Dossier, reused: dict, *, user, at: dt.datetime) -> N
 
 def keep_delivered_results(owner) -> list:
     """Catch up ``owner``'s data store with the results of their delivered dossiers (idempotent: each result is kept
-    once). Called where the store is shown or offered, and usable as a ledger consumer (``data_store_consumer``)."""
-    results = (Attachment.objects.filter(dossier__applicant=owner, dossier__status=Status.DELIVERED,
-                                         kind=Attachment.Kind.RESULT)
+    once): those they filed online and those filed at the desk or by post for them (their linked person record).
+    The ledger consumer (``data_store_consumer``) keeps each result when it is delivered; this is the safety net
+    where the store is shown or offered (a consumer that has not run yet)."""
+    delivered = Dossier.objects.filter(status=Status.DELIVERED)
+    dossier_ids = list(delivered.filter(applicant=owner).values_list("id", flat=True))
+    if owner.person_id:
+        dossier_ids += delivered.filter(applicant__isnull=True, applicant_person_id=owner.person_id).values_list(
+            "id", flat=True)
+    if not dossier_ids:
+        return []
+    results = (Attachment.objects.filter(dossier_id__in=dossier_ids, kind=Attachment.Kind.RESULT)
                .exclude(pk__in=_stored_document_model().objects.filter(owner=owner).values("attachment_id"))
                .select_related("dossier__procedure_version__procedure"))
     results = list(results)
@@ -1258,10 +1337,23 @@ def keep_delivered_results(owner) -> list:
 
 
 def data_store_consumer(event) -> None:
-    """Ledger consumer (``ledger.consume("portal.data_store", data_store_consumer)``): a delivered result goes into
-    the applicant's data store."""
-    if event.event_type != "dossier.delivered":
+    """Ledger consumer ``portal.data_store`` (run by ``egov notify`` through ``portal.apply_services.keep_delivered``):
+    a delivered result goes into the applicant's data store when it is delivered, kept since the delivery. Idempotent
+    (a replayed event finds the result kept and keeps nothing more)."""
+    if event.event_type != "dossier.delivered" or event.subject_type != "dossiers.dossier":
         return
-    dossier = Dossier.objects.filter(code=(event.payload or {}).get("code")).select_related("applicant").first()
-    if dossier is not None and dossier.applicant_id:
-        keep_delivered_results(dossier.applicant)
+    try:
+        dossier_id = int(event.subject_id)
+    except (TypeError, ValueError):
+        return
+    dossier = (Dossier.objects.select_related("applicant", "procedure_version__procedure")
+               .filter(pk=dossier_id).first())
+    if dossier is None:
+        return
+    owner = _data_store_owner(dossier)
+    if owner is None:
+        return
+    results = list(Attachment.objects.filter(dossier=dossier, kind=Attachment.Kind.RESULT))
+    for result in results:
+        result.dossier = dossier
+    keep_in_data_store(owner, results, at=dossier.delivered_at or event.occurred_at)

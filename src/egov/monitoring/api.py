@@ -37,6 +37,12 @@ class Satisfaction(Schema):
     average: float | None = Field(..., description="Average score (1 to 5); null without ratings.")
 
 
+class Digitisation(Schema):
+    reused: int = Field(..., description="New in the period and filed reusing digitised documents from the "
+                                         "applicant's data store (tái sử dụng dữ liệu số hóa); its share of the new "
+                                         "dossiers is percentages.reuse_share.")
+
+
 class StatisticsOut(Schema):
     year: int
     month: int | None
@@ -52,6 +58,7 @@ class StatisticsOut(Schema):
     stopped: int
     refused: int = Field(..., description="Not received (không được tiếp nhận).")
     satisfaction: Satisfaction
+    digitisation: Digitisation
     percentages: dict[str, float | None] = Field(..., description="Shares in percent (one decimal), null when "
                                                                   "the whole is zero.")
 
@@ -69,7 +76,8 @@ def statistics(
     channel: Literal[1, 2, 3] | None = Query(None, description="1 in person, 2 online, 3 public postal service."),
 ):
     """Figures of one filter and period: received (new, carried over), processed (early, on time, late), pending
-    (within the deadline, overdue), delivered, withdrawn, stopped, refused, online share and satisfaction."""
+    (within the deadline, overdue), delivered, withdrawn, stopped, refused, online share, satisfaction, and the reuse
+    of digitised documents."""
     try:
         f = queries.make_filter(year=year, month=month, agency=agency, province=province, procedure=procedure,
                                 channel=channel)

@@ -45,6 +45,8 @@ class DossierFact(models.Model):
     is_open = models.BooleanField(default=False)  # received and not ended: pending
     rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # Filed with at least one document taken from the applicant's data store ("once only", Circular 01/2023).
+    reused = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("dossier statistics fact")
@@ -53,7 +55,7 @@ class DossierFact(models.Model):
 
 
 COUNTERS = ("received", "closed", "early", "on_time", "late", "withdrawn", "stopped", "refused", "delivered",
-            "overdue_opened", "overdue_closed", "ratings", "rating_sum")
+            "overdue_opened", "overdue_closed", "ratings", "rating_sum", "reused")
 
 
 class MonthlyFigures(models.Model):
@@ -75,6 +77,7 @@ class MonthlyFigures(models.Model):
     overdue_closed = models.IntegerField(default=0)  # ... that ended in the month (they were overdue until then)
     ratings = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
+    reused = models.IntegerField(default=0)          # received in the month, filed reusing digitised documents
 
     class Meta:
         verbose_name = _("monthly statistics")
@@ -103,6 +106,7 @@ class AgencyMonthlyFigures(models.Model):
     overdue_closed = models.IntegerField(default=0)
     ratings = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
+    reused = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly statistics of an agency")

@@ -158,6 +158,7 @@ class Figures:
     received_online: int = 0
     ratings: int = 0
     rating_sum: int = 0
+    reused: int = 0  # of the new dossiers, those filed reusing digitised documents from the applicant's data store
     as_of: str = "period end"  # "period end" or "now" (the current period: pending as it stands now)
     percentages: dict = field(default_factory=dict)
 
@@ -190,6 +191,7 @@ class Figures:
             "pending_overdue": p(self.pending_overdue, self.pending),
             "delivered": p(self.delivered, self.processed),
             "online_share": p(self.received_online, self.received_new),
+            "reuse_share": p(self.reused, self.received_new),
         }
 
     def as_dict(self) -> dict:
@@ -203,6 +205,7 @@ class Figures:
             "delivered": self.delivered, "withdrawn": self.withdrawn, "stopped": self.stopped,
             "refused": self.refused,
             "satisfaction": {"ratings": self.ratings, "average": self.rating_average},
+            "digitisation": {"reused": self.reused},
             "percentages": self.percentages,
         }
 
@@ -254,7 +257,8 @@ def _figures_of(during: dict[str, int], *, carried: int) -> Figures:
         received_new=during["received"], carried_over=carried, processed_early=during["early"],
         processed_on_time=during["on_time"], processed_late=during["late"], delivered=during["delivered"],
         withdrawn=during["withdrawn"], stopped=during["stopped"], refused=during["refused"],
-        received_online=during["online"], ratings=during["ratings"], rating_sum=during["rating_sum"])
+        received_online=during["online"], ratings=during["ratings"], rating_sum=during["rating_sum"],
+        reused=during["reused"])
 
 
 def figures(f: Filter, *, now: dt.datetime | None = None, overdue: int | None = None,

@@ -2,7 +2,9 @@
 which month, and the percentages shown.
 
 DOMAIN.md "Statistics": per agency, procedure, channel and period, received (new, carried over), processed (early,
-on time, late), pending (within deadline, overdue), returned, withdrawn, refused, online share, satisfaction.
+on time, late), pending (within deadline, overdue), returned, withdrawn, refused, online share, satisfaction; and the
+digitisation indicator of the service index: the share of received dossiers filed reusing digitised documents from the
+applicant's data store (DOMAIN.md, Decision 766: full marks at 80 % or more).
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ class Fact:
     outcome: str = ""
     rating_score: int | None = None
     rated_at: dt.datetime | None = None
+    reused: bool = False
 
 
 def contributions(fact: Fact | None) -> Counter:
@@ -60,7 +63,8 @@ def contributions(fact: Fact | None) -> Counter:
       withdrawn / stopped); a dossier refused or withdrawn before reception counts only in its outcome;
     * overdue: a received dossier is overdue at the end of every month from the month of its appointment instant
       up to (not including) the month it ends: +1 opened in the first, +1 closed in the month it ends;
-    * delivered +1 in the month of delivery; a rating +1 (and its score) in the month it was given.
+    * delivered +1 in the month of delivery; a rating +1 (and its score) in the month it was given;
+    * reused +1 in the month of reception for a received dossier filed with a document from the data store.
     """
     counts: Counter = Counter()
     if fact is None:
@@ -69,6 +73,8 @@ def contributions(fact: Fact | None) -> Counter:
     ended = month_of(fact.finished_at) if fact.finished_at and fact.outcome else None
     if fact.received_at is not None:
         counts[(*key, month_of(fact.received_at), "received")] += 1
+        if fact.reused:
+            counts[(*key, month_of(fact.received_at), "reused")] += 1
         if ended is not None:
             counts[(*key, ended, "closed")] += 1
         if fact.overdue_from is not None:

@@ -16,7 +16,7 @@ from django.db.models import F
 
 from egov.dossiers.models import Channel, Dossier, Rating, Status, Transition
 from egov.kernel import ledger
-from egov.kernel.ledger_models import ConsumerOffset
+from egov.kernel.ledger_models import ConsumerOffset, Event
 from egov.monitoring import rules
 from egov.monitoring.models import AgencyMonthlyFigures, DossierFact, MonthlyFigures, Outcome
 
@@ -26,7 +26,8 @@ DOSSIER_SUBJECT = "dossiers.dossier"
 IGNORED_EVENTS = frozenset({"dossier.read", "dossier.looked_up", "dossier.lookup_limited"})
 
 _FACT_FIELDS = ("agency_id", "procedure_id", "channel", "received_at", "finished_at", "delivered_at", "overdue_from",
-                "outcome", "rating_score", "rated_at")
+                "outcome", "rating_score", "rated_at", "reused")
+REUSE_EVENT = "dossier.document_reused"
 
 
 def _outcome(dossier: Dossier) -> str:
@@ -48,13 +49,18 @@ def fact_of(dossier: Dossier) -> rules.Fact:
     paused = dossier.pauses.filter(ended_at__isnull=True).exists()
     received = dossier.received_at if outcome != Outcome.REFUSED else None
     rating = Rating.objects.filter(dossier=dossier).values_list("score", "rated_at").first()
+    # A document taken from the data store is recorded as a ledger event on the dossier (read through the ledger's
+    # index on the subject: a few events per dossier), not read from the portal's tables.
+    reused = Event.objects.filter(subject_type=DOSSIER_SUBJECT, subject_id=str(dossier.pk),
+                                  event_type=REUSE_EVENT).exists()
     return rules.Fact(
         agency_id=dossier.receiving_agency_id, procedure_id=dossier.procedure_version.procedure_id,
         channel=dossier.channel, received_at=received,
         finished_at=dossier.finished_at if outcome else None,
         delivered_at=dossier.delivered_at,
         overdue_from=dossier.appointment_at if received is not None and not paused else None,
-        outcome=outcome, rating_score=rating[0] if rating else None, rated_at=rating[1] if rating else None)
+        outcome=outcome, rating_score=rating[0] if rating else None, rated_at=rating[1] if rating else None,
+        reused=reused)
 
 
 def _stored(row: DossierFact | None) -> rules.Fact | None:

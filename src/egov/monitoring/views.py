@@ -44,6 +44,7 @@ def _rows(figures: queries.Figures) -> list[tuple[str, int | str, float | None, 
         (_("of which new in the period"), figures.received_new, None, True),
         (_("of which carried over from earlier periods"), figures.carried_over, None, True),
         (_("of which online"), figures.received_online, p["online_share"], True),
+        (_("of which filed reusing digitised documents"), figures.reused, p["reuse_share"], True),
         (_("Dossiers processed"), figures.processed, p["processed"], False),
         (_("early"), figures.processed_early, p["processed_early"], True),
         (_("on time"), figures.processed_on_time, p["processed_on_time"], True),
@@ -142,7 +143,8 @@ CSV_HEADERS = [
     "Kỳ", "Tổng số tiếp nhận", "Mới tiếp nhận", "Từ kỳ trước chuyển qua", "Tiếp nhận trực tuyến", "Tỷ lệ trực tuyến (%)",
     "Đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn (%)", "Đang giải quyết", "Trong hạn",
     "Quá hạn (đang giải quyết)", "Đã trả kết quả", "Rút hồ sơ", "Dừng xử lý", "Không được tiếp nhận",
-    "Số lượt đánh giá", "Điểm hài lòng trung bình",
+    "Số lượt đánh giá", "Điểm hài lòng trung bình", "Tiếp nhận có sử dụng lại dữ liệu số hóa",
+    "Tỷ lệ sử dụng lại dữ liệu số hóa (%)",
 ]
 
 
@@ -154,7 +156,7 @@ def _csv_row(period: str, s: queries.Figures) -> list:
             pct(s.percentages["online_share"]), s.processed, s.processed_early, s.processed_on_time,
             s.processed_late, pct(s.percentages["processed_in_time"]), s.pending, s.pending_within,
             s.pending_overdue, s.delivered, s.withdrawn, s.stopped, s.refused, s.ratings,
-            "" if s.rating_average is None else f"{s.rating_average:g}"]
+            "" if s.rating_average is None else f"{s.rating_average:g}", s.reused, pct(s.percentages["reuse_share"])]
 
 
 @require_GET

@@ -6,8 +6,9 @@ step, kept until the draft is submitted (a later step's error never costs it).
 
 ``StoredDocument``: one document in the citizen's data store: a component they filed, or a result delivered to
 them. It points at the stored file (a dossier ``Attachment``); what it is (name, procedure, dossier code) is sealed.
-``DocumentReuse``: a dossier component satisfied by a stored document instead of a new upload ("once only"); the
-digitisation indicators count these rows (and the ``dossier.document_reused`` ledger events).
+``DocumentReuse``: a dossier component satisfied by a stored document instead of a new upload ("once only"); each
+is also a ``dossier.document_reused`` ledger event, which the digitisation indicator of the service statistics
+counts (``egov.monitoring``: received dossiers filed reusing digitised documents).
 """
 import uuid
 
@@ -86,9 +87,11 @@ class StoredDocument(SealedMixin, models.Model):
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stored_documents")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # What it can stand in for: a component with the same code, or a component whose ``result_of`` names this
-    # procedure (for a result).
+    # What it can stand in for: a component with the same code of the same procedure (codes such as ``DON`` mean
+    # different papers in different procedures), or a component whose ``result_of`` names this procedure (for a
+    # result). ``procedure_code``: the national code of the procedure it was filed under or is the result of.
     component_code = models.CharField(max_length=64, blank=True)
+    procedure_code = models.CharField(max_length=32, blank=True)
     result_of = models.CharField(max_length=32, blank=True)
     attachment = models.ForeignKey("dossiers.Attachment", on_delete=models.PROTECT, related_name="+")
     source_dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="+")

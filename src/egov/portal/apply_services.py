@@ -157,9 +157,11 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     results = [c["result_of"] for c in components if c.get("result_of")]
     if not codes:
         return {}
-    # Read by hand (kernel.db): every attachment step reads it, on every post too (its choices are checked).
-    where = f"(t.kind = %s AND t.component_code IN ({', '.join(['%s'] * len(codes))}))"
-    params = [StoredDocument.Kind.COMPONENT.value, *codes]
+    # Read by hand (kernel.db): every attachment step reads it, on every post too (its choices are checked). The
+    # owner's documents newest first (index portal_stored_owner_newest), a component only from the same procedure.
+    procedure_code = version.procedure.code
+    where = f"(t.kind = %s AND t.procedure_code = %s AND t.component_code IN ({', '.join(['%s'] * len(codes))}))"
+    params = [StoredDocument.Kind.COMPONENT.value, procedure_code, *codes]
     if results:
         where += f" OR (t.kind = %s AND t.result_of IN ({', '.join(['%s'] * len(results))}))"
         params += [StoredDocument.Kind.RESULT.value, *results]
@@ -169,12 +171,26 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     for component in components:
         for document in candidates:
             kept = fitting.setdefault(component["code"], [])
-            if len(kept) < per_component and dossier_services.stored_document_fits(document, component):
+            if len(kept) < per_component and dossier_services.stored_document_fits(document, component,
+                                                                                   procedure_code=procedure_code):
                 if not hasattr(document, "label"):
                     # Opened only when shown: a posted choice is checked against the uids alone.
                     document.label = _described(document)
                 kept.append(document)
     return {code: documents for code, documents in fitting.items() if documents}
+
+
+DATA_STORE_CONSUMER = "portal.data_store"
+
+
+def keep_delivered(batch_size: int = 500) -> int:
+    """One pass of the ledger consumer ``portal.data_store``: each result delivered since the last pass goes into its
+    applicant's data store, kept since its delivery (``dossiers.services.data_store_consumer``; idempotent). Run by
+    ``egov notify`` with the other consumers, or by the task ``portal.tasks.data_store_pass``. Returns how many
+    events were read."""
+    from egov.kernel import ledger
+
+    return ledger.consume(DATA_STORE_CONSUMER, dossier_services.data_store_consumer, batch_size=batch_size)
 
 
 def describe(document: StoredDocument) -> str:
@@ -334,6 +350,8 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     if idempotency_key != draft.idempotency_key:
         raise ApplyError({"__all__": [_("This page is out of date: open your draft again and submit it from there.")]})
     version = draft.procedure_version
+    if not may_apply_online(version):
+        raise ApplyError({"procedure": [NO_LONGER_ONLINE]})
     form_data, errors = _form_data(draft)
     from egov.portal.apply_forms import subject_errors  # the subject step's checks again (ID number vs birth date)
 
@@ -341,6 +359,7 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     if draft.agency_id is None:
         errors["agency"] = [_("Choose where to apply.")]
     if errors:
+        _move_if_superseded(draft)  # the answers are checked against the version in force, not a replaced one
         raise ApplyError(errors)
     draft_files = _files_of(draft)
     files = []
@@ -367,6 +386,13 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
         dossier = dossier_services.submit_online(
             applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
             files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused, also=link_draft)
+    except dossier_services.InvalidInput:
+        # Refused: perhaps because a newer version of the procedure came into force since the draft was started
+        # (checked only now, so that a submission that goes through pays no look-up for it).
+        for _code, stored_file in files:
+            stored_file.close()
+        _move_if_superseded(draft)
+        raise
     except IntegrityError:
         # Two clicks at once: the other request made the dossier under the same key.
         dossier = Dossier.objects.filter(idempotency_key=idempotency_key, applicant=user).first()
@@ -378,6 +404,86 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
             stored_file.close()
     draft.dossier = dossier
     return dossier
+
+
+# --- A new version of the procedure ----------------------------------------------------------------------------------
+
+NO_LONGER_ONLINE = gettext_lazy("This procedure can no longer be applied for online: take your application to the "
+                                "agency's desk or send it by post.")
+
+
+class DraftMoved(ApplyError):
+    """A newer version of the procedure came into force after the draft was started: the draft now follows it.
+    ``step``: where the applicant goes on (the first step whose answers the new version does not accept, or the
+    review)."""
+
+    def __init__(self, message, *, step: str):
+        super().__init__({"procedure": [message]})
+        self.step = step
+
+
+def _move_if_superseded(draft: Draft) -> None:
+    """Nothing is filed under a replaced version: when a newer version of the draft's procedure is in force today,
+    the draft moves to it (``move_draft``) and ``DraftMoved`` says where to go on; when the version in force is no
+    longer offered online, the submission is refused. Returns when the draft's version is still the one in force."""
+    version = draft.procedure_version
+    if not dossier_services.superseded(version, on=timezone.localdate()):
+        return
+    current = current_version(version.procedure.code)
+    if current is None or current.pk == version.pk:
+        return
+    if not may_apply_online(current):
+        raise ApplyError({"procedure": [NO_LONGER_ONLINE]})
+    step = move_draft(draft, current)
+    date = current.effective_from.strftime("%d/%m/%Y")
+    if step == "review":
+        message = _("The procedure changed on %(date)s. Your application now follows the new rules, with your "
+                    "answers and documents that still apply: check it and submit it again.") % {"date": date}
+    else:
+        message = _("The procedure changed on %(date)s. Your application now follows the new rules, with your "
+                    "answers and documents that still apply: complete what the new version asks for, then submit "
+                    "it.") % {"date": date}
+    raise DraftMoved(message, step=step)
+
+
+def move_draft(draft: Draft, version: ProcedureVersion) -> str:
+    """Move ``draft`` to ``version`` (a newer version of its procedure), keeping what still fits: the answers to
+    e-form fields it still has, the uploads and stored-document choices of components it still has (a choice only
+    if the document still stands in for it), who the application is for where it may still be on someone's behalf,
+    and the agency if it still implements the procedure (the only one if there is just one). Uploads of components
+    it no longer has are deleted. Returns the step to go on with, also kept in the draft."""
+    content = draft.content()
+    names = set(field_order(version))
+    components = {c["code"]: c for c in version.components or []}
+    raw = {name: value for name, value in (content.get("raw") or {}).items() if name in names}
+    reuse_uids = {code: uid for code, uid in (content.get("reuse") or {}).items() if code in components}
+    documents = {str(d.uid): d for d in StoredDocument.objects.filter(owner=draft.owner,
+                                                                      uid__in=list(reuse_uids.values()))}
+    reuse = {code: uid for code, uid in reuse_uids.items()
+             if uid in documents and dossier_services.stored_document_fits(
+                 documents[uid], components[code], procedure_code=version.procedure.code)}
+    subject = (content.get("subject") or {}) if on_behalf_allowed(version) else {}
+    agencies = list(version.agencies.all())
+    agency = (draft.agency if draft.agency_id in {a.pk for a in agencies}
+              else agencies[0] if len(agencies) == 1 else None)
+    files = _files_of(draft)
+    dropped = [f for f in files if f.component_code not in components]
+    draft.procedure_version = version
+    draft.agency = agency
+    draft.seal({**content, "raw": raw, "reuse": reuse, "subject": subject})
+    # Where to go on: the first step, in the new version's order, with something to fix.
+    _answers, errors = _form_data(draft)
+    if agency is None:
+        errors["agency"] = [""]
+    have = {f.component_code for f in files if f not in dropped} | set(reuse)
+    errors.update(missing_documents(list(components.values()), have))
+    order = [step.id for step in plan(version)]
+    draft.step = min((step_of_field(version, name) for name in errors), key=order.index, default="review")
+    with transaction.atomic():
+        delete(DraftFile, [f.pk for f in dropped])
+        update(draft, ("procedure_version", "agency", "sealed", "key_id", "step", "updated_at"))
+    _delete_stored([f.file.name for f in dropped])
+    return draft.step
 
 
 def _delete_stored(names: list[str], *, folder: str = "") -> None:

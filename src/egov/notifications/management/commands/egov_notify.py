@@ -1,12 +1,14 @@
 """`egov notify [--once] [--interval S]`: turn dossier events into notices and send the queued messages, retrying
 failures with back-off. Several can run at once (offsets are locked per partition; messages are claimed one by one).
-Once a day (and at start) it also runs ``egov retention``."""
+The other ledger consumers ride the same loop: the service statistics (egov.monitoring) and the citizens' data store
+(egov.portal: delivered results kept when delivered). Once a day (and at start) it also runs ``egov retention``."""
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from egov.monitoring import services as statistics
 from egov.notifications import services
+from egov.portal import apply_services as data_store
 
 RETENTION_EVERY = 24 * 3600  # seconds between two retention passes of a running loop
 
@@ -25,6 +27,7 @@ class Command(BaseCommand):
         while True:
             events, report = services.run_once()
             statistics.update()  # the service statistics' ledger consumer rides the same loop (egov.monitoring)
+            data_store.keep_delivered()  # and the data store's: delivered results kept when delivered (egov.portal)
             if time.monotonic() >= next_retention:  # and, once a day, the retention of drafts and uploads
                 from egov.portal.management.commands.egov_retention import run_retention
 
