@@ -107,9 +107,43 @@ def _now(at) -> dt.datetime:
 
 # --- Transitions, events, documents ----------------------------------------------------------------------------------
 
+# Events whose notice quotes the document issued with them (form 02's missing items, form 03's reasons, the fee lines,
+# form 04's and form 05's reason, the refused withdrawal's reason, how the result was delivered): their payload names
+# the transition that holds it: a reference, never the officer's words in the ledger (words may name people, and the
+# ledger is append-only).
+_QUOTING_EVENTS = frozenset({"refuse", "request_supplement", "request_fees", "rescheduled", "stopped",
+                             "withdrawal_refused", "delivered"})
+
+
 def _event(name: str, dossier: Dossier, actor, payload: dict | None = None) -> None:
+    """A dossier's ledger event: its code, its status and its appointment date as they stand at the event (a notice
+    sent later, after a backlog or a replay, quotes the date of the event, not one set since), then ``payload``."""
+    facts = {"code": dossier.code, "status": dossier.status,
+             "appointment": dossier.appointment_at.isoformat() if dossier.appointment_at else None}
+    if name in _QUOTING_EVENTS:  # the transition written just before, in the same transaction, the dossier locked
+        facts["transition"] = dossier.transitions.order_by("-id").values_list("id", flat=True).first()
     ledger.append(f"dossier.{name}", partition=dossier.receiving_agency.code, actor=actor, subject=dossier,
-                  payload={"code": dossier.code, "status": dossier.status, **(payload or {})})
+                  payload={**facts, **(payload or {})})
+
+
+def _appointment_after(dossier: Dossier, source: int | None, target: int, at: dt.datetime) -> dict:
+    """For a move's event payload: the appointment date the move leaves, where its action sets the date only after
+    the event is written: reception starts the clock (as ``_start_clock`` does), and the return from a pause (a
+    supplement, fees) pushes the date by the pause (as ``_resume`` does)."""
+    if target == Status.RECEIVED and dossier.received_at is None:
+        from copy import copy
+
+        probe = copy(dossier)
+        _start_clock(probe, at, calendar.Calendar())
+        return {"appointment": probe.appointment_at.isoformat()}
+    if target == Status.PROCESSING and source in (Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE) \
+            and dossier.received_at is not None:
+        pauses = _closed_pauses(dossier) + [(started, at) for started in dossier.pauses.filter(
+            ended_at__isnull=True).values_list("started_at", flat=True)]
+        appointment = calendar.Calendar().add_working_hours(dossier.received_at, dossier.allowed_hours,
+                                                            dossier.receiving_agency, pauses=pauses)
+        return {"appointment": appointment.isoformat()}
+    return {}
 
 
 def _check_move(dossier: Dossier, target: int, *, action: str, role: str, at: dt.datetime) -> rules.Transition:
@@ -131,7 +165,7 @@ def _move(dossier: Dossier, target: int, *, action: str, actor, role: str, at: d
     Transition.objects.create(dossier=dossier, from_status=source, to_status=target, actor=_user_or_none(actor),
                               at=at, form=rule.form, note=note, details=details or {})
     _event(event or rule.action.replace("-", "_"), dossier, actor,
-           {"from": source, "to": target, "form": rule.form})
+           {"from": source, "to": target, "form": rule.form, **_appointment_after(dossier, source, target, at)})
     return rule
 
 

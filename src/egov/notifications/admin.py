@@ -68,9 +68,10 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "event_type", "dossier_code", "read_at")
+    list_display = ("created_at", "user", "event_type", "dossier_code", "feedback_reference", "read_at")
     list_filter = ("event_type",)
-    readonly_fields = ("user", "event_type", "dossier_code", "title", "body", "created_at", "read_at")
+    readonly_fields = ("user", "event_type", "dossier_code", "feedback_reference", "title", "body", "created_at",
+                       "read_at")
     fields = readonly_fields
     ordering = ("-id",)
 

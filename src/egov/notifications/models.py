@@ -3,8 +3,9 @@
 Recipient and text are personal data (a phone number, a code): both are sealed like the population registry's
 fields (AES-256-GCM under ``EGOV_DATA_KEYS``), so a database dump shows neither.
 
-* ``Message``: one email or SMS. One-time codes are sent at once (``services.send``); dossier notices are queued
-  (``pending``) by the ledger consumer and delivered by the retry pass, with exponential back-off on failure.
+* ``Message``: one email or SMS. One-time codes are sent at once (``services.send``); notices of dossiers, feedback
+  and refunds are queued (``pending``) by the ledger consumer and delivered by the retry pass, with exponential
+  back-off on failure.
 * ``Notification``: the in-app notice (thông báo trên cổng) an account holder reads at ``/my/notifications/``.
 * ``Preference``: the language a person's notices are written in (vi by default)."""
 import uuid
@@ -108,12 +109,15 @@ class MessageRequest(models.Model):
 
 
 class Notification(models.Model):
-    """Thông báo trên cổng: one notice in an account holder's list. Its text carries the dossier code, the procedure,
-    the status and the appointment date, nothing more personal, so it is stored in clear."""
+    """Thông báo trên cổng: one notice in an account holder's list, about a dossier (its code, the procedure, the
+    status, the appointment date, what the agency asks for) or about the account's feedback (its reference, what
+    happened, the due date). Nothing more personal: the author's words and the agency's answer stay sealed on the
+    feedback, and the notice links to them. So it is stored in clear."""
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
                              verbose_name=_("account"))
     event_type = models.CharField(_("event"), max_length=100)
     dossier_code = models.CharField(_("dossier code"), max_length=40, blank=True)
+    feedback_reference = models.CharField(_("feedback reference"), max_length=24, blank=True)
     title = models.CharField(_("title"), max_length=255)
     body = models.TextField(_("text"))
     source = models.CharField(_("source"), max_length=160, editable=False)

@@ -1,5 +1,5 @@
-"""Pure rules of notifications (no I/O): which events tell the applicant something, and when a failed message is
-tried again.
+"""Pure rules of notifications (no I/O): which events tell the applicant (or a feedback's author) something, why a
+refund goes back, and when a failed message is tried again.
 
 Back-off: the n-th failed attempt waits ``BASE_DELAY * 2**(n-1)`` (1, 2, 4, 8, 16 minutes ...), capped at
 ``MAX_DELAY``; after ``MAX_ATTEMPTS`` attempts the message is given up and stays visible to administrators."""
@@ -14,7 +14,7 @@ MAX_ATTEMPTS = 6
 # mid-send leaves the message to be tried again after this (the provider may then see it twice; nothing is lost).
 LEASE = dt.timedelta(minutes=5)
 
-# Dossier events that concern the applicant (each has a template per language under templates/notifications/events/).
+# Dossier events that concern the applicant (each has a template per language under templates/notifications/).
 # Internal events (a processing step done, a read, a registry effect, a result file attached) tell them nothing.
 APPLICANT_EVENTS = (
     "dossier.submitted",             # 1: the dossier code
@@ -33,6 +33,63 @@ APPLICANT_EVENTS = (
     "dossier.withdrawal_refused",    # 7 → back
     "dossier.stopped",               # 8 (form 05)
 )
+
+# Feedback events that concern its author (phản ánh, kiến nghị): each tells them the reference, what happened and what
+# comes next, by when. The agency's reads and its internal handling tell them nothing.
+FEEDBACK_EVENTS = (
+    "feedback.submitted",            # the reference; decided within 2 working days, answered within 15
+    "feedback.accepted",             # taken up; the answer's due date
+    "feedback.refused",              # the reason
+    "feedback.more_info_requested",  # the question, and how to answer it
+    "feedback.more_info_supplied",   # the information arrived; the answer's new due date
+    "feedback.answered",             # the answer
+    "feedback.published",            # the answer made public, without personal data
+)
+
+# Payment events that concern the applicant: money of theirs going back (the request's subject; a credit that matched
+# no request has nobody known to tell).
+REFUND_EVENTS = (
+    "payment.refund_requested",      # a refund started: how much, why
+    "payment.refund_confirmed",      # the provider confirmed it
+)
+
+NOTICE_EVENTS = APPLICANT_EVENTS + FEEDBACK_EVENTS + REFUND_EVENTS
+
+# Why money goes back, as the applicant is told: the dossier stopped, or withdrawn, after its fees were paid; a
+# payment of the wrong amount (the fees stay due); a payment the fees no longer needed (paid twice, after paying at
+# the desk, after the dossier stopped or the fees were refunded).
+REFUND_CAUSES = ("stopped", "withdrawn", "wrong_amount", "double_payment", "other")
+
+
+def refund_cause(reason: str, *, withdrawn: bool = False) -> str:
+    """The cause of a refund from the reason ``egov.payments.services`` keeps on it (its words for officers:
+    "processing stopped", "wrong amount: …", "paid twice: …", "paid after …"); ``withdrawn``: the dossier stopped on
+    the applicant's withdrawal."""
+    reason = " ".join((reason or "").split()).lower()
+    if reason.startswith("processing stopped"):
+        return "withdrawn" if withdrawn else "stopped"
+    if reason.startswith("wrong amount"):
+        return "wrong_amount"
+    if reason.startswith(("paid twice", "paid after")):
+        return "double_payment"
+    return "other"
+
+
+# An SMS quotes at most this much of the agency's words when the same words also go by email (a long answer in full
+# would be many SMS); an author reachable only by SMS gets them whole.
+SMS_EXCERPT = 300
+
+
+def sms_excerpt(text: str, *, whole: bool, limit: int = SMS_EXCERPT) -> str:
+    """``text`` on one line for an SMS, ending as a sentence ends: whole, or cut at a word before ``limit``
+    characters with "…"."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    if whole or len(text) <= limit:
+        return text if text[-1] in ".?!…" else text + "."
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(",;:.") + "…"
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -4,9 +4,10 @@ and logged.
 Two ways out:
 
 * ``send()``: at once, for one-time codes (the person is waiting; a failure is told to them, never retried).
-* The ledger consumer ``consume_events()`` turns each dossier event that concerns the applicant into an in-app notice
-  (account holders) and queued email/SMS messages; ``deliver_due()`` sends the queued ones, and retries failures with
-  exponential back-off until ``rules.MAX_ATTEMPTS``. ``run_once()`` does both; ``egov notify`` runs it in a loop.
+* The ledger consumer ``consume_events()`` turns each event that concerns a person (a dossier's applicant, a refund
+  of their fees, a feedback's author) into an in-app notice (account holders) and queued email/SMS messages;
+  ``deliver_due()`` sends the queued ones, and retries failures with exponential back-off until
+  ``rules.MAX_ATTEMPTS``. ``run_once()`` does both; ``egov notify`` runs it in a loop.
 
 Idempotent: every notice and message is keyed on the event (partition, seq) and channel, so an event handled twice
 (the ledger delivers at least once) makes one notice and sends one message.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
@@ -117,13 +119,27 @@ def mark_all_read(user, *, at: dt.datetime | None = None) -> int:
 
 # --- The ledger consumer ---------------------------------------------------------------------------------------------
 
-def _context(dossier, status: int, language: str) -> dict:
-    from egov.kernel.calendar_rules import to_vn
+def handle_event(event) -> None:
+    """The consumer's handler: an event that concerns a person → their in-app notice (account holders), email and
+    SMS (queued), in their language.
 
-    status_label = texts.status_name(status, language)
-    appointment = to_vn(dossier.appointment_at).strftime("%d/%m/%Y") if dossier.appointment_at else ""
-    return {"code": dossier.code, "procedure": dossier.procedure_version.name,
-            "agency": dossier.receiving_agency.name, "status": status_label, "appointment": appointment}
+    * A dossier's applicant event (``rules.APPLICANT_EVENTS``), and a refund of their fees (``rules.REFUND_EVENTS``):
+      the applicant's account gets all three (its own email and phone); a walk-in without an account gets email and
+      SMS at the contact details in the sealed dossier (that read is logged, so the applicant sees it).
+    * A feedback event that concerns its author (``rules.FEEDBACK_EVENTS``): likewise, the author's account, or the
+      contact an anonymous author gave, sealed on the feedback (that read is logged as the feedback's).
+
+    Runs inside the consumer's transaction: the notices and queued messages commit with the advanced offset."""
+    if event.event_type in rules.APPLICANT_EVENTS and event.subject_type == "dossiers.dossier":
+        _dossier_notice(event)
+    elif event.event_type in rules.FEEDBACK_EVENTS and event.subject_type == "portal.feedback":
+        _feedback_notice(event)
+    elif event.event_type in rules.REFUND_EVENTS and event.subject_type == "payments.paymentrequest":
+        _refund_notice(event)  # a refund of a credit that matched no request (subject: the refund) has nobody to tell
+
+
+def _key(event, channel: str) -> str:
+    return rules.source_key(event.event_type, event.partition, event.seq, channel)
 
 
 def _queue(*, channel: str, to: str, text: texts.Text, purpose: str, user, source: str, now: dt.datetime) -> None:
@@ -135,40 +151,42 @@ def _queue(*, channel: str, to: str, text: texts.Text, purpose: str, user, sourc
     message.save()
 
 
-def handle_event(event) -> None:
-    """The consumer's handler: one dossier event → the applicant's in-app notice, email and SMS (queued).
+def _queued_before(event) -> bool:
+    """The event's email or SMS is queued already: it was handled before (a replay), so nothing sealed is opened
+    again."""
+    return Message.objects.filter(source__in=[_key(event, "email"), _key(event, "sms")]).exists()
 
-    The applicant's account gets all three (its own email and phone); a walk-in without an account gets email and
-    SMS at the contact details in the sealed dossier (that read is logged, so the applicant sees it). Runs inside the
-    consumer's transaction: the notices and queued messages commit with the advanced offset."""
-    if event.event_type not in rules.APPLICANT_EVENTS or event.subject_type != "dossiers.dossier":
-        return
-    from egov.dossiers.models import Dossier
 
-    dossier = (Dossier.objects.select_related("procedure_version", "receiving_agency", "applicant")
-               .filter(pk=int(event.subject_id)).first())
-    if dossier is None:
-        return
-    status = (event.payload or {}).get("status", dossier.status)
+def _queue_both(event, *, user, email: str, phone: str, text: texts.Text) -> None:
     now = timezone.now()
+    for channel, to in ((Message.Channel.EMAIL, email), (Message.Channel.SMS, phone)):
+        _queue(channel=channel, to=(to or "").strip(), text=text, purpose=event.event_type, user=user,
+               source=_key(event, channel), now=now)
 
-    def key(channel: str) -> str:
-        return rules.source_key(event.event_type, event.partition, event.seq, channel)
 
-    user = dossier.applicant
-    if user is not None:
-        language = language_of(user)
-        text = texts.render(event.event_type, language, _context(dossier, status, language))
-        if not Notification.objects.filter(user=user, source=key("app")).exists():
-            Notification.objects.create(user=user, event_type=event.event_type, dossier_code=dossier.code,
-                                        title=text.subject[:255], body=text.body, source=key("app"))
-        _queue(channel=Message.Channel.EMAIL, to=user.email, text=text, purpose=event.event_type, user=user,
-               source=key("email"), now=now)
-        _queue(channel=Message.Channel.SMS, to=user.phone, text=text, purpose=event.event_type, user=user,
-               source=key("sms"), now=now)
+def _tell_account(event, user, compose, *, dossier_code: str = "", feedback_reference: str = "") -> None:
+    """An account holder: the in-app notice, and email and SMS at the account's own address and phone, in the
+    account's language. ``compose(language, private)`` writes the text: with ``private`` (email and SMS, sealed in
+    the outbox) it may quote words kept sealed elsewhere, which the in-app notice (stored in clear) never does; it is
+    called for the messages only when there are some to queue and none was queued before."""
+    language = language_of(user)
+    if not Notification.objects.filter(user=user, source=_key(event, "app")).exists():
+        text = compose(language, False)
+        Notification.objects.create(user=user, event_type=event.event_type, dossier_code=dossier_code,
+                                    feedback_reference=feedback_reference, title=text.subject[:255], body=text.body,
+                                    source=_key(event, "app"))
+    if (user.email or user.phone) and not _queued_before(event):
+        _queue_both(event, user=user, email=user.email, phone=user.phone, text=compose(language, True))
+
+
+def _tell_applicant(event, dossier, compose) -> None:
+    """The dossier's applicant: their account, or the contact details in the sealed dossier (a walk-in: read, and
+    the read logged, only when there is something to send; the notice in Vietnamese)."""
+    if dossier.applicant is not None:
+        _tell_account(event, dossier.applicant, compose, dossier_code=dossier.code)
         return
-    if Message.objects.filter(source__in=[key("email"), key("sms")]).exists():
-        return  # handled before (a replay): do not read the sealed contact details again
+    if _queued_before(event):
+        return
     from egov.dossiers import services as dossier_services
 
     contact = dossier.content().get("applicant") or {}
@@ -176,11 +194,243 @@ def handle_event(event) -> None:
     if not email and not phone:
         return
     dossier_services.log_read(dossier, reader="notifications", purpose="notify the applicant")
-    text = texts.render(event.event_type, texts.DEFAULT_LANGUAGE, _context(dossier, status, texts.DEFAULT_LANGUAGE))
-    _queue(channel=Message.Channel.EMAIL, to=email, text=text, purpose=event.event_type, user=None,
-           source=key("email"), now=now)
-    _queue(channel=Message.Channel.SMS, to=phone, text=text, purpose=event.event_type, user=None,
-           source=key("sms"), now=now)
+    _queue_both(event, user=None, email=email, phone=phone, text=compose(texts.DEFAULT_LANGUAGE, True))
+
+
+def _absolute(view: str, **kwargs) -> str:
+    """A page's address as a message quotes it: absolute, on the platform's public address (``EGOV_PUBLIC_URL``)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.PUBLIC_URL + reverse(view, kwargs=kwargs)
+
+
+def _date(instant) -> str:
+    from egov.kernel.calendar_rules import to_vn
+
+    return to_vn(instant).strftime("%d/%m/%Y") if instant else ""
+
+
+def _instant(value: str | None, fallback):
+    return dt.datetime.fromisoformat(value) if value else fallback
+
+
+def _agency_name(agency, language: str) -> str:
+    return (agency.name_en or agency.name) if language == "en" else agency.name
+
+
+def _clock(value) -> str:
+    return value.strftime("%H:%M") if hasattr(value, "strftime") else str(value)[:5]
+
+
+def _office_hours(agency) -> str:
+    return (f"{_clock(agency.morning_opens)}–{_clock(agency.morning_closes)}, "
+            f"{_clock(agency.afternoon_opens)}–{_clock(agency.afternoon_closes)}")
+
+
+# --- Dossier notices -------------------------------------------------------------------------------------------------
+
+# Where the document an event quotes is, for events written before their payload named its transition: the dossier's
+# latest transition of that kind.
+_QUOTED = {"dossier.refuse": {"to_status": 3}, "dossier.request_supplement": {"to_status": 5},
+           "dossier.request_fees": {"to_status": 6}, "dossier.rescheduled": {"form": "04"},
+           "dossier.stopped": {"to_status": 8},
+           "dossier.withdrawal_refused": {"from_status": 7, "form": "notice"}, "dossier.delivered": {"to_status": 10}}
+
+
+def _quoted_transition(event, dossier):
+    if event.event_type not in _QUOTED:
+        return None
+    transitions = dossier.transitions.all()
+    reference = (event.payload or {}).get("transition")
+    if reference:
+        return transitions.filter(pk=reference).first()
+    return transitions.filter(**_QUOTED[event.event_type]).order_by("-id").first()
+
+
+def _appointment(event, dossier):
+    """The appointment date as it stood at the event (in its payload); the dossier's own for an event written before
+    payloads carried it."""
+    payload = event.payload or {}
+    if "appointment" in payload:
+        return _instant(payload["appointment"], None)
+    return dossier.appointment_at
+
+
+def _fees(dossier, details: dict, language: str) -> dict:
+    """What is due (the fee lines as asked, their total) and how to pay: the dossier's payment page for an applicant
+    with an account; at the desk or by bank transfer with the dossier code (which credits it) for one without."""
+    from django.conf import settings
+
+    from egov.payments import rules as payment_rules
+
+    lines = payment_rules.fee_lines(details.get("fees", dossier.procedure_version.fees))
+    context = {"amount": texts.money(payment_rules.total(lines), language) if lines else "",
+               "lines": [f"{line['name'] or line['code']}: {texts.money(line['amount'], language)}" for line in lines]}
+    if dossier.applicant_id is not None:
+        context["pay_link"] = _absolute("payments:pay", code=dossier.code)
+    elif settings.PAYMENT_BANK_ACCOUNT:
+        context.update(bank_account=settings.PAYMENT_BANK_ACCOUNT, bank_account_name=settings.PAYMENT_BANK_ACCOUNT_NAME,
+                       transfer_content=payment_rules.transfer_content(dossier.code))
+    return context
+
+
+def _dossier_context(event, dossier, language: str) -> dict:
+    payload = event.payload or {}
+    agency = dossier.receiving_agency
+    context = {"code": dossier.code, "procedure": dossier.procedure_version.name,
+               "agency": _agency_name(agency, language),
+               "status": texts.status_name(payload.get("status", dossier.status), language),
+               "appointment": _date(_appointment(event, dossier)), "hours": _office_hours(agency),
+               "link": _absolute("dossiers:detail", code=dossier.code) if dossier.applicant_id is not None else ""}
+    transition = _quoted_transition(event, dossier)
+    if transition is None:
+        return context
+    details = transition.details or {}
+    if event.event_type == "dossier.request_supplement":
+        context.update(missing=list(details.get("missing", [])), note=transition.note)
+    elif event.event_type == "dossier.refuse":
+        context["reasons"] = list(details.get("reasons", []))
+    elif event.event_type in ("dossier.rescheduled", "dossier.stopped", "dossier.withdrawal_refused"):
+        context["reason"] = transition.note or ""
+    elif event.event_type == "dossier.request_fees":
+        context.update(_fees(dossier, details, language))
+    elif event.event_type == "dossier.delivered":
+        context["method"] = details.get("method", "")
+    return context
+
+
+def _dossier_notice(event) -> None:
+    from egov.dossiers.models import Dossier
+
+    dossier = (Dossier.objects.select_related("procedure_version", "receiving_agency", "applicant")
+               .filter(pk=int(event.subject_id)).first())
+    if dossier is None:
+        return
+
+    @functools.cache
+    def compose(language: str, private: bool) -> texts.Text:
+        return texts.render(event.event_type, language, _dossier_context(event, dossier, language))
+
+    _tell_applicant(event, dossier, compose)
+
+
+# --- Refund notices --------------------------------------------------------------------------------------------------
+
+def _refund_notice(event) -> None:
+    """A refund of the applicant's money started (how much, why) or completed. The refund is the one the payload
+    names; an older confirmation that names none, the request's only completed refund."""
+    from egov.dossiers.models import Status
+    from egov.payments.models import PaymentRequest, Refund
+
+    request = (PaymentRequest.objects.select_related("dossier__procedure_version", "dossier__receiving_agency",
+                                                     "dossier__applicant")
+               .filter(pk=int(event.subject_id)).first())
+    if request is None:
+        return
+    payload = event.payload or {}
+    refunds = Refund.objects.filter(request=request)
+    if payload.get("refund"):
+        refund = refunds.filter(reference=payload["refund"]).first()
+    else:
+        completed = list(refunds.filter(status=Refund.Status.COMPLETED)[:2])
+        refund = completed[0] if len(completed) == 1 else None
+    if refund is None:
+        return
+    dossier = request.dossier
+    withdrawn = dossier.transitions.filter(to_status=Status.STOPPED, details__reason="withdrawn").exists()
+    cause = rules.refund_cause(refund.reason, withdrawn=withdrawn)
+    amount = payload.get("amount") if isinstance(payload.get("amount"), int) else refund.amount
+
+    @functools.cache
+    def compose(language: str, private: bool) -> texts.Text:
+        context = {"code": dossier.code, "procedure": dossier.procedure_version.name,
+                   "agency": _agency_name(dossier.receiving_agency, language), "refund": refund.reference,
+                   "amount": texts.money(amount, language), "cause": cause,
+                   "due_amount": texts.money(request.amount, language),
+                   "link": _absolute("dossiers:detail", code=dossier.code) if dossier.applicant_id else "",
+                   "pay_link": _absolute("payments:pay", code=dossier.code) if dossier.applicant_id else ""}
+        return texts.render(event.event_type, language, context)
+
+    _tell_applicant(event, dossier, compose)
+
+
+# --- Feedback notices ------------------------------------------------------------------------------------------------
+
+# The agency's words a feedback event carries to the author (sealed in the feedback's thread, by their kind).
+_WORDS = {"feedback.refused": "refusal", "feedback.more_info_requested": "question", "feedback.answered": "answer"}
+_WORD_NAMES = {"refusal": "reason", "question": "question", "answer": "answer"}
+
+
+def _words(event, content: dict) -> str:
+    """The agency's words of this event: the n-th entry of its kind in the thread for the n-th such event (the
+    agency may ask twice), so that a notice sent late quotes its own question, not a newer one."""
+    from egov.kernel.ledger_models import Event
+
+    kind = _WORDS.get(event.event_type)
+    if kind is None:
+        return ""
+    entries = [entry for entry in content.get("thread", []) if entry.get("kind") == kind]
+    if not entries:
+        return ""
+    nth = Event.objects.filter(partition=event.partition, event_type=event.event_type,
+                               subject_type=event.subject_type, subject_id=event.subject_id,
+                               seq__lte=event.seq).count()
+    return entries[min(max(nth, 1), len(entries)) - 1].get("text", "")
+
+
+def _feedback_context(event, feedback, language: str) -> dict:
+    from egov.portal.feedback_services import deadline_days
+
+    payload = event.payload or {}
+    return {"reference": feedback.reference, "agency": _agency_name(feedback.agency, language),
+            "refuse_due": _date(feedback.refuse_due),
+            "answer_due": _date(_instant(payload.get("answer_due"), feedback.answer_due)),
+            "publish_due": _date(feedback.publish_due), "answer_days": deadline_days(feedback)["answer"],
+            "answers_link": _absolute("portal:feedback_answers"), "link": "", "reply_link": ""}
+
+
+def _feedback_notice(event) -> None:
+    from egov.portal import feedback_services
+    from egov.portal.feedback_models import Feedback, FeedbackStatus
+
+    feedback = Feedback.objects.select_related("agency", "author").filter(pk=int(event.subject_id)).first()
+    if feedback is None:
+        return
+    name = _WORD_NAMES.get(_WORDS.get(event.event_type, ""), "")
+    if feedback.author is not None:
+        link = _absolute("portal:feedback_mine_detail", reference=feedback.reference)
+
+        @functools.cache
+        def compose(language: str, private: bool) -> texts.Text:
+            context = {**_feedback_context(event, feedback, language), "link": link, "reply_link": link}
+            if private and name:  # the agency's words, for the email and SMS only: opening them is a read, logged
+                feedback_services.log_read(feedback, reader="notifications", purpose="notify the author")
+                words = _words(event, feedback.content())
+                context.update({name: words, "sms_words": rules.sms_excerpt(words, whole=False)})
+            return texts.render(event.event_type, language, context)
+
+        _tell_account(event, feedback.author, compose, feedback_reference=feedback.reference)
+        return
+    if _queued_before(event):
+        return
+    content = feedback.content()
+    contact = content.get("contact") or {}
+    email, phone = (contact.get("email") or "").strip(), (contact.get("phone") or "").strip()
+    if not email and not phone:
+        return
+    feedback_services.log_read(feedback, reader="notifications", purpose="notify the author")
+    language = texts.DEFAULT_LANGUAGE
+    context = _feedback_context(event, feedback, language)
+    if name:  # no page to link to: the agency's words go whole by email, and by SMS (cut when email has them too)
+        words = _words(event, content)
+        sms_words = rules.sms_excerpt(words, whole=not email)
+        context.update({name: words, "sms_words": sms_words, "sms_cut": sms_words != " ".join(words.split())})
+    if event.event_type == "feedback.more_info_requested" and feedback.status == FeedbackStatus.MORE_INFO:
+        # Without an account, the author answers through a link of their own (valid for the latest question).
+        context["reply_link"] = _absolute("portal:feedback_reply_by_link",
+                                          token=feedback_services.reply_link_token(feedback))
+    _queue_both(event, user=None, email=email, phone=phone, text=texts.render(event.event_type, language, context))
 
 
 def consume_events(batch_size: int = 500) -> int:

@@ -1,13 +1,23 @@
 """The texts of notices (mẫu thông báo): one template per event and language, a file
 ``templates/notifications/<event>.<lang>.txt`` whose first line is the subject (also the SMS text) and whose rest,
-after a blank line, is the body (email and in-app). Plain text: rendered without HTML escaping.
+after a blank line, is the body (email and in-app). A line ``[SMS]`` may end the body: what follows it is the SMS text
+instead of the subject (a question to answer, an answer to read, where the sender has no page to link to). Plain text:
+rendered without HTML escaping.
 
-Context: ``code`` (dossier code), ``procedure`` (procedure name), ``agency`` (receiving agency), ``status`` (status
-label in the recipient's language), ``appointment`` (appointment date, Vietnam time, or empty). Nothing else: a notice
-must not carry personal data it does not need (an SMS is read on a lock screen)."""
+Context of a dossier notice: ``code`` (dossier code), ``procedure`` (procedure name), ``agency`` (receiving agency, in
+the recipient's language where it has a name in it), ``status`` (status label in the recipient's language),
+``appointment`` (the appointment date as it stood at the event, Vietnam time, or empty), ``link`` (the dossier's page,
+absolute; empty for an applicant without an account), and what the applicant must act on: ``missing`` and ``note``
+(form 02), ``reasons`` (form 03), ``reason`` (stop, refused withdrawal), ``amount`` and ``pay_link`` or the bank
+transfer's ``bank_account``, ``bank_account_name``, ``transfer_content`` (fees), ``method`` (delivery), ``hours`` (the
+unit's office hours). A feedback notice: ``reference``, ``agency``, the due dates, the agency's ``reason``,
+``question`` or ``answer`` (email and SMS only: they stay sealed, so the in-app notice links to them), ``link`` or
+``reply_link``. A refund notice: ``code``, ``refund`` (its reference), ``amount``, ``cause``, ``due_amount``.
+Nothing else: a notice must not carry personal data it does not need (an SMS is read on a lock screen)."""
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,14 +47,21 @@ def status_name(status: int, language: str) -> str:
     return STATUS_NAMES.get(language, STATUS_NAMES[DEFAULT_LANGUAGE]).get(status, "")
 
 
+def money(amount: int, language: str) -> str:
+    """A sum in VND as the recipient reads it: ``200.000 đồng``, ``200,000 VND``."""
+    grouped = f"{int(amount):,}"
+    return f"{grouped.replace(',', '.')} đồng" if language == "vi" else f"{grouped} VND"
+
+
 @dataclass(frozen=True)
 class Text:
     subject: str
     body: str
+    sms_text: str = ""
 
     @property
     def sms(self) -> str:
-        return self.subject
+        return self.sms_text or self.subject
 
 
 @functools.cache
@@ -57,9 +74,9 @@ def template_name(event_type: str, language: str) -> str:
 
 
 def registry() -> dict[tuple[str, str], Path]:
-    """Every (event, language) template there is: the tests check that each applicant event has both languages."""
+    """Every (event, language) template there is: the tests check that each notice event has both languages."""
     return {(event, lang): TEMPLATE_DIR / template_name(event, lang)
-            for event in rules.APPLICANT_EVENTS for lang in LANGUAGES
+            for event in rules.NOTICE_EVENTS for lang in LANGUAGES
             if (TEMPLATE_DIR / template_name(event, lang)).is_file()}
 
 
@@ -70,4 +87,20 @@ def render(event_type: str, language: str, context: dict) -> Text:
     template = _engine().get_template(template_name(event_type, language))
     text = template.render(Context(context, autoescape=False)).strip()
     subject, _, body = text.partition("\n")
-    return Text(subject=" ".join(subject.split()), body=body.strip())
+    body, sms = _split_sms(body)
+    return Text(subject=" ".join(subject.split()), body=_tidy(body), sms_text=" ".join(sms.split()))
+
+
+SMS_MARK = re.compile(r"^\s*\[SMS\]\s*$", re.MULTILINE)
+
+
+def _split_sms(body: str) -> tuple[str, str]:
+    """(the body, the SMS text after its ``[SMS]`` line, or "" when it has none)."""
+    parts = SMS_MARK.split(body, maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (body, "")
+
+
+def _tidy(body: str) -> str:
+    """The body without the blank lines that optional parts leave behind (more than one in a row)."""
+    lines = [line.rstrip() for line in body.strip().splitlines()]
+    return "\n".join(line for index, line in enumerate(lines) if line or (index and lines[index - 1]))

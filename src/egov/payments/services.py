@@ -411,8 +411,10 @@ def apply_notification(notification_id: int) -> str | None:
             request.save()
             notification.request = request
             if outcome in (rules.CREDITED, rules.REFUND_CONFIRMED) or outcome in rules.FLAGGED:
+                # A confirmed refund names its refund: a request may have several (the applicant is told which).
                 _event(outcome, request, {"provider": notification.provider, "amount": notification.amount,
-                                          "transaction": notification.transaction_id})
+                                          "transaction": notification.transaction_id,
+                                          **({"refund": refund.reference} if decision.complete_refund else {})})
         if outcome in rules.FLAGGED:
             logger.warning("payment notification %s/%s flagged: %s", notification.provider,
                            notification.transaction_id, outcome)

@@ -35,10 +35,9 @@ from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
 
 __all__ = ["InvalidInput", "NotAllowed", "TransitionRefused", "accept", "answer", "ask_more", "publish", "refuse",
            "reply", "reply_by_link", "record_reply", "reply_link_token", "submit", "log_read", "HANDLER_RIGHT",
-           "DEADLINE_DAYS", "REPLY_CHANNELS", "deadline_days"]
+           "REPLY_CHANNELS", "deadline_days"]
 
 HANDLER_RIGHT = "dossiers.backoffice"  # the officers of the one-stop system handle their agency's feedback
-DEADLINE_DAYS = feedback_rules.DEADLINE_SETS[-1][1]  # TEMPORARY alias, removed below once its last user is moved
 TEXT_LIMIT = 5000
 # An author without an account answers a question through a link sent to their contact; it stays valid this long.
 REPLY_LINK_DAYS = 30
@@ -58,7 +57,8 @@ def _now(at) -> dt.datetime:
 def _event(name: str, feedback: Feedback, actor, payload: dict | None = None) -> None:
     # The answer's due date as it stands at the event (a reply moves it): what a notice sent later must quote.
     ledger.append(f"feedback.{name}", partition=feedback.agency.code, actor=actor, subject=feedback,
-                  payload={"reference": feedback.reference, "status": feedback.status, **(payload or {})})
+                  payload={"reference": feedback.reference, "status": feedback.status,
+                           "answer_due": feedback.answer_due.isoformat(), **(payload or {})})
 
 
 def _text(value: str, field: str, message: str, *, limit: int = TEXT_LIMIT) -> str:
