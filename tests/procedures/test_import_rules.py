@@ -41,6 +41,29 @@ def test_a_version_used_by_a_dossier_cannot_be_changed(demo_agencies, catalogue_
     assert version.total_fee == 200000
 
 
+def test_what_only_describes_a_used_version_to_citizens_may_still_change(demo_agencies, catalogue_copy):
+    services.import_catalogue(DEMO_CATALOGUE)
+    version = ProcedureVersion.objects.get(procedure__code="2.000488")
+    use(version)
+    text = catalogue_copy.read_text(encoding="utf-8")
+    said = "applicants: Công dân Việt Nam; người nước ngoài đang hoặc đã từng cư trú tại Việt Nam"
+    assert said in text
+    catalogue_copy.write_text(text.replace(said, "applicants: Công dân Việt Nam; người nước ngoài đã cư trú tại "
+                                                 "Việt Nam"), encoding="utf-8")
+    report = services.import_catalogue(catalogue_copy)
+    assert report.updated == ["2.000488 2025-07-01 (v1)"]
+    version.refresh_from_db()
+    assert version.applicants == "Công dân Việt Nam; người nước ngoài đã cư trú tại Việt Nam" and version.version == 1
+    # With a rule changed as well, the whole change is refused, the description too.
+    text = catalogue_copy.read_text(encoding="utf-8")
+    catalogue_copy.write_text(text.replace("người nước ngoài đã cư trú", "người nước ngoài").replace(
+        "amount: 200000}", "amount: 250000}", 1), encoding="utf-8")
+    with pytest.raises(CatalogueErrors):
+        services.import_catalogue(catalogue_copy)
+    version.refresh_from_db()
+    assert version.applicants == "Công dân Việt Nam; người nước ngoài đã cư trú tại Việt Nam"
+
+
 def test_a_change_to_a_used_version_goes_into_a_new_version(demo_agencies, catalogue_copy):
     services.import_catalogue(DEMO_CATALOGUE)
     use(ProcedureVersion.objects.get(procedure__code="2.000815", version=2))

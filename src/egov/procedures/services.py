@@ -26,6 +26,8 @@ EXPORT_FILE = "catalogue.yaml"
 VERSION_FIELDS = ("name", "sector", "level", "legal_basis", "duration_days", "same_day", "steps", "fees",
                   "components", "form_schema", "ui_schema", "online_level", "min_assurance_level", "auto_receive",
                   "result_type", "result_template", "registry_effect", "bpmn", "applicants")
+# Fields that only describe the procedure to citizens: a version already used by dossiers may still change them.
+DESCRIPTIVE_FIELDS = ("applicants",)
 
 
 @dataclass
@@ -116,10 +118,18 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
             report.created.append(f"{label} (v{version.version})")
             _published(version, actor, change="created")
             continue
-        same = (all(getattr(version, name) == value for name, value in fields.items())
-                and sorted(version.agencies.values_list("code", flat=True)) == sorted(version_spec.agencies))
-        if same:
+        differing = {name for name, value in fields.items() if getattr(version, name) != value}
+        same_agencies = sorted(version.agencies.values_list("code", flat=True)) == sorted(version_spec.agencies)
+        if not differing and same_agencies:
             report.unchanged.append(f"{label} (v{version.version})")
+            continue
+        if same_agencies and differing <= set(DESCRIPTIVE_FIELDS):
+            # Only what the procedure's page says changed: dossiers filed under the version were not processed by it.
+            for name in differing:
+                setattr(version, name, fields[name])
+            version.save(update_fields=sorted(differing))
+            report.updated.append(f"{label} (v{version.version})")
+            _published(version, actor, change="described")
             continue
         if version.dossiers.exists():
             errors.append(CatalogueError(source, None, version_spec.path, _(
