@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from egov.dossiers import services
-from egov.dossiers.models import Attachment, Channel, Dossier, Rating
+from egov.dossiers.models import Attachment, Channel, Dossier, Rating, Status
 from egov.kernel.ledger_models import Event
 from tests.dossiers.conftest import APPLICANT, PDF, pdf_file, signed_in
 from tests.kernel.conftest import vn
@@ -106,6 +106,49 @@ def test_another_citizen_gets_404_on_every_page_of_my_dossier(client, citizen, o
 
 
 # --- Results and rating ----------------------------------------------------------------------------------------------
+
+def test_a_result_the_applicant_chose_to_receive_online_is_theirs_as_soon_as_it_is_ready(client, citizen, officers,
+                                                                                          agency, version, media):
+    dossier = services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                                     form_data={"purpose": "Du học"}, files=[("to_khai", pdf_file())],
+                                     result_delivery="online")
+    services.receive(dossier.pk, officer=officers["desk"])
+    dossier = processed(dossier, officers, deliver=False)
+    assert dossier.status == Status.DELIVERED and dossier.delivered_at is not None   # no officer delivered it
+    delivery = dossier.transitions.get(to_status=Status.DELIVERED)
+    assert delivery.actor is None and delivery.details == {"method": "online", "chosen_by_applicant": True}
+    event = Event.objects.get(event_type="dossier.delivered")
+    assert event.actor_kind == "platform"
+    result = dossier.attachments.get(kind="result")
+    signed_in(client, citizen)
+    assert client.get(f"/dossiers/{dossier.code}/files/{result.pk}/").status_code == 200
+
+
+def test_a_result_to_collect_at_the_desk_waits_there(officers, citizen, agency, version, media):
+    dossier = services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                                     form_data={"purpose": "Du học"}, files=[("to_khai", pdf_file())],
+                                     result_delivery="desk")
+    services.receive(dossier.pk, officer=officers["desk"])
+    assert processed(dossier, officers, deliver=False).status == Status.RESULT_READY
+
+
+def test_online_delivery_is_offered_only_where_the_procedure_is_full_process_online(citizen, agency, version, media):
+    from egov.procedures.models import OnlineLevel
+
+    version.online_level = OnlineLevel.PARTIAL
+    version.save()
+    with pytest.raises(services.InvalidInput) as caught:
+        services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                               form_data={"purpose": "Du học"}, files=[("to_khai", pdf_file())],
+                               result_delivery="online")
+    assert caught.value.message_dict == {"result_delivery": [
+        "The result of this procedure is collected at the reception and result desk."]}
+    with pytest.raises(services.InvalidInput, match="Choose how you want to receive the result"):
+        services.submit_online(applicant_user=citizen, procedure_version=version, agency=agency,
+                               form_data={"purpose": "Du học"}, files=[("to_khai", pdf_file())],
+                               result_delivery="by pigeon")
+    assert not Dossier.objects.exists()
+
 
 def test_a_result_replaced_before_delivery_is_never_shown_to_the_applicant(client, citizen, officers, agency, version,
                                                                            media):

@@ -12,13 +12,14 @@ ON = dt.date(2026, 3, 2)
 STATUSES = list(range(1, 11))
 
 # DOMAIN.md's table, written out by hand: (from, to) -> who. "6 → 4 paid": the desk records cash, the payment system
-# (egov.payments) credits a verified online payment.
+# (egov.payments) credits a verified online payment. "9 → 10 delivered": the desk, or the platform itself online when
+# the applicant chose so.
 EXPECTED = {
     (None, 1): {"applicant"}, (None, 2): {"desk_officer"},
     (1, 2): {"desk_officer"}, (1, 3): {"desk_officer"}, (1, 5): {"desk_officer"}, (5, 1): {"applicant", "desk_officer"},
     (2, 4): {"desk_officer"}, (4, 5): {"specialist", "head_of_unit"}, (5, 4): {"applicant", "desk_officer"},
     (4, 6): {"specialist", "head_of_unit"}, (6, 4): {"desk_officer", "payment_system"},
-    (4, 9): {"specialist", "head_of_unit", "agency_leader"}, (9, 10): {"desk_officer"},
+    (4, 9): {"specialist", "head_of_unit", "agency_leader"}, (9, 10): {"desk_officer", "platform"},
     (1, 7): {"applicant"}, (2, 7): {"applicant"}, (4, 7): {"applicant"}, (5, 7): {"applicant"}, (6, 7): {"applicant"},
     (7, 8): {"desk_officer", "agency_leader"},
     (2, 8): {"head_of_unit", "agency_leader"}, (4, 8): {"head_of_unit", "agency_leader"},

@@ -159,12 +159,13 @@ def test_a_new_citizen_applies_follows_and_rates(mode, open_page, check_page, of
     citizen.press("form[action$='/supply/'] button[type=submit]")
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROCESSING
 
-    # The agency finishes and delivers online: the citizen follows the clock, downloads the result, rates.
+    # The agency finishes; she chose at the review to receive the result online, so the platform delivers it as soon
+    # as it is signed: the citizen follows the clock, downloads the result, rates.
     services.complete_step(dossier.pk, officer=specialist, task_id="process")
     services.complete_step(dossier.pk, officer=head, task_id="review")
     services.complete_step(dossier.pk, officer=leader, task_id="approve")
     services.attach_result(dossier.pk, officer=leader, file=None)
-    services.deliver(dossier.pk, officer=desk, method="online")
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.DELIVERED
     citizen.go(f"/dossiers/{dossier.code}/")
     assert page.locator("#clock-title").is_visible()
     result = Attachment.objects.get(dossier=dossier, kind=Attachment.Kind.RESULT)

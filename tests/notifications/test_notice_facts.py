@@ -217,3 +217,17 @@ def test_result_ready_says_where_the_result_is_obtained(reachable_citizen, versi
     assert "/dossiers/" not in walk_in_text
     for text in (account, walk_in_text):
         assert "hình thức đã đăng ký" not in text
+
+
+def test_a_result_chosen_online_is_announced_once_delivered_with_its_download_link(
+        reachable_citizen, version, agency, officers, smtp_server, sms_provider, public_url):
+    dossier = dossiers.submit_online(applicant_user=reachable_citizen, procedure_version=version, agency=agency,
+                                     form_data={"purpose": "du học"}, files=[("to_khai", pdf_file())],
+                                     result_delivery="online", at=vn("2026-03-02 09:00"))
+    dossiers.receive(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 10:00"))
+    processing(dossier, officers)
+    decided(dossier, officers)
+    services.run_once()
+    assert sent("dossier.result_ready") == []                 # delivered in the same moment: one notice, not two
+    (delivered,) = sent("dossier.delivered")
+    assert "trực tuyến" in delivered and f"{SITE}/dossiers/{dossier.code}/" in delivered

@@ -248,6 +248,18 @@ def test_submitting_makes_one_dossier_with_its_code_and_the_acknowledgement(clie
     assert not default_storage.exists(f"drafts/{draft.uid}")  # nor its empty folder
 
 
+def test_the_review_asks_how_to_receive_the_result_and_keeps_the_answer(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    review = client.get(step_url(draft, "review")).content.decode()
+    assert "How do you want to receive the result?" in review
+    assert 'name="result_delivery" id="result_delivery_online" value="online" checked' in review
+    client.post(step_url(draft, "review"), {"idempotency_key": draft.idempotency_key, "submit": "1",
+                                            "result_delivery": "desk"})
+    assert Dossier.objects.get().result_delivery == "desk"
+
+
 def test_a_double_click_or_a_retry_makes_one_dossier(client, mother, birth):
     signed_in(client, mother)
     draft, _ = start(client)

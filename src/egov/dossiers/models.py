@@ -36,6 +36,12 @@ class Channel(models.IntegerChoices):
     POST = 3, _("Public postal service")
 
 
+class ResultDelivery(models.TextChoices):
+    """How the applicant asked to receive the result (hình thức nhận kết quả), chosen when applying online."""
+    ONLINE = "online", _("Online: I download the signed electronic result from my dossier's page")
+    DESK = "desk", _("At the reception and result desk")
+
+
 class Dossier(crypto.SealedJson, models.Model):
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
@@ -67,6 +73,9 @@ class Dossier(crypto.SealedJson, models.Model):
     rescheduled_at = models.DateTimeField(_("apology issued at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("processing ended at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # Chosen online ("" at the desk or by post, and before it was asked): ONLINE has the platform deliver the signed
+    # result as soon as it is ready (9 → 10), with no officer in between.
+    result_delivery = models.CharField(_("result delivery"), max_length=8, blank=True, choices=ResultDelivery.choices)
     # The working time the dossier is allowed, in working hours: the version's duration (8 h a day) until an apology
     # (form 04) sets a new appointment date; the appointment is always recomputed from it and the closed pauses.
     allowed_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)

@@ -54,6 +54,7 @@ PROCESSORS = frozenset({SPECIALIST, HEAD, LEADER})
 OFFICER_ROLES = frozenset({DESK, SPECIALIST, HEAD, LEADER})
 # The payment system (egov.payments) credits fees it has verified (a signed gateway or bank notification): 6 → 4.
 PAYMENT_SYSTEM = "payment_system"
+PLATFORM = "platform"  # the platform itself: delivers a signed result online when the applicant chose so
 
 
 class Clock:
@@ -94,7 +95,7 @@ _DEFAULT_2025 = (
     _t(PROCESSING, FEES_DUE, {SPECIALIST, HEAD}, "fees", Clock.PAUSES, "request-fees"),
     _t(FEES_DUE, PROCESSING, {DESK, PAYMENT_SYSTEM}, "receipt", Clock.RESUMES, "record-payment"),
     _t(PROCESSING, RESULT_READY, PROCESSORS, "result", Clock.STOPS, "complete-step"),
-    _t(RESULT_READY, DELIVERED, {DESK}, "delivery", Clock.UNCHANGED, "deliver"),
+    _t(RESULT_READY, DELIVERED, {DESK, PLATFORM}, "delivery", Clock.UNCHANGED, "deliver"),
     *(_t(s, WITHDRAWAL_REQUESTED, {APPLICANT}, "", Clock.UNCHANGED, "request-withdrawal")
       for s in (SUBMITTED, RECEIVED, PROCESSING, SUPPLEMENT_REQUESTED, FEES_DUE)),
     _t(WITHDRAWAL_REQUESTED, STOPPED, {DESK, LEADER}, "05", Clock.STOPS, "confirm-withdrawal"),

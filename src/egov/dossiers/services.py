@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from egov.dossiers import rules, workflow
 from egov.dossiers.models import (AgencyStatusCount, Attachment, Channel, Dossier, DossierCodeSequence, Pause, Status,
-                                  Step, Transition)
+                                  ResultDelivery, Step, Transition)
 from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: views catch it from here)
 from egov.kernel import calendar, crypto, ledger
 from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
@@ -626,13 +626,17 @@ def _check_online(version) -> None:
 
 def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
                   subject: dict | None = None, idempotency_key: str | None = None, at=None,
-                  reused: dict | None = None, also=None) -> Dossier:
+                  reused: dict | None = None, also=None, result_delivery: str | None = None) -> Dossier:
     """Nộp trực tuyến: (none) → 1 with the dossier code; auto-receive procedures are received at once (→ 2).
 
     ``reused`` maps a component code to one of the applicant's stored documents (kho dữ liệu điện tử) that stands in
     for an upload ("once only"): the dossier gets an attachment of the same stored file, and the reuse is recorded
     (a ``DocumentReuse`` row and a ``dossier.document_reused`` event). Every newly uploaded component is kept in the
     applicant's data store.
+
+    ``result_delivery``: how the applicant chose to receive the result (``ResultDelivery``; ``None``: not asked, the
+    desk delivers it as for a dossier filed there); online, the platform delivers the signed result as soon as it is
+    ready.
 
     ``also(dossier)``, when given, runs last in the same transaction (the apply flow links its draft there, rather
     than wrapping this in a transaction of its own, whose savepoint cost two statements per submission).
@@ -657,7 +661,8 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     errors = _errors_of(lambda: _check_version_at(version, agency, at),
                         lambda: _check_online(version),
                         lambda: _person_details(subject, "subject"),
-                        lambda: check_form_data(version.form_schema, form_data))
+                        lambda: check_form_data(version.form_schema, form_data),
+                        lambda: _result_delivery(version, result_delivery))
     reused = reused or {}
     try:
         reused_errors = _check_reused(applicant_user, version, reused)
@@ -677,6 +682,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
                                 at=at, applicant_user=applicant_user, applicant=_applicant_details_of(applicant_user),
                                 subject=_person_details(subject, "subject"), form_data=form_data,
                                 idempotency_key=idempotency_key)
+    dossier.result_delivery = _result_delivery(version, result_delivery)
     stored = _written(dossier, checked, kind=Attachment.Kind.COMPONENT, user=applicant_user,
                       components=version.components)
     try:
@@ -705,6 +711,27 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
         _delete_written(stored)
         raise
     return dossier
+
+
+def result_deliveries(version) -> list[str]:
+    """How an online applicant may receive the result: online too where the procedure is full-process online (its
+    result is issued signed, electronically), else at the desk only."""
+    from egov.procedures.models import OnlineLevel
+
+    if version.online_level == OnlineLevel.FULL:
+        return [ResultDelivery.ONLINE, ResultDelivery.DESK]
+    return [ResultDelivery.DESK]
+
+
+def _result_delivery(version, chosen: str | None) -> str:
+    allowed = result_deliveries(version)
+    if chosen in (None, ""):
+        return ""
+    if chosen not in allowed:
+        raise InvalidInput({"result_delivery": [
+            _("The result of this procedure is collected at the reception and result desk.")
+            if chosen == ResultDelivery.ONLINE else _("Choose how you want to receive the result.")]})
+    return chosen
 
 
 def _applicant_details_of(user) -> dict:
@@ -861,6 +888,11 @@ def _finish(dossier: Dossier, *, officer, role: str, at: dt.datetime) -> None:
     dossier.finished_at = at
     dossier.current_step = ""
     dossier.assignee = None
+    if dossier.result_delivery == ResultDelivery.ONLINE:
+        # The applicant chose to receive it online: the signed result is theirs at once, no desk in between.
+        _move(dossier, Status.DELIVERED, action="deliver", actor="platform", role=rules.PLATFORM, at=at,
+              details={"method": "online", "chosen_by_applicant": True}, event="delivered")
+        dossier.delivered_at = at
 
 
 def _apply_registry_effect(dossier: Dossier, officer) -> None:

@@ -307,6 +307,8 @@ def _dossier_notice(event) -> None:
                .filter(pk=int(event.subject_id)).first())
     if dossier is None:
         return
+    if event.event_type == "dossier.result_ready" and dossier.result_delivery == "online":
+        return  # the platform delivered it online in the same transaction: the "delivered" notice says it, once
 
     @functools.cache
     def compose(language: str, private: bool) -> texts.Text:

@@ -343,8 +343,9 @@ def _date(text):
         return None
 
 
-def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
-    """Nộp hồ sơ: the draft becomes a dossier (code, acknowledgement) once, whatever the number of clicks."""
+def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | None = None) -> Dossier:
+    """Nộp hồ sơ: the draft becomes a dossier (code, acknowledgement) once, whatever the number of clicks;
+    ``result_delivery``: how the applicant chose to receive the result (the review page asks)."""
     if draft.dossier_id:
         return draft.dossier
     if idempotency_key != draft.idempotency_key:
@@ -385,7 +386,8 @@ def submit(draft: Draft, *, user, idempotency_key: str) -> Dossier:
     try:
         dossier = dossier_services.submit_online(
             applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
-            files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused, also=link_draft)
+            files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused, also=link_draft,
+            result_delivery=result_delivery)
     except dossier_services.InvalidInput:
         # Refused: perhaps because a newer version of the procedure came into force since the draft was started
         # (checked only now, so that a submission that goes through pays no look-up for it).

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from egov.accounts.services import AssuranceTooLow
 from egov.dossiers import services as dossier_services
-from egov.dossiers.models import Dossier, Status
+from egov.dossiers.models import Dossier, ResultDelivery, Status
 from egov.kernel import crypto
 from egov.portal import apply_services as services
 from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, commune_name
@@ -331,7 +331,8 @@ def _review(request, draft, context):
             return redirect("portal:apply:step", uid=draft.uid, step=context["previous"].id)
         try:
             dossier = services.submit(draft, user=request.user,
-                                      idempotency_key=request.POST.get("idempotency_key", ""))
+                                      idempotency_key=request.POST.get("idempotency_key", ""),
+                                      result_delivery=request.POST.get("result_delivery") or None)
         except services.DraftMoved as moved:
             # A newer version of the procedure is in force: the draft follows it now; on to what needs doing.
             messages.warning(request, moved.messages[0])
@@ -390,8 +391,13 @@ def _review_context(request, draft, context, errors):
         documents.append({"component": component, "file": files.get(code),
                           "reused": services.describe(reused) if reused and code not in files else "",
                           "step": services.step_of_field(version, f"file_{code}")})
+    deliveries = dossier_services.result_deliveries(version)
+    chosen = request.POST.get("result_delivery") if request.method == "POST" else None
     return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},
-            "errors": errors}
+            "errors": errors,
+            # Asked only where there is a choice (full-process online: the result is issued signed, electronically).
+            "deliveries": [(value, ResultDelivery(value).label) for value in deliveries] if len(deliveries) > 1 else [],
+            "delivery_chosen": chosen if chosen in deliveries else deliveries[0]}
 
 
 @never_cache
