@@ -180,7 +180,7 @@ def client(port: int, session: str, drafts: list, seconds: float, pdf: bytes, re
         if not post(upload, body, content_type, "/review/"):
             failed += 1
             continue
-        form = f"idempotency_key={key}&submit=1".encode()
+        form = f"idempotency_key={key}&result_delivery=online&submit=1".encode()  # as the review page posts
         if post(review, form, "application/x-www-form-urlencoded", "/apply/done/"):
             ok += 1
         else:

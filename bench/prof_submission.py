@@ -58,7 +58,8 @@ def submit(uid, key, counts, cpu=None):
     assert response.status_code == 302 and "/review/" in response["Location"], (response.status_code,
                                                                                response.content[:2000])
     with CaptureQueriesContext(connection) if counts is not None else contextlib.nullcontext() as review:
-        response = browser.post(f"/apply/drafts/{uid}/review/", {"idempotency_key": key, "submit": "1"})
+        response = browser.post(f"/apply/drafts/{uid}/review/",
+                                {"idempotency_key": key, "result_delivery": "online", "submit": "1"})
         ended = time.process_time()
     assert response.status_code == 302 and "/apply/done/" in response["Location"], (response.status_code,
                                                                                    response.content[:2000])
