@@ -495,3 +495,46 @@ def test_a_draft_is_refused_clearly_when_the_procedure_is_no_longer_offered_onli
     assert "This procedure can no longer be applied for online" in response.content.decode()
     draft.refresh_from_db()
     assert draft.procedure_version == birth and not Dossier.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_clicks_at_the_same_instant_make_one_dossier_and_take_one_number(agency, calendar_2026, citizen):  # noqa: F811
+    """Six submissions of one draft at once, each on its own connection: the first to commit makes the dossier; the
+    others meet the unique key, find it and answer it; the number each one took is rolled back with it (no gap)."""
+    import threading
+
+    from django.db import connection
+
+    from egov.dossiers.models import DossierCodeSequence
+    from tests.dossiers.conftest import make_version
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent submissions need PostgreSQL (SQLite serialises writers)")
+    version = make_version(agency, components=[])
+    draft = Draft(owner=citizen, procedure_version=version, agency=agency, step="review", idempotency_key="twin-click")
+    draft.seal({"raw": {"purpose": "Du học"}, "subject": {}, "reuse": {}})
+    draft.save()
+    start_together = threading.Barrier(6)
+    made, errors = [], []
+
+    def click():
+        try:
+            mine = Draft.objects.get(pk=draft.pk)
+            start_together.wait()
+            made.append(apply_services.submit(mine, user=citizen, idempotency_key="twin-click").pk)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(made) == 6 and len(set(made)) == 1
+    assert Dossier.objects.count() == 1 and Draft.objects.get(pk=draft.pk).dossier_id == made[0]
+    assert DossierCodeSequence.objects.get().last == 1
+    assert Event.objects.filter(event_type="dossier.submitted").count() == 1
