@@ -115,35 +115,16 @@ _QUOTING_EVENTS = frozenset({"refuse", "request_supplement", "request_fees", "re
                              "withdrawal_refused", "delivered"})
 
 
-def _event(name: str, dossier: Dossier, actor, payload: dict | None = None) -> None:
+def _event(name: str, dossier: Dossier, actor, payload: dict | None = None, *, transition=None) -> None:
     """A dossier's ledger event: its code, its status and its appointment date as they stand at the event (a notice
-    sent later, after a backlog or a replay, quotes the date of the event, not one set since), then ``payload``."""
+    sent later, after a backlog or a replay, quotes the date of the event, not one set since), then ``payload``;
+    ``transition``: the row just written, which a quoting event names."""
     facts = {"code": dossier.code, "status": dossier.status,
              "appointment": dossier.appointment_at.isoformat() if dossier.appointment_at else None}
-    if name in _QUOTING_EVENTS:  # the transition written just before, in the same transaction, the dossier locked
-        facts["transition"] = dossier.transitions.order_by("-id").values_list("id", flat=True).first()
+    if name in _QUOTING_EVENTS and transition is not None:
+        facts["transition"] = transition.pk
     ledger.append(f"dossier.{name}", partition=dossier.receiving_agency.code, actor=actor, subject=dossier,
                   payload={**facts, **(payload or {})})
-
-
-def _appointment_after(dossier: Dossier, source: int | None, target: int, at: dt.datetime) -> dict:
-    """For a move's event payload: the appointment date the move leaves, where its action sets the date only after
-    the event is written: reception starts the clock (as ``_start_clock`` does), and the return from a pause (a
-    supplement, fees) pushes the date by the pause (as ``_resume`` does)."""
-    if target == Status.RECEIVED and dossier.received_at is None:
-        from copy import copy
-
-        probe = copy(dossier)
-        _start_clock(probe, at, calendar.Calendar())
-        return {"appointment": probe.appointment_at.isoformat()}
-    if target == Status.PROCESSING and source in (Status.SUPPLEMENT_REQUESTED, Status.FEES_DUE) \
-            and dossier.received_at is not None:
-        pauses = _closed_pauses(dossier) + [(started, at) for started in dossier.pauses.filter(
-            ended_at__isnull=True).values_list("started_at", flat=True)]
-        appointment = calendar.Calendar().add_working_hours(dossier.received_at, dossier.allowed_hours,
-                                                            dossier.receiving_agency, pauses=pauses)
-        return {"appointment": appointment.isoformat()}
-    return {}
 
 
 def _check_move(dossier: Dossier, target: int, *, action: str, role: str, at: dt.datetime) -> rules.Transition:
@@ -162,19 +143,21 @@ def _move(dossier: Dossier, target: int, *, action: str, actor, role: str, at: d
     source = dossier.status
     dossier.status = target
     count_move(dossier, source, target)
-    Transition.objects.create(dossier=dossier, from_status=source, to_status=target, actor=_user_or_none(actor),
-                              at=at, form=rule.form, note=note, details=details or {})
+    transition = Transition.objects.create(dossier=dossier, from_status=source, to_status=target,
+                                           actor=_user_or_none(actor), at=at, form=rule.form, note=note,
+                                           details=details or {})
     _event(event or rule.action.replace("-", "_"), dossier, actor,
-           {"from": source, "to": target, "form": rule.form, **_appointment_after(dossier, source, target, at)})
+           {"from": source, "to": target, "form": rule.form}, transition=transition)
     return rule
 
 
 def _record(dossier: Dossier, *, actor, at: dt.datetime, form: str, note: str = "", details: dict | None = None,
             event: str) -> None:
     """An event that issues a document without changing the status (form 04, a supplement answer, a result)."""
-    Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=dossier.status,
-                              actor=_user_or_none(actor), at=at, form=form, note=note, details=details or {})
-    _event(event, dossier, actor, {"form": form})
+    transition = Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=dossier.status,
+                                           actor=_user_or_none(actor), at=at, form=form, note=note,
+                                           details=details or {})
+    _event(event, dossier, actor, {"form": form}, transition=transition)
 
 
 def count_move(dossier: Dossier, source: int | None, target: int | None) -> None:
@@ -513,20 +496,20 @@ def _made_under(idempotency_key: str) -> tuple[int, int | None] | None:
     return _one_row(Dossier, _made_under_sql, [idempotency_key])
 
 
+def _newer_in_force_sql(q, table):
+    """A newer version of a procedure (id, this version's effective_from) in force on a day: the unique (procedure,
+    effective_from) index."""
+    return (f"SELECT 1 FROM {table} WHERE {q('procedure_id')} = %s AND {q('effective_from')} > %s "
+            f"AND {q('effective_from')} <= %s LIMIT 1")
+
+
 def _version_check_sql(q, table):
     """Whether the agency implements the version, and whether a newer version of its procedure is in force on a day:
-    one round trip, each an indexed look-up (the through table's unique pair; the unique (procedure, effective_from))."""
+    one round trip, each an indexed look-up (the through table's unique pair; ``_newer_in_force_sql``)."""
     from egov.procedures.models import ProcedureVersion
 
-    versions = q(ProcedureVersion._meta.db_table)
     return (f"SELECT (SELECT 1 FROM {table} WHERE {q('procedureversion_id')} = %s AND {q('agency_id')} = %s LIMIT 1), "
-            f"(SELECT 1 FROM {versions} WHERE {q('procedure_id')} = %s AND {q('effective_from')} > %s "
-            f"AND {q('effective_from')} <= %s LIMIT 1)")
-
-
-def _newer_in_force_sql(q, table):
-    return (f"SELECT 1 FROM {table} WHERE {q('procedure_id')} = %s AND {q('effective_from')} > %s "
-            f"AND {q('effective_from')} <= %s")
+            f"({_newer_in_force_sql(q, q(ProcedureVersion._meta.db_table))})")
 
 
 def superseded(version, *, on: dt.date) -> bool:
@@ -618,9 +601,7 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
 
 
 def _check_online(version) -> None:
-    from egov.procedures.models import OnlineLevel
-
-    if version.online_level == OnlineLevel.NONE:
+    if not version.offered_online:
         raise InvalidInput({"procedure": [_("This procedure cannot be applied for online; go to the agency's desk.")]})
 
 
@@ -751,8 +732,9 @@ def _applicant_details_of(user) -> dict:
 def receive(dossier_id, *, officer, at=None) -> Dossier:
     """Tiếp nhận: 1 → 2, form 01; the clock starts at the receipt instant."""
     dossier, role, at = _officer_on(dossier_id, officer, at)
-    _move(dossier, Status.RECEIVED, action="receive", actor=officer, role=role, at=at, event="received")
+    # The clock first (on the instance only): the event then carries the appointment date it sets.
     _start_clock(dossier, at, calendar.Calendar())
+    _move(dossier, Status.RECEIVED, action="receive", actor=officer, role=role, at=at, event="received")
     dossier.save()
     return dossier
 
@@ -818,10 +800,10 @@ def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "",
     codes = {c["code"] for c in components}
     keep_in_data_store(_data_store_owner(dossier), [a for a in supplied if a.component_code in codes], at=at,
                        new=True)
+    if target == Status.PROCESSING:
+        _resume(dossier, at)  # before the move (checked above): its event carries the date the pause moved
     _move(dossier, target, action="supply", actor=user, role=role, at=at, note=note, details={"files": len(checked)},
           event="supplied")
-    if target == Status.PROCESSING:
-        _resume(dossier, at)
     dossier.save()
     return dossier
 
@@ -1004,8 +986,9 @@ def request_fees(dossier_id, *, officer, at=None) -> Dossier:
 def record_payment(dossier_id, *, officer, at=None) -> Dossier:
     """Đã nộp phí: 6 → 4; the clock resumes."""
     dossier, role, at = _officer_on(dossier_id, officer, at)
+    _check_move(dossier, Status.PROCESSING, action="record-payment", role=role, at=at)
+    _resume(dossier, at)  # before the move: its event carries the date the pause moved
     _move(dossier, Status.PROCESSING, action="record-payment", actor=officer, role=role, at=at, event="fees_paid")
-    _resume(dossier, at)
     dossier.save()
     from egov.payments import services as payments  # late: payments builds on dossiers
 
@@ -1019,9 +1002,10 @@ def credit_payment(dossier_id, *, reference: str, at=None) -> Dossier:
     ``egov.payments.services`` inside its own transaction, once per payment request."""
     at = _now(at)
     dossier = _locked(dossier_id)
+    _check_move(dossier, Status.PROCESSING, action="record-payment", role=rules.PAYMENT_SYSTEM, at=at)
+    _resume(dossier, at)  # before the move: its event carries the date the pause moved
     _move(dossier, Status.PROCESSING, action="record-payment", actor="payments", role=rules.PAYMENT_SYSTEM, at=at,
           details={"payment": reference}, event="fees_paid")
-    _resume(dossier, at)
     dossier.save()
     return dossier
 
@@ -1089,11 +1073,12 @@ def refuse_withdrawal(dossier_id, *, officer, reason: str, at=None) -> Dossier:
         raise TransitionRefused(_("Refusing a withdrawal is not for your role."))
     reason = _clean_text(reason, "reason", _("Say why the withdrawal is refused."))
     back = dossier.status_before_withdrawal
-    Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=back, actor=officer, at=at,
-                              form="notice", note=reason)
+    transition = Transition.objects.create(dossier=dossier, from_status=dossier.status, to_status=back,
+                                           actor=officer, at=at, form="notice", note=reason)
     dossier.status, dossier.status_before_withdrawal = back, None
     count_move(dossier, Status.WITHDRAWAL_REQUESTED, back)
-    _event("withdrawal_refused", dossier, officer, {"from": Status.WITHDRAWAL_REQUESTED, "to": back})
+    _event("withdrawal_refused", dossier, officer, {"from": Status.WITHDRAWAL_REQUESTED, "to": back},
+           transition=transition)
     dossier.save()
     if back == Status.FEES_DUE:
         # Fees paid while the withdrawal was pending could not move the dossier (it was at 7): back at 6, the payment

@@ -16,15 +16,13 @@ Everything else is 401. What a caller may do is decided by the services (403).
 """
 from __future__ import annotations
 
-import ipaddress
-from functools import lru_cache
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from egov.exchange import queries, services
 from egov.kernel.access import Caller
-from egov.kernel.client_address import client_address
+from egov.kernel.client_address import client_address, in_networks
 
 MEDIATOR_HEADER = "HTTP_INFORMATION_MEDIATOR_CLIENT"
 
@@ -33,18 +31,8 @@ class Unauthenticated(Exception):
     """401: the message says what to send."""
 
 
-@lru_cache(maxsize=16)
-def _networks(spec: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
-
-
 def from_trusted_mediator(request) -> bool:
-    address = client_address(request) or ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in _networks(tuple(settings.TRUSTED_MEDIATORS)))
+    return in_networks(client_address(request), settings.TRUSTED_MEDIATORS)
 
 
 def _bearer(request) -> str:

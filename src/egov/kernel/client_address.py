@@ -28,24 +28,24 @@ def _ip(text: str):
         return None
 
 
+def in_networks(address: str, spec) -> bool:
+    """Whether ``address`` is one of the IP addresses or CIDR ranges of ``spec`` (a setting checked at start by
+    ``config.env_networks``); False for an address that is not one."""
+    ip = _ip(address or "")
+    return ip is not None and any(ip in network for network in _networks(tuple(spec)))
+
+
 def client_address(request) -> str:
     """The client's IP address as text ('' when the server gave none)."""
     peer = request.META.get("REMOTE_ADDR") or ""
-    proxies = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
-    if not proxies:
-        return peer
-
-    def trusted(ip) -> bool:
-        return any(ip in network for network in proxies)
-
-    peer_ip = _ip(peer)
-    if peer_ip is None or not trusted(peer_ip):
+    proxies = getattr(settings, "TRUSTED_PROXIES", ())
+    if not proxies or not in_networks(peer, proxies):
         return peer
     hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(hops):
         ip = _ip(hop)
         if ip is None:
             return peer  # a trusted proxy never writes garbage: the chain is not what it should be, count the proxy
-        if not trusted(ip):
+        if not in_networks(str(ip), proxies):
             return str(ip)
     return str(_ip(hops[0])) if hops else peer  # every hop a proxy of ours: the first is where the request began

@@ -26,7 +26,7 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier
 from egov.kernel.db import delete, insert, read_all, update
 from egov.portal.apply_models import Draft, DraftFile, StoredDocument
-from egov.procedures.models import OnlineLevel, ProcedureVersion
+from egov.procedures.models import ProcedureVersion
 
 FIELDS_PER_STEP = 6
 PREFILL_PURPOSE = "prefill an online application"
@@ -55,7 +55,7 @@ def current_version(code: str, *, today=None) -> ProcedureVersion | None:
 
 
 def may_apply_online(version: ProcedureVersion) -> bool:
-    return version.online_level != OnlineLevel.NONE
+    return version.offered_online
 
 
 def on_behalf_allowed(version: ProcedureVersion) -> bool:

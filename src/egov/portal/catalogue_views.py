@@ -229,7 +229,7 @@ def procedure_detail(request, code: str):
             "fees": [FeeRow(fee["name"], vnd(fee["amount"])) for fee in version.fees],
             "total_fee": vnd(version.total_fee) if version.total_fee else "",
             "duration": working_days(version.duration_days),
-            "online": version.online_level != OnlineLevel.NONE,
+            "online": version.offered_online,
             "full_online": version.online_level == OnlineLevel.FULL,
             "assurance": AssuranceLevel(version.min_assurance_level).label
             if version.min_assurance_level in AssuranceLevel.values else str(version.min_assurance_level),

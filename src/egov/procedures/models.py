@@ -242,6 +242,11 @@ class ProcedureVersion(models.Model):
         return f"{self.procedure.code} v{self.version} ({self.effective_from})"
 
     @property
+    def offered_online(self) -> bool:
+        """Whether citizens may apply for it online at all (fully or partly: level full or partial)."""
+        return self.online_level != OnlineLevel.NONE
+
+    @property
     def open_to_applying_for_others(self) -> bool:
         """Online, someone may apply on behalf of the person concerned (a parent for a child) when the e-form asks
         for the applicant's relationship to that person (a ``relationship`` field: birth and death registration in the
