@@ -190,3 +190,46 @@ def test_demo_agencies(units):
         assert all(a.administrative_unit.parent_id == province.administrative_unit_id for a in communes)
     assert Agency.objects.get(code="000.00.61.H29").administrative_unit.name == "Phường Sài Gòn"
     assert Event.objects.filter(event_type="agency.created").count() == created
+
+
+def test_every_demo_agency_gives_the_address_and_phone_of_its_desk_in_the_ward_and_province_it_serves(units):
+    demo.load_demo_agencies()
+    agencies = list(Agency.objects.select_related("administrative_unit__parent"))
+    assert agencies and all(agency.address and agency.phone for agency in agencies)
+    assert len({agency.phone for agency in agencies}) == len(agencies)  # each desk answers its own line
+    for agency in agencies:
+        digits = "".join(c for c in agency.phone if c.isdigit())
+        assert digits.startswith("02") and len(digits) == 11, agency.phone  # a landline: 0, area code, subscriber
+        unit = agency.administrative_unit
+        if unit is None:  # the ministries sit in Hà Nội
+            assert agency.address.endswith(", Thành phố Hà Nội") and digits.startswith("024"), agency.address
+            continue
+        province = unit if unit.level == "province" else unit.parent
+        assert agency.address.lower().endswith(", " + province.name.lower()), agency.address
+        if unit.level == "commune":
+            assert f", {unit.name.lower()}, " in agency.address.lower(), agency.address
+
+
+def test_a_demo_seeded_before_addresses_gets_them_on_the_next_seed_and_a_typed_value_stays(units):
+    demo.load_demo_agencies()
+    Agency.objects.update(address="", phone="")
+    Agency.objects.filter(code="000.00.61.H29").update(phone="028 3829 1234")  # typed by an administrator
+    assert demo.load_demo_agencies() == 0
+    ward = Agency.objects.get(code="000.00.61.H29")
+    assert ward.address == "Số 45 Lê Duẩn, phường Sài Gòn, Thành phố Hồ Chí Minh" and ward.phone == "028 3829 1234"
+    assert not Agency.objects.filter(address="").exists() and not Agency.objects.filter(phone="").exists()
+    filled = Event.objects.filter(event_type="agency.changed").count()
+    assert filled == len(demo.DEMO_AGENCIES)
+    demo.load_demo_agencies()  # nothing left empty: nothing written
+    assert Event.objects.filter(event_type="agency.changed").count() == filled
+
+
+def test_the_demo_procedure_page_tells_where_to_go_and_whom_to_call(client, units):
+    from egov.procedures import services as catalogue
+    from egov.procedures.demo import DEMO_CATALOGUE
+
+    demo.load_demo_agencies()
+    catalogue.import_catalogue(DEMO_CATALOGUE)
+    html = client.get("/procedures/1.001193/").content.decode()  # birth registration, at the ward
+    assert "Số 45 Lê Duẩn, phường Sài Gòn, Thành phố Hồ Chí Minh" in html
+    assert '<a href="tel:02838230204">028 3823 0204</a>' in html
