@@ -1,7 +1,10 @@
 """The PKI that signs results: the demo CA made once and kept outside the repository and the database, refused in
 production; real certificates from PKCS#12; revocations published in the demo CA's CRL; `egov pki`."""
 import datetime as dt
+import hashlib
+import shutil
 import stat
+import subprocess
 
 import pytest
 from cryptography import x509
@@ -113,6 +116,45 @@ def test_egov_pki_status_and_revoke(capsys):
     from egov.kernel.pki_models import RevokedCertificate
 
     assert RevokedCertificate.objects.filter(org_code="000.00.96.H29").count() == 1
+
+
+def openssl_style(certificate: x509.Certificate) -> str:
+    """The SHA-256 fingerprint computed here, apart from the code under test: hashlib over the DER bytes, written as
+    openssl writes it (pairs of upper-case hex digits joined by colons)."""
+    digest = hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def line_starting(output: str, start: str) -> str:
+    (line,) = [line for line in output.splitlines() if line.startswith(start)]
+    return line
+
+
+@pytest.mark.django_db
+def test_egov_pki_status_prints_the_sha256_fingerprint_of_every_certificate_it_lists(capsys, settings, pkcs12_agency):
+    ca, ca_file = pkcs12_agency
+    settings.TRUSTED_CA_FILES = [str(ca_file)]
+    demo_agency = pki.credential("000.00.95.H29", "Sở Dấu vân tay").certificate
+    call_command("egov_pki", "status")
+    out = capsys.readouterr().out
+    assert f"(SHA-256 {openssl_style(pki.demo_ca().certificate)};" in line_starting(out, "demo CA:")
+    assert line_starting(out, "trusted CA: CN=Vietnam test root CA").endswith(f"(SHA-256 {openssl_style(ca.certificate)})")
+    assert line_starting(out, "000.00.12.H29\tpkcs12\tok").endswith(
+        f"\tSHA-256 {openssl_style(ca.signer_certificate)}")
+    assert line_starting(out, "000.00.95.H29\tdemo\tok").endswith(f"\tSHA-256 {openssl_style(demo_agency)}")
+    # The revocation names the certificate the same way, so the operator sees it is the one the status listed.
+    call_command("egov_pki", "revoke", "000.00.95.H29", "--reason", "test")
+    assert f"(SHA-256 {openssl_style(demo_agency)})" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_printed_fingerprint_is_the_one_openssl_prints(tmp_path):
+    certificate = pki.credential("000.00.94.H29", "Sở Đối chiếu").certificate
+    path = tmp_path / "agency.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    printed = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", str(path)],
+                             capture_output=True, text=True, check=True).stdout  # "sha256 Fingerprint=AB:CD:…"
+    assert pki.sha256_fingerprint(certificate) == printed.strip().split("=", 1)[1]
 
 
 def test_egov_pki_revoke_refuses_a_malformed_code():

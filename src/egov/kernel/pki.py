@@ -70,7 +70,21 @@ class Credential:
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the certificate in lowercase hex: the key revocations and signed results are stored under."""
     return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def sha256_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER bytes as ``openssl x509 -noout -fingerprint -sha256`` prints it (``AB:CD:…``):
+    the form an operator compares with the CA's letter, a browser or another tool."""
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(certificate.public_bytes(serialization.Encoding.DER))
+    return digest.finalize().hex(":").upper()
+
+
+def openssl_form(hex_fingerprint: str) -> str:
+    """A stored lowercase-hex fingerprint (``fingerprint``) written as ``sha256_fingerprint`` writes it."""
+    return bytes.fromhex(hex_fingerprint).hex(":").upper()
 
 
 def is_production() -> bool:
@@ -627,7 +641,7 @@ def status() -> list[dict]:
     rows = []
     if getattr(settings, "RESULT_SIGNING_PKCS11_MODULE", ""):
         rows.append({"org_code": "*", "source": "pkcs11", "subject": settings.RESULT_SIGNING_PKCS11_TOKEN,
-                     "fingerprint": "", "not_after": None, "revoked": False})
+                     "fingerprint": "", "sha256": "", "not_after": None, "revoked": False})
     codes = {code: ("pkcs12", path) for code, path in pkcs12_map().items()}
     if not is_production():
         for cert_path in sorted((pki_dir() / "agencies").glob("*.crt.pem")):
@@ -640,9 +654,9 @@ def status() -> list[dict]:
                 certificate = x509.load_pem_x509_certificate(path.read_bytes())
         except (ImproperlyConfigured, OSError, ValueError) as exc:
             rows.append({"org_code": code, "source": source, "subject": f"unreadable: {exc}", "fingerprint": "",
-                         "not_after": None, "revoked": False})
+                         "sha256": "", "not_after": None, "revoked": False})
             continue
         rows.append({"org_code": code, "source": source, "subject": certificate.subject.rfc4514_string(),
-                     "fingerprint": fingerprint(certificate), "not_after": certificate.not_valid_after_utc,
-                     "revoked": revocation(certificate) is not None})
+                     "fingerprint": fingerprint(certificate), "sha256": sha256_fingerprint(certificate),
+                     "not_after": certificate.not_valid_after_utc, "revoked": revocation(certificate) is not None})
     return rows
