@@ -20,13 +20,15 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """What the SMTP server received: (recipients, parsed message) pairs."""
+    """What the SMTP server received: (recipients, parsed message) pairs, and each message's bytes as they came."""
 
     def __init__(self):
         self.received = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+        self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:
