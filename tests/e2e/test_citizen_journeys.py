@@ -68,6 +68,15 @@ class Citizen:
             self.page.keyboard.press("ArrowRight")
         raise AssertionError(f"{wanted} cannot be chosen with the arrow keys")
 
+    def tick(self, selector: str):
+        """Tick a checkbox (by keyboard: Tab to it, then Space)."""
+        if self.mode == "keyboard":
+            self.focus(selector)
+            self.page.keyboard.press("Space")
+        else:
+            self.page.check(selector)
+        assert self.page.is_checked(selector)
+
     def upload(self, selector: str, path):
         if self.mode == "keyboard":
             self.focus(selector)
@@ -117,8 +126,13 @@ def test_a_new_citizen_applies_follows_and_rates(mode, open_page, check_page, of
     specialist = office["make"]("specialist", Role.SPECIALIST)
     head = office["make"]("head", Role.HEAD_OF_UNIT)
     leader = office["make"]("leader", Role.AGENCY_LEADER)
-    scan = tmp_path / "to-khai.pdf"
+    scan = tmp_path / "can-cuoc.pdf"
     scan.write_bytes(PDF)
+    # As in the demo catalogue, the answers stand for the declaration (tờ khai điện tử): she uploads her ID card's copy.
+    office["version"].components = [
+        {"code": "to_khai", "name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "required": True, "eform": True},
+        {"code": "cccd", "name": "Bản chụp Căn cước", "required": True}]
+    office["version"].save(update_fields=["components"])
 
     # Register.
     citizen.go("/accounts/register/")
@@ -139,9 +153,14 @@ def test_a_new_citizen_applies_follows_and_rates(mode, open_page, check_page, of
     citizen.press("main form button[type=submit]")
     citizen.fill("input[name='form_purpose']", "Du học")
     citizen.press("button[name='continue']")
-    citizen.upload("input[name='file_to_khai']", scan)
+    assert page.locator("input[name='file_to_khai']").count() == 0
+    citizen.upload("input[name='file_cccd']", scan)
     citizen.press("button[name='continue']")
     assert "Du học" in page.locator("main").inner_text()
+    citizen.press("button[name='submit']")  # without declaring the answers true: told so, nothing lost
+    assert "Bạn hãy đánh dấu ô cam đoan rằng nội dung khai là đúng sự thật" in page.locator("main").inner_text()
+    assert not Dossier.objects.filter(applicant__username="tran.thi.lan").exists()
+    citizen.tick("input[name='declared']")
     citizen.press("button[name='submit']")
     dossier = Dossier.objects.get(applicant__username="tran.thi.lan")
     assert dossier.status == Status.SUBMITTED

@@ -148,3 +148,61 @@ def test_unknown_agencies_are_reported_at_import_and_nothing_loads(db, tmp_path)
     assert [str(error) for error in caught.value.errors] == [
         f"{file}:9: procedures[0].versions[0].agencies[0]: no agency with the code “000.00.61.H29” in the registry"]
     assert not Procedure.objects.exists()
+
+
+EFORM = textwrap.dedent("""\
+    format: egov-catalogue/1
+    procedures:
+      - code: "1.001193"
+        name: Đăng ký khai sinh
+        sector: Hộ tịch
+        versions:
+          - effective_from: 2025-07-01
+            level: commune
+            agencies: [000.00.61.H29]
+            duration_days: 3
+            steps:
+              - {id: process, name: Xử lý, role: specialist, working_days: 3}
+            components:
+              - {code: TK, name: Tờ khai, eform: true}
+              - {code: GCS, name: Giấy chứng sinh}
+            form_schema:
+              type: object
+              properties:
+                child_full_name: {type: string}
+            online_level: full
+            result_type: Giấy khai sinh
+    """)
+
+
+def test_the_eform_stands_for_one_component_of_a_version_that_has_an_eform(tmp_path):
+    catalogue = parse_catalogue(EFORM, source="good.yaml", base_dir=tmp_path)
+    version = catalogue.procedures[0].versions[0]
+    assert [c.get("eform", False) for c in version.components] == [True, False]
+    assert "eform" not in version.components[1]  # written only when set: older stored components compare equal
+
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(EFORM.replace("{code: GCS, name: Giấy chứng sinh}", "{code: GCS, name: Giấy chứng sinh, "
+                                                                           "eform: true}"),
+                        source="bad.yaml", base_dir=tmp_path)
+    assert [(e.line, e.path, e.message) for e in caught.value.errors] == [
+        (15, "procedures[0].versions[0].components[1].eform",
+         "only one component can be the e-form's declaration (procedures[0].versions[0].components[0] is already)")]
+
+    no_fields = EFORM.replace("child_full_name: {type: string}", "{}")
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(no_fields, source="bad.yaml", base_dir=tmp_path)
+    assert [(e.line, e.path) for e in caught.value.errors] == [(14, "procedures[0].versions[0].components")]
+    assert "has no e-form fields" in caught.value.errors[0].message
+
+
+def test_the_eform_mark_survives_an_export(tmp_path):
+    from egov.procedures.catalogue import dump_catalogue
+
+    text, files = dump_catalogue(parse_catalogue(EFORM, source="good.yaml", base_dir=tmp_path))
+    for name, xml in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(xml, encoding="utf-8")
+    again = parse_catalogue(text, source="again.yaml", base_dir=tmp_path)
+    assert again.procedures[0].versions[0].components[0]["eform"] is True
+

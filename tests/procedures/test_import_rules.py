@@ -109,3 +109,20 @@ def test_the_cli_imports_and_exports(demo_agencies, tmp_path, capsys):
     cli.main(["catalogue", "export", str(tmp_path / "out")])
     assert capsys.readouterr().out.strip() == f"Catalogue written to {tmp_path / 'out' / 'catalogue.yaml'}"
     assert len(list((tmp_path / "out" / "bpmn").glob("*.bpmn"))) == 12
+
+
+def test_which_component_the_eform_stands_for_may_change_on_a_used_version(demo_agencies, catalogue_copy):
+    """It only changes what a future online applicant uploads: the dossiers filed under the version keep their files."""
+    services.import_catalogue(DEMO_CATALOGUE)
+    version = ProcedureVersion.objects.get(procedure__code="2.000488")
+    assert version.eform_component["code"] == "TK_LLTP"
+    use(version)
+    text = catalogue_copy.read_text(encoding="utf-8")
+    marked = "template: mau-03-to-khai-lltp.docx, eform: true}"
+    assert marked in text
+    catalogue_copy.write_text(text.replace(marked, "template: mau-03-to-khai-lltp.docx}"), encoding="utf-8")
+    report = services.import_catalogue(catalogue_copy)
+    assert report.updated == ["2.000488 2025-07-01 (v1)"]
+    version.refresh_from_db()
+    assert version.eform_component is None and version.version == 1
+    assert [c["code"] for c in version.components] == ["TK_LLTP", "UQ"]

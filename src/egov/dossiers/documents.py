@@ -362,13 +362,16 @@ def _signatures(pdf: _Page, *signers: Signer) -> None:
     pdf.set_xy(pdf.l_margin, max(bottoms))
 
 
-def _table(pdf: _Page, headings: Sequence[str], widths: Sequence[float], rows: Iterable[Sequence[str]]) -> None:
+def _table(pdf: _Page, headings: Sequence[str], widths: Sequence[float], rows: Iterable[Sequence[str]], *,
+           size: int = TABLE_PT, text_align: str = "CENTER") -> None:
     """A table across the page (widths are relative) whose rows wrap and continue on the next page under the
     repeated headings."""
-    pdf.set_font(FONT, "", TABLE_PT)
+    pdf.set_font(FONT, "", size)
     pdf.set_draw_color(0)
-    with pdf.table(col_widths=tuple(widths), width=pdf.width, align="LEFT", line_height=4, text_align="CENTER",
-                   repeat_headings=1, headings_style=HEADING_STYLE, padding=1) as table:
+    headings_style = HEADING_STYLE if size == TABLE_PT else FontFace(
+        family=FONT, emphasis="BOLD", size_pt=size, fill_color=HEADING_STYLE.fill_color)
+    with pdf.table(col_widths=tuple(widths), width=pdf.width, align="LEFT", line_height=size / 2, text_align=text_align,
+                   repeat_headings=1, headings_style=headings_style, padding=1) as table:
         table.row(headings)
         for values in rows:
             table.row([_text(value) for value in values])
@@ -424,6 +427,34 @@ def form_01_receipt(issuer: Issuer, dossier: DossierFacts, *, received_at: dt.da
     _field(pdf, "5. Đăng ký nhận kết quả tại", return_method)
     _lookup(pdf, dossier.code)
     _signatures(pdf, Signer("Người nộp hồ sơ", dossier.applicant_name), Signer("Người tiếp nhận hồ sơ", officer_name))
+    return _pdf(pdf)
+
+
+def eform_declaration(issuer: Issuer, dossier: DossierFacts, *, title: str, answers: list[tuple[str, str]],
+                      submitted_at: dt.datetime, declared: bool) -> bytes:
+    """Tờ khai điện tử: the declaration (tờ khai) that an online applicant's e-form answers stand for, addressed to the
+    receiving agency, with the answers as given and, when they affirmed them at submission, their affirmation. Written
+    by the applicant, not issued: the national motto heads it, and no agency signs it."""
+    require_aware(submitted_at=submitted_at)
+    _require_items("answers", answers)
+    pdf = _new(submitted_at, dossier)
+    pdf.set_font(FONT, "B", SMALL_PT + 2)
+    pdf.cell(0, 6, MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 6, SUB_MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _rule_under(pdf, pdf.l_margin, pdf.width, pdf.get_string_width(SUB_MOTTO))
+    pdf.ln(4)
+    _title(pdf, _text(title).upper(), "(Tờ khai điện tử, nộp trực tuyến)")
+    _field(pdf, "Kính gửi", issuer.name)
+    _applicant_fields(pdf, dossier)
+    _paragraph(pdf, "Nội dung khai:", style="B")
+    _table(pdf, ("Thông tin", "Nội dung khai"), (2, 3), answers, size=SMALL_PT + 1, text_align="LEFT")
+    pdf.ln(2)
+    _field(pdf, "Thời điểm nộp", vn_instant(submitted_at))
+    if declared:
+        _paragraph(pdf, "Người khai đã cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm "
+                        "trước pháp luật về lời cam đoan của mình (xác nhận trên Cổng Dịch vụ công bằng tài khoản "
+                        "định danh điện tử khi nộp hồ sơ).", style="I")
+    _lookup(pdf, dossier.code)
     return _pdf(pdf)
 
 

@@ -227,6 +227,47 @@ def _label(name: str, spec: dict, ui: dict) -> str:
     return ui.get("label") or spec.get("title") or name.replace("_", " ").capitalize()
 
 
+def field_order(version: ProcedureVersion) -> list[str]:
+    """The e-form's fields in the order it asks them: ``ui:order`` first, then the schema's own order."""
+    properties = list(((version.form_schema or {}).get("properties") or {}).keys())
+    order = [name for name in (version.ui_schema or {}).get("ui:order", []) if name in properties]
+    return order + [name for name in properties if name not in order]
+
+
+def answer_text(value, spec: dict, ui: dict) -> str:
+    """An answer as a person reads it: the label of a choice, the commune's name, a date as day/month/year, yes or
+    no; the value works as stored in a dossier (JSON) or as typed in a draft."""
+    if value is None or value == "":
+        return ""
+    if spec.get("type") == "boolean" or isinstance(value, bool):
+        return str(_("Yes") if value in (True, "on", "true", "1") else _("No"))
+    if ui.get("widget") == "commune":
+        return commune_name(str(value)) or str(value)
+    if "enum" in spec:
+        names = ui.get("choices") or {}
+        return str(names.get(value, names.get(str(value), value)))
+    if spec.get("format") == "date":
+        try:
+            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def answer_rows(version: ProcedureVersion, values: dict, *, all_fields: bool = False) -> list[tuple[str, str, str]]:
+    """(field name, label, answer) of the e-form's answers in the form's order, labelled as the form labels its
+    fields; ``all_fields`` keeps the unanswered ones too (the review shows what is still empty)."""
+    properties = (version.form_schema or {}).get("properties") or {}
+    ui_schema = version.ui_schema or {}
+    rows = []
+    for name in field_order(version):
+        spec, ui = properties.get(name) or {}, ui_schema.get(name) or {}
+        text = answer_text(values.get(name), spec, ui)
+        if text or all_fields:
+            rows.append((name, _label(name, spec, ui), text))
+    return rows
+
+
 def schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field:
     """A form field for one property of the e-form: its type and constraints from the schema, its look from the
     hints (widget ``text``, ``textarea``, ``number``, ``date``, ``select``, ``radio``, ``checkbox``, ``email``,

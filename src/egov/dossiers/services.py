@@ -607,8 +607,13 @@ def _check_online(version) -> None:
 
 def submit_online(*, applicant_user, procedure_version, agency, form_data: dict, files: list[tuple[str, object]],
                   subject: dict | None = None, idempotency_key: str | None = None, at=None,
-                  reused: dict | None = None, also=None, result_delivery: str | None = None) -> Dossier:
+                  reused: dict | None = None, also=None, result_delivery: str | None = None,
+                  declared: bool = False) -> Dossier:
     """Nộp trực tuyến: (none) → 1 with the dossier code; auto-receive procedures are received at once (→ 2).
+
+    The e-form's answers stand for the declaration component the catalogue marks ``eform`` (tờ khai điện tử): it is
+    not uploaded, and the dossier's declaration is rendered from the answers (``paperwork``); ``declared``: the
+    applicant affirmed them as true (recorded with the acknowledgement, and printed on the declaration).
 
     ``reused`` maps a component code to one of the applicant's stored documents (kho dữ liệu điện tử) that stands in
     for an upload ("once only"): the dossier gets an attachment of the same stored file, and the reuse is recorded
@@ -655,7 +660,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
         errors.update(reused_errors)
     given = {code for code, _upload in files} | set(reused)
     for component in version.components:
-        if component.get("required", True) and component["code"] not in given:
+        if component.get("required", True) and component["code"] not in given and not component.get("eform"):
             errors.setdefault(f"file_{component['code']}", []).append(_("Attach this document."))
     if errors:
         raise InvalidInput(errors)
@@ -674,7 +679,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
             keep_in_data_store(applicant_user, stored, at=at, new=True)
             _reuse_stored(dossier, reused, user=applicant_user, at=at)
             insert(Transition(dossier=dossier, from_status=None, to_status=Status.SUBMITTED, actor=applicant_user,
-                              at=at, form="ack"))
+                              at=at, form="ack", details={"declared": True} if declared else {}))
             _event("submitted", dossier, applicant_user,
                    {"from": None, "to": Status.SUBMITTED, "channel": Channel.ONLINE})
             if version.auto_receive:
@@ -1137,7 +1142,7 @@ DELIVERY_METHODS = ("desk", "online", "post")
 
 # --- Documents -------------------------------------------------------------------------------------------------------
 
-FORMS = ("01", "02", "03", "04", "05", "06")
+FORMS = ("01", "02", "03", "04", "05", "06", "tk")  # tk: the declaration an online dossier's e-form stands for
 
 
 @dataclass(frozen=True)
@@ -1155,9 +1160,10 @@ def form_pdf(dossier: Dossier, form: str, *, reader) -> Download:
         raise InvalidInput({"form": [_("No such form.")]})
     content = paperwork.render(dossier, form)
     if content is None:
-        raise TransitionRefused(_("This dossier has not been issued form %(form)s.") % {"form": form})
+        raise TransitionRefused(_("This dossier has no declaration made from its e-form.") if form == "tk" else
+                                _("This dossier has not been issued form %(form)s.") % {"form": form})
     log_read(dossier, reader=reader, purpose=f"form {form}")
-    return Download(content=content, filename=f"{dossier.code}-mau-{form}.pdf")
+    return Download(content=content, filename=f"{dossier.code}-{'to-khai' if form == 'tk' else f'mau-{form}'}.pdf")
 
 
 def log_read(dossier: Dossier, *, reader, purpose: str) -> None:

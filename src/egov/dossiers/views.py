@@ -34,10 +34,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from egov.accounts.views import denied, officer_required
-from egov.dossiers import applicant_queries, forms, queries, rules, services
+from egov.dossiers import applicant_queries, forms, paperwork, queries, rules, services
 from egov.dossiers.models import Attachment, Status
 
-FORMS = ("01", "02", "03", "04", "05", "06")
+FORMS = ("01", "02", "03", "04", "05", "06", paperwork.EFORM_DECLARATION)
 FORM_TITLES = {
     "01": _("Form 01: receipt and appointment slip"),
     "02": _("Form 02: request to supplement the dossier"),
@@ -45,6 +45,7 @@ FORM_TITLES = {
     "04": _("Form 04: apology and new appointment date"),
     "05": _("Form 05: notice of stopping"),
     "06": _("Form 06: process-control slip"),
+    paperwork.EFORM_DECLARATION: _("Declaration made from the e-form"),
 }
 FLAGS = {"near_deadline": _("Near the deadline"), "overdue": _("Overdue")}
 
@@ -317,28 +318,22 @@ def _dossier_context(dossier) -> dict:
     """What both sides show: the content in clear, the answers labelled, the files, the documents issued."""
     content = dossier.content()
     version = dossier.procedure_version
-    properties = (version.form_schema or {}).get("properties") or {}
-    ui_schema = version.ui_schema or {}
-    answers = []
-    for name, value in (content.get("form") or {}).items():
-        spec, ui = properties.get(name) or {}, ui_schema.get(name) or {}
-        label = ui.get("ui:title") or ui.get("title") or spec.get("title") or name
-        if isinstance(value, bool):
-            value = _t("Yes") if value else _t("No")
-        elif "enum" in spec and (spec.get("enumNames") or ui.get("ui:enumNames")):
-            names = dict(zip(spec["enum"], spec.get("enumNames") or ui.get("ui:enumNames"), strict=False))
-            value = names.get(value, value)
-        answers.append((label, value))
+    answers = [(label, text) for _name, label, text in forms.answer_rows(version, content.get("form") or {})]
     components = {c.get("code"): c.get("name") for c in version.components or []}
     attachments = [{"attachment": a, "label": components.get(a.component_code) or a.get_kind_display()}
                    for a in dossier.attachments.all()]
     issued = sorted({t.form for t in dossier.transitions.all() if t.form in FORMS})
     if "06" not in issued and dossier.steps.exists():
         issued.append("06")
+    filed = {a["attachment"].component_code for a in attachments
+             if a["attachment"].kind == Attachment.Kind.COMPONENT}
+    eform = paperwork.eform_declaration(dossier, filed) if answers else None
     return {
         "dossier": dossier, "version": version, "applicant": content.get("applicant") or {},
         "subject": content.get("subject") or None, "answers": answers, "attachments": attachments,
         "documents": [(form, FORM_TITLES[form]) for form in issued],
+        # Filed as the component it stands for, beside the files: the applicant wrote it, the agency did not issue it.
+        "eform_declaration": eform,
     }
 
 
@@ -497,7 +492,7 @@ def applicant_required(view):
     return wrapper
 
 
-APPLICANT_FORMS = ("01", "02", "03", "04", "05")
+APPLICANT_FORMS = ("01", "02", "03", "04", "05", paperwork.EFORM_DECLARATION)
 
 
 class RatingForm(forms.ActionForm):

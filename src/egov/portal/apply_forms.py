@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from egov.dossiers.forms import (  # noqa: F401  (the e-form's fields are built as the desk builds them; re-exported)
-    DATE_FORMATS, PIN_REGEX, commune_name, date_field, pattern_example, schema_field)
+    DATE_FORMATS, PIN_REGEX, answer_rows, commune_name, date_field, pattern_example, schema_field)
 
 def to_json_value(value):
     """A cleaned form value as the e-form's JSON holds it."""

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egov.dossiers import services as dossier_services
+from egov.dossiers.forms import field_order
 from egov.dossiers.models import Dossier
 from egov.kernel.db import delete, insert, read_all, update
 from egov.portal.apply_models import Draft, DraftFile, StoredDocument
@@ -63,12 +64,6 @@ def on_behalf_allowed(version: ProcedureVersion) -> bool:
     return version.open_to_applying_for_others
 
 
-def field_order(version: ProcedureVersion) -> list[str]:
-    properties = list(((version.form_schema or {}).get("properties") or {}).keys())
-    order = [name for name in (version.ui_schema or {}).get("ui:order", []) if name in properties]
-    return order + [name for name in properties if name not in order]
-
-
 def plan(version: ProcedureVersion) -> list[StepSpec]:
     steps = []
     names = field_order(version)
@@ -79,7 +74,7 @@ def plan(version: ProcedureVersion) -> list[StepSpec]:
         steps.append(StepSpec(id=f"form-{number}", kind="form", title=title, names=chunk))
     if on_behalf_allowed(version):
         steps.append(StepSpec(id="subject", kind="subject", title=gettext_lazy("Who the application is for")))
-    components = version.components or []
+    components = components_to_file(version)
     required = [c for c in components if c.get("required", True)]
     optional = [c for c in components if not c.get("required", True)]
     if required:
@@ -90,6 +85,12 @@ def plan(version: ProcedureVersion) -> list[StepSpec]:
                               components=optional))
     steps.append(StepSpec(id="review", kind="review", title=gettext_lazy("Check and submit")))
     return steps
+
+
+def components_to_file(version: ProcedureVersion) -> list[dict]:
+    """The components an online applicant files (uploads, or picks from the data store): all but the declaration
+    that the e-form's answers stand for (tờ khai điện tử, ``ProcedureVersion.eform_component``)."""
+    return [c for c in version.components or [] if not c.get("eform")]
 
 
 def step_of_field(version: ProcedureVersion, name: str) -> str:
@@ -152,7 +153,7 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     ``catch_up`` first keeps the results delivered since (done when the choice is shown, not when it is posted)."""
     if catch_up:
         dossier_services.keep_delivered_results(user)
-    components = version.components or []
+    components = components_to_file(version)
     codes = [c["code"] for c in components]
     results = [c["result_of"] for c in components if c.get("result_of")]
     if not codes:
@@ -308,7 +309,7 @@ def missing_documents(components: list[dict], have: set[str]) -> dict[str, list[
     """Required components with neither an uploaded file nor a stored document chosen (``have``: the codes that
     have one)."""
     return {f"file_{c['code']}": [_("Attach this document, or choose one from your data store.")]
-            for c in components if c.get("required", True) and c["code"] not in have}
+            for c in components if c.get("required", True) and not c.get("eform") and c["code"] not in have}
 
 
 # --- Submission ------------------------------------------------------------------------------------------------------
@@ -343,9 +344,11 @@ def _date(text):
         return None
 
 
-def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | None = None) -> Dossier:
+def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | None = None,
+           declared: bool = False) -> Dossier:
     """Nộp hồ sơ: the draft becomes a dossier (code, acknowledgement) once, whatever the number of clicks;
-    ``result_delivery``: how the applicant chose to receive the result (the review page asks)."""
+    ``result_delivery``: how the applicant chose to receive the result (the review page asks); ``declared``: the
+    applicant affirmed that their answers are true, which the e-form's declaration needs (``declaration_needed``)."""
     if draft.dossier_id:
         return draft.dossier
     if idempotency_key != draft.idempotency_key:
@@ -359,10 +362,12 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
     errors.update(subject_errors(draft.content().get("subject") or {}))
     if draft.agency_id is None:
         errors["agency"] = [_("Choose where to apply.")]
+    draft_files = _files_of(draft)
+    if not declared and declaration_needed(version, {f.component_code for f in draft_files}):
+        errors["declared"] = [DECLARATION_NEEDED]
     if errors:
         _move_if_superseded(draft)  # the answers are checked against the version in force, not a replaced one
         raise ApplyError(errors)
-    draft_files = _files_of(draft)
     files = []
     for draft_file in draft_files:
         draft_file.file.open("rb")
@@ -387,7 +392,7 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
         dossier = dossier_services.submit_online(
             applicant_user=user, procedure_version=version, agency=draft.agency, form_data=form_data,
             files=files, subject=_subject(draft), idempotency_key=idempotency_key, reused=reused, also=link_draft,
-            result_delivery=result_delivery)
+            result_delivery=result_delivery, declared=declared)
     except dossier_services.InvalidInput:
         # Refused: perhaps because a newer version of the procedure came into force since the draft was started
         # (checked only now, so that a submission that goes through pays no look-up for it).
@@ -406,6 +411,18 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
             stored_file.close()
     draft.dossier = dossier
     return dossier
+
+
+DECLARATION_NEEDED = gettext_lazy(
+    "Tick the box to declare that your answers are true: they stand for the signed declaration form.")
+
+
+def declaration_needed(version: ProcedureVersion, uploaded_codes: set[str]) -> bool:
+    """Whether the applicant must affirm their answers before submitting: the e-form stands for the procedure's
+    declaration (tờ khai), unless they uploaded a signed one for it anyway (a draft started before the catalogue
+    marked it)."""
+    eform = version.eform_component
+    return eform is not None and eform["code"] not in uploaded_codes
 
 
 # --- A new version of the procedure ----------------------------------------------------------------------------------

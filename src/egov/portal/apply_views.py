@@ -23,7 +23,7 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, ResultDelivery, Status
 from egov.kernel import crypto
 from egov.portal import apply_services as services
-from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, commune_name
+from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, answer_rows
 from egov.portal.apply_models import Draft, StoredDocument
 
 
@@ -332,15 +332,16 @@ def _review(request, draft, context):
         try:
             dossier = services.submit(draft, user=request.user,
                                       idempotency_key=request.POST.get("idempotency_key", ""),
-                                      result_delivery=request.POST.get("result_delivery") or None)
+                                      result_delivery=request.POST.get("result_delivery") or None,
+                                      declared=request.POST.get("declared") == "on")
         except services.DraftMoved as moved:
             # A newer version of the procedure is in force: the draft follows it now; on to what needs doing.
             messages.warning(request, moved.messages[0])
             return redirect("portal:apply:step", uid=draft.uid, step=moved.step)
         except ValidationError as exc:
             problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            errors = [{"message": _named(version, name, message), "step": services.step_of_field(version, name)}
-                      for name, messages_ in problems.items() for message in messages_]
+            errors = [{"message": _named(version, name, message), "step": services.step_of_field(version, name),
+                       "name": name} for name, messages_ in problems.items() for message in messages_]
             return render(request, "portal/apply/review.html", _review_context(request, draft, context, errors),
                           status=400)
         except dossier_services.NotAllowed as exc:
@@ -369,18 +370,8 @@ def _named(version, name: str, message: str) -> str:
 def _review_context(request, draft, context, errors):
     version = draft.procedure_version
     content = draft.content()
-    raw = content.get("raw", {})
-    ui = version.ui_schema or {}
-    properties = (version.form_schema or {}).get("properties") or {}
-    answers = []
-    for name in services.field_order(version):
-        value = raw.get(name, "")
-        if (ui.get(name) or {}).get("widget") == "commune" and value:
-            value = commune_name(value) or value
-        choices = (ui.get(name) or {}).get("choices") or {}
-        label = (ui.get(name) or {}).get("label") or (properties.get(name) or {}).get("title") or name
-        answers.append({"label": label, "value": choices.get(value, value),
-                        "step": services.step_of_field(version, f"form.{name}")})
+    answers = [{"label": label, "value": text, "step": services.step_of_field(version, f"form.{name}")}
+               for name, label, text in answer_rows(version, content.get("raw", {}), all_fields=True)]
     stored = {str(d.uid): d for d in StoredDocument.objects.filter(owner=request.user,
                                                                    uid__in=list(content.get("reuse", {}).values()))}
     files = services.uploaded(draft)
@@ -390,11 +381,15 @@ def _review_context(request, draft, context, errors):
         reused = stored.get(content.get("reuse", {}).get(code, ""))
         documents.append({"component": component, "file": files.get(code),
                           "reused": services.describe(reused) if reused and code not in files else "",
+                          "eform": component.get("eform") and code not in files,
                           "step": services.step_of_field(version, f"file_{code}")})
+    declaration = version.eform_component if services.declaration_needed(version, set(files)) else None
     deliveries = dossier_services.result_deliveries(version)
     chosen = request.POST.get("result_delivery") if request.method == "POST" else None
     return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},
-            "errors": errors,
+            "errors": errors, "declaration": declaration,
+            "declared": request.method == "POST" and request.POST.get("declared") == "on",
+            "declaration_error": next((e["message"] for e in errors if e.get("name") == "declared"), ""),
             # Asked only where there is a choice (full-process online: the result is issued signed, electronically).
             "deliveries": [(value, ResultDelivery(value).label) for value in deliveries] if len(deliveries) > 1 else [],
             "delivery_chosen": chosen if chosen in deliveries else deliveries[0]}

@@ -170,6 +170,7 @@ class ComponentRow:
     reuse_name: str
     optional_note: bool = False  # "(nếu có)" after the name: optional, and the name does not say so already
     template_url: str = ""       # where its blank form is downloaded, when there is one
+    eform: bool = False          # the declaration that applying online fills in (tờ khai điện tử)
 
 
 BLANK_FORMS_DIR = "procedures/forms/"  # static files: the blank forms that components name by file name
@@ -199,12 +200,13 @@ def says_optional(name: str) -> bool:
     return "(nếu có)" in folded or f"({_('if you have it')})".lower() in folded
 
 
-def component_row(component: dict, names: dict) -> ComponentRow:
+def component_row(component: dict, names: dict, *, online: bool = False) -> ComponentRow:
     required = bool(component.get("required", True))
     return ComponentRow(component["name"], required, component.get("result_of", ""),
                         names.get(component.get("result_of", ""), ""),
                         optional_note=not required and not says_optional(component["name"]),
-                        template_url=blank_form_url(component.get("template", "")))
+                        template_url=blank_form_url(component.get("template", "")),
+                        eform=bool(component.get("eform")) and online)
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ def procedure_detail(request, code: str):
         reused = [c["result_of"] for c in version.components if c.get("result_of")]
         names = queries.procedure_names(reused)
         context.update({
-            "components": [component_row(c, names) for c in version.components],
+            "components": [component_row(c, names, online=version.offered_online) for c in version.components],
             "fees": [FeeRow(fee["name"], vnd(fee["amount"])) for fee in version.fees],
             "total_fee": vnd(version.total_fee) if version.total_fee else "",
             "duration": working_days(version.duration_days),

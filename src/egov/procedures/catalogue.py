@@ -399,6 +399,12 @@ class _Parser:
         if fees is _MISSING or components is _MISSING:
             ok = False
         form_schema = get("form_schema", self.form_schema(keys.get("form_schema"), f"{path}.form_schema"))
+        if (components not in (_MISSING, None) and any(c.get("eform") for c in components)
+                and form_schema is not _MISSING and not (form_schema or {}).get("properties")):
+            self.error(lines.get(f"{path}.components.eform"), f"{path}.components", _(
+                "a component is marked eform (the online answers stand for it) but the version has no e-form "
+                "fields: give it a form_schema with properties, or remove eform"))
+            ok = False
         ui_schema = get("ui_schema", self.ui_schema(keys.get("ui_schema"), f"{path}.ui_schema", form_schema))
         online_level = get("online_level", self.choice(keys.get("online_level"), f"{path}.online_level",
                                                        ONLINE_LEVELS, _("online level")))
@@ -512,11 +518,11 @@ class _Parser:
         return fees if ok else _MISSING
 
     def components(self, node, path, lines):
-        components, ok, seen = [], True, set()
+        components, ok, seen, eform_path = [], True, set(), ""
         for index, component_node in enumerate(self.sequence(node, path)):
             component_path = f"{path}[{index}]"
             keys = self.mapping(component_node, component_path, ("code", "name"),
-                                ("required", "template", "result_of"))
+                                ("required", "template", "result_of", "eform"))
             if keys is None:
                 ok = False
                 continue
@@ -538,12 +544,26 @@ class _Parser:
                     result_of = _MISSING
                 elif result_of is not _MISSING:
                     lines[f"{component_path}.result_of"] = _line(keys["result_of"])
-            if _MISSING in (code, name, required, template, result_of):
+            eform = self.boolean(keys.get("eform"), f"{component_path}.eform", False)
+            if eform is True:
+                if eform_path:
+                    self.error(keys["eform"], f"{component_path}.eform", _(
+                        "only one component can be the e-form's declaration (%(other)s is already)")
+                               % {"other": eform_path})
+                    eform = _MISSING
+                else:
+                    eform_path = component_path
+                    lines[f"{path}.eform"] = _line(keys["eform"])
+            if _MISSING in (code, name, required, template, result_of, eform):
                 ok = False
                 continue
             seen.add(code)
-            components.append({"code": code, "name": name, "required": required, "template": template,
-                               "result_of": result_of})
+            component = {"code": code, "name": name, "required": required, "template": template,
+                         "result_of": result_of}
+            if eform:
+                # Written only when set: components stored before the key existed compare equal to the file's.
+                component["eform"] = True
+            components.append(component)
         return components if ok else _MISSING
 
     def form_schema(self, node, path):
@@ -740,7 +760,7 @@ def dump_catalogue(catalogue: Catalogue) -> tuple[str, dict[str, str]]:
                 "level": version.level, "agencies": list(version.agencies), "legal_basis": version.legal_basis,
                 "duration_days": version.duration_days, "same_day": version.same_day,
                 "steps": [dict(step) for step in version.steps], "fees": version.fees,
-                "components": [{key: value for key, value in component.items() if value != ""}
+                "components": [{key: value for key, value in component.items() if value not in ("", None)}
                                for component in version.components],
                 "form_schema": version.form_schema, "ui_schema": version.ui_schema,
                 "online_level": version.online_level, "min_assurance_level": version.min_assurance_level,

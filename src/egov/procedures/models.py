@@ -195,7 +195,8 @@ class ProcedureVersion(models.Model):
     task ids; their working days add up to ``duration_days``.
     ``fees``: [{"code": ..., "name": ..., "amount": 50000}] in VND.
     ``components``: [{"code": ..., "name": ..., "required": true, "template": "", "result_of": "1.000656"}] —
-    ``result_of`` names a procedure whose earlier result can stand in for the component.
+    ``result_of`` names a procedure whose earlier result can stand in for the component; ``"eform": true`` (at most
+    one) marks the declaration (tờ khai) that the e-form's answers stand for when applying online.
     ``form_schema``: the e-form as JSON Schema; ``ui_schema``: UI hints per field.
     """
 
@@ -245,6 +246,13 @@ class ProcedureVersion(models.Model):
     def offered_online(self) -> bool:
         """Whether citizens may apply for it online at all (fully or partly: level full or partial)."""
         return self.online_level != OnlineLevel.NONE
+
+    @property
+    def eform_component(self) -> dict | None:
+        """Tờ khai điện tử: the component (the paper declaration) that the e-form's answers stand for when applying
+        online, so that an online applicant fills the form in once instead of also printing, signing and scanning
+        it; None when the catalogue marks none."""
+        return next((c for c in self.components or [] if c.get("eform")), None)
 
     @property
     def open_to_applying_for_others(self) -> bool:

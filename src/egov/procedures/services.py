@@ -119,15 +119,20 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
             _published(version, actor, change="created")
             continue
         differing = {name for name, value in fields.items() if getattr(version, name) != value}
+        if "components" in differing and _without_eform(version.components) == _without_eform(fields["components"]):
+            # Which component the e-form stands for only changes what a future online applicant uploads: the
+            # dossiers filed under the version keep their files (an upload of that component stays the declaration).
+            differing = (differing - {"components"}) | {"eform"}
         same_agencies = sorted(version.agencies.values_list("code", flat=True)) == sorted(version_spec.agencies)
         if not differing and same_agencies:
             report.unchanged.append(f"{label} (v{version.version})")
             continue
-        if same_agencies and differing <= set(DESCRIPTIVE_FIELDS):
+        if same_agencies and differing <= {*DESCRIPTIVE_FIELDS, "eform"}:
             # Only what the procedure's page says changed: dossiers filed under the version were not processed by it.
-            for name in differing:
+            changed = sorted(name if name != "eform" else "components" for name in differing)
+            for name in changed:
                 setattr(version, name, fields[name])
-            version.save(update_fields=sorted(differing))
+            version.save(update_fields=changed)
             report.updated.append(f"{label} (v{version.version})")
             _published(version, actor, change="described")
             continue
@@ -145,6 +150,10 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
         _published(version, actor, change="updated")
     procedure.save(update_fields=["words"])  # the names of its results are search words: re-read them
     return errors
+
+
+def _without_eform(components: list[dict]) -> list[dict]:
+    return [{key: value for key, value in component.items() if key != "eform"} for component in components or []]
 
 
 def _set_life_events(procedure: Procedure, events: list[str]) -> None:
