@@ -206,3 +206,13 @@ def test_the_eform_mark_survives_an_export(tmp_path):
     again = parse_catalogue(text, source="again.yaml", base_dir=tmp_path)
     assert again.procedures[0].versions[0].components[0]["eform"] is True
 
+
+def test_remember_is_true_or_false(tmp_path):
+    with_hints = EFORM.replace("        online_level: full\n", "        ui_schema:\n          child_full_name: "
+                               "{label: Họ tên, remember: yes please}\n        online_level: full\n")
+    assert "remember: yes please" in with_hints
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(with_hints, source="bad.yaml", base_dir=tmp_path)
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("procedures[0].versions[0].ui_schema.child_full_name.remember", "must be true or false, not text")]
+    parse_catalogue(with_hints.replace("yes please", "true"), source="good.yaml", base_dir=tmp_path)

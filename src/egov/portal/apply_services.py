@@ -147,6 +147,34 @@ def prefill(user, version: ProcedureVersion) -> dict:
     return values
 
 
+def remembered(user, version: ProcedureVersion, *, filled: dict) -> tuple[dict, dict]:
+    """From the applicant's data store: the answers they gave to the fields the catalogue marks ``remember`` (facts
+    that stay true from one application to the next, such as the other parent of a second child) in their newest
+    earlier dossier of the same procedure, for the fields ``filled`` (the registry's prefill) leaves empty. Returns
+    the answers as the fields show them, and where they came from (dossier code, date, field names) for the
+    step's notice; nothing when there is no such dossier or nothing to take from it."""
+    from egov.portal.apply_forms import to_raw
+
+    properties = (version.form_schema or {}).get("properties") or {}
+    wanted = [name for name, hints in (version.ui_schema or {}).items()
+              if isinstance(hints, dict) and hints.get("remember") and name in properties and not filled.get(name)]
+    if not wanted:
+        return {}, {}
+    # Newest first by the applicant's own index (dossiers_applicant); a citizen has few dossiers of one procedure.
+    earlier = (Dossier.objects.filter(applicant=user, procedure_version__procedure_id=version.procedure_id)
+               .only("id", "uid", "code", "submitted_at", "sealed", "key_id").order_by("-id").first())
+    if earlier is None:
+        return {}, {}
+    answers = earlier.content().get("form") or {}
+    values = {name: to_raw(answers[name], properties[name] or {}) for name in wanted
+              if answers.get(name) not in (None, "")}
+    if not values:
+        return {}, {}
+    source = {"code": earlier.code, "date": timezone.localtime(earlier.submitted_at).strftime("%d/%m/%Y"),
+              "fields": sorted(values)}
+    return values, source
+
+
 def stored_documents_for(user, version: ProcedureVersion, *, per_component: int = 3,
                          catch_up: bool = True) -> dict[str, list[StoredDocument]]:
     """The applicant's newest stored documents that can stand in for each component of ``version`` (a few each);
@@ -206,13 +234,16 @@ _described = lazy(describe, str)  # made once: lazy() builds a class on every ca
 
 @transaction.atomic
 def start_draft(user, version: ProcedureVersion) -> Draft:
-    """Bắt đầu nộp hồ sơ: a new draft, prefilled from the population registry and offering stored documents."""
+    """Bắt đầu nộp hồ sơ: a new draft, prefilled from the population registry and from the applicant's earlier
+    dossier of the procedure (``remembered``), and offering stored documents."""
     _require_may_apply(user, version)
     agencies = list(version.agencies.all())
     draft = Draft(owner=user, procedure_version=version, idempotency_key=secrets.token_urlsafe(32),
                   agency=agencies[0] if len(agencies) == 1 else None, step=plan(version)[0].id)
     reuse = {code: str(documents[0].uid) for code, documents in stored_documents_for(user, version).items()}
-    draft.seal({"raw": prefill(user, version), "subject": {}, "reuse": reuse})
+    raw = prefill(user, version)
+    earlier, source = remembered(user, version, filled=raw)
+    draft.seal({"raw": {**raw, **earlier}, "subject": {}, "reuse": reuse, "remembered": source})
     draft.save()
     return draft
 

@@ -175,6 +175,15 @@ def _step_context(draft, steps, current):
             "next": steps[index + 1] if index + 1 < len(steps) else None}
 
 
+def _remembered_here(draft, current, form) -> dict | None:
+    """The notice of a form step whose answers were filled in from an earlier dossier: which one, and which fields
+    (labelled as on the form), so the applicant checks they are still true."""
+    source = draft.content().get("remembered") or {} if current.kind == "form" else {}
+    labels = [str(form[f"form_{name}"].label) for name in current.names
+              if name in source.get("fields", ()) and f"form_{name}" in form.fields]
+    return {"code": source["code"], "date": source["date"], "labels": labels} if labels else None
+
+
 def _form_for(draft, current, data=None, files=None, restored=None):
     """The step's form: bound to what was posted, else showing the draft; ``restored`` (what was typed on the step
     when the session had ended) is shown over the draft, unsaved, the way the post would have been read."""
@@ -239,6 +248,7 @@ def step(request, uid, step):
         return _review(request, draft, context)
     if request.method == "GET":
         context["form"] = _form_for(draft, current, restored=restored[0] if restored else None)
+        context["remembered"] = _remembered_here(draft, current, context["form"])
         if restored:
             messages.info(request, _("What you typed on this step before your session ended is shown again. It is "
                                      "not saved yet: press “Save and continue” or “Save and finish later” to keep it."))

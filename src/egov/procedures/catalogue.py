@@ -30,7 +30,7 @@ ONLINE_LEVELS = ("full", "partial", "none")
 LIFE_EVENTS = ("birth", "marriage", "death", "moving", "business", "building", "work", "travel", "papers")
 REGISTRY_EFFECTS = ("", "population.birth", "population.death", "population.residence")
 STEP_ROLES = bpmn_rules.ROLES
-UI_HINTS = ("label", "widget", "help", "placeholder", "choices")
+UI_HINTS = ("label", "widget", "help", "placeholder", "choices", "remember")
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkbox", "email", "tel", "pin", "commune")
 
 
@@ -608,7 +608,7 @@ class _Parser:
                 ok = False
             elif not isinstance(hint_node, yaml.MappingNode):
                 self.error(hint_node, f"{path}.{key}", _("must be a mapping of hints (label, widget, help, "
-                                                          "placeholder, choices)"))
+                                                          "placeholder, choices, remember)"))
                 ok = False
             else:
                 hints = self.mapping(hint_node, f"{path}.{key}", ("label",), UI_HINTS[1:])
@@ -617,6 +617,9 @@ class _Parser:
                     ok = False
                 elif widget is not None and self.choice(widget, f"{path}.{key}.widget", WIDGETS,
                                                         _("widget")) is _MISSING:
+                    ok = False
+                elif "remember" in hints and self.boolean(hints["remember"], f"{path}.{key}.remember",
+                                                          False) is _MISSING:
                     ok = False
         return value if ok else _MISSING
 
