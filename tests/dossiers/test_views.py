@@ -343,3 +343,36 @@ def test_the_applicant_supplies_and_asks_to_withdraw(client, citizen, officers, 
     assert dossier.status == Status.WITHDRAWAL_REQUESTED
     again = client.post(f"/dossiers/{dossier.code}/withdraw/", {"withdraw-reason": "Lần nữa"})
     assert again.status_code == 409
+
+
+def test_intake_without_javascript_shows_the_chosen_provinces_communes_and_keeps_what_was_typed(client, officers,
+                                                                                              agency, media):
+    from egov.registries.models import AdministrativeUnit
+
+    city = AdministrativeUnit.objects.create(generation="2025", level="province", code="79",
+                                             name="Thành phố Hồ Chí Minh")
+    AdministrativeUnit.objects.create(generation="2025", level="commune", code="26743", name="Phường Bến Thành",
+                                      parent=city)
+    schema = {"type": "object", "required": ["commune"],
+              "properties": {"purpose": {"type": "string"}, "commune": {"type": "string", "pattern": "^\\d{5}$"}}}
+    version = make_version(agency, code="2.004227",
+                           ui_schema={"commune": {"label": "Xã, phường nơi cư trú", "widget": "commune"}})
+    version.form_schema = schema
+    version.save()
+    signed_in(client, officers["desk"])
+    page = client.get("/backoffice/intake/", {"version": version.pk}).content.decode()
+    assert '<select name="form_commune_province"' in page and "Choose the province first" in page
+    response = client.post("/backoffice/intake/", intake_data(version, form_commune_province="79",
+                                                              show_communes="form_commune"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<option value="79" selected>Thành phố Hồ Chí Minh</option>' in page
+    assert '<option value="26743">Phường Bến Thành</option>' in page
+    assert 'value="Đỗ Văn Hùng"' in page and 'value="Xin việc làm"' in page
+    assert "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in page.split('id="choose-again"')[1].split("</p>")[0]
+    assert "message-error field" not in page and 'class="field field-error"' not in page
+    assert Dossier.objects.count() == 0
+    response = client.post("/backoffice/intake/", intake_data(version, form_commune_province="79",
+                                                              form_commune="26743"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Dossier.objects.get().content()["form"]["commune"] == "26743"

@@ -200,8 +200,9 @@ def test_the_commune_is_chosen_from_the_units_the_platform_knows(client, mother,
     signed_in(client, mother)
     draft, _ = start(client, "2.004227")
     page = client.get(step_url(draft, "form-1")).content.decode()
-    assert '<select name="form_commune_code"' in page
-    assert '<optgroup label="Thành phố Hồ Chí Minh">' in page and '<option value="26743">Phường Bến Thành' in page
+    assert '<select name="form_commune_code"' in page and '<select name="form_commune_code_province"' in page
+    assert '<option value="79">Thành phố Hồ Chí Minh</option>' in page
+    assert "Choose the province first" in page and "Phường Bến Thành" not in page  # no commune before a province
     posted = {"form_new_address": "12 Lê Lợi", "form_housing_basis": "so_huu", "agency": "000.00.61.H29",
               "continue": "1"}
     response = client.post(step_url(draft, "form-1"), {**posted, "form_commune_code": "Phường Bến Thành"})
@@ -213,6 +214,38 @@ def test_the_commune_is_chosen_from_the_units_the_platform_knows(client, mother,
     assert response.status_code == 302
     review = client.get(step_url(draft, "review")).content.decode()
     assert "Phường Bến Thành, Thành phố Hồ Chí Minh" in review
+    # Back on the step, its province is chosen and only that province's communes are listed, the commune chosen.
+    page = client.get(step_url(draft, "form-1")).content.decode()
+    assert '<option value="79" selected>Thành phố Hồ Chí Minh</option>' in page
+    assert '<option value="26743" selected>Phường Bến Thành</option>' in page
+    assert len(page) < 60_000  # the whole country's communes made it about 200 KB
+
+
+def test_without_javascript_the_province_button_shows_its_communes_and_keeps_what_was_typed(client, mother,
+                                                                                           catalogue):
+    signed_in(client, mother)
+    draft, _ = start(client, "2.004227")
+    response = client.post(step_url(draft, "form-1"), {
+        "form_new_address": "12 Lê Lợi", "form_commune_code_province": "79", "form_commune_code": "",
+        "agency": "000.00.61.H29", "show_communes": "form_commune_code"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<option value="79" selected>Thành phố Hồ Chí Minh</option>' in page
+    assert '<option value="26743">Phường Bến Thành</option>' in page
+    assert 'value="12 Lê Lợi"' in page
+    assert "message-error" not in page  # nothing is checked until the applicant goes on
+    draft.refresh_from_db()
+    assert draft.content()["raw"]["new_address"] == "12 Lê Lợi" and draft.step == "form-1"
+
+
+def test_the_communes_of_a_province_are_public_reference_data(client, catalogue):
+    response = client.get("/places/79/communes.json")
+    assert response.status_code == 200 and "public" in response["Cache-Control"]
+    communes = dict(response.json()["communes"])
+    assert communes["26743"] == "Phường Bến Thành" and all(code.isdigit() and len(code) == 5 for code in communes)
+    assert all(AdministrativeUnit.objects.get(code=code, generation="2025").parent.code == "79" for code in communes)
+    assert client.get("/places/99/communes.json").status_code == 404
+    assert client.get("/places/x'/communes.json").status_code == 404
 
 
 def test_without_units_loaded_the_commune_is_its_code_checked_with_a_hint(client, mother, catalogue):  # noqa: F811

@@ -8,7 +8,7 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Attachment, Channel, Dossier
 from egov.kernel.ledger_models import Event
 from egov.portal import apply_services
-from tests.dossiers.conftest import (_user, agency, calendar_2026, citizen, make_version, officers,  # noqa: F401
+from tests.dossiers.conftest import (_user, agency, calendar_2026, citizen, english, make_version, officers,  # noqa: F401
                                      other_citizen, pdf_file, signed_in)
 from tests.dossiers.test_documents import pdf_text
 from tests.portal.test_apply import BIRTH_SCHEMA, BIRTH_UI, COMPONENTS, STEP1, mother, png, start, step_url  # noqa: F401
@@ -41,7 +41,7 @@ def test_the_declaration_is_not_asked_for_as_a_file(birth):
     assert [[c["code"] for c in step.components] for step in files] == [["GCS"], ["GCN_KH"]]
 
 
-def test_the_procedure_page_says_the_declaration_is_filled_in_online(client, birth):
+def test_the_procedure_page_says_the_declaration_is_filled_in_online(client, birth, english):
     page = client.get("/procedures/1.001193/").content.decode()
     assert "Applying online, you fill it in on the online form: nothing to print, sign or upload." in page
 

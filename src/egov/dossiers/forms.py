@@ -174,13 +174,20 @@ def _communes():
     return Unit.objects.filter(generation=Unit.Generation.CURRENT, level=Unit.Level.COMMUNE)
 
 
-def commune_choices():
-    """The current communes (xã, phường, đặc khu) by province, as grouped choices: the value is the 5-digit code."""
-    groups: dict[str, list] = {}
-    for code, name, province in _communes().order_by("parent__name", "name", "code").values_list(
-            "code", "name", "parent__name"):
-        groups.setdefault(province or "", []).append((code, name))
-    return [("", _("Choose"))] + [(province, options) for province, options in groups.items()]
+def provinces() -> list[tuple[str, str]]:
+    """The current provinces and centrally-run cities, (code, name) by name: the first list of the commune picker."""
+    from egov.registries.models import AdministrativeUnit as Unit
+
+    return list(Unit.objects.filter(generation=Unit.Generation.CURRENT, level=Unit.Level.PROVINCE)
+                .order_by("name", "code").values_list("code", "name"))
+
+
+def communes_of(province: str) -> list[tuple[str, str]]:
+    """The current communes (xã, phường, đặc khu) of one province, (code, name) by name; none for a code that is not
+    a current province's."""
+    if not re.fullmatch(r"\d{2}", province or ""):
+        return []
+    return list(_communes().filter(parent__code=province).order_by("name", "code").values_list("code", "name"))
 
 
 def commune_name(code: str) -> str:
@@ -189,14 +196,58 @@ def commune_name(code: str) -> str:
     return unit.full_name if unit else ""
 
 
+SHOW_COMMUNES = "show_communes"  # the picker's button without JavaScript: show the chosen province's communes
+
+
+class CommunePicker(forms.Select):
+    """Two lists: the province, then its communes (a few dozen to 170 options, not the country's 3,300, which made
+    every page with an address weigh some 200 KB). The province comes from the commune's code, or from what was
+    posted in ``<name>_province``. With JavaScript, choosing a province fetches its communes
+    (``portal:communes``); without, the button next to it posts the form (``SHOW_COMMUNES``) and the page comes back
+    with them, everything typed kept (``keep_chosen_provinces``)."""
+
+    template_name = "dossiers/widgets/commune_picker.html"
+    province = ""
+
+    def value_from_datadict(self, data, files, name):
+        self.province = str(data.get(f"{name}_province") or "").strip()
+        return super().value_from_datadict(data, files, name)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        code = str(value or "") if not isinstance(value, list | tuple) else str(value[0] if value else "")
+        province = self.province or _province_of(code)
+        communes = communes_of(province)
+        context["picker"] = {"provinces": provinces(), "province": province, "communes": communes,
+                             "value": code if any(code == c for c, _name in communes) else "",
+                             "show": SHOW_COMMUNES}
+        return context
+
+
+def _province_of(code: str) -> str:
+    if not re.fullmatch(COMMUNE_REGEX, code or ""):
+        return ""
+    return _communes().filter(code=code).values_list("parent__code", flat=True).first() or ""
+
+
+def keep_chosen_provinces(form: forms.Form, data) -> None:
+    """After the picker's button posted the form: an unbound form showing what was typed also shows the provinces
+    chosen in its commune pickers (and their communes)."""
+    for bound in form:
+        if isinstance(bound.field.widget, CommunePicker):
+            bound.field.widget.province = str(data.get(f"{bound.html_name}_province") or "").strip()
+
+
 class CommuneField(forms.ChoiceField):
     """Xã, phường, đặc khu: one of the current communes the platform knows (the administrative units registry),
-    chosen from a list grouped by province; the value is its 5-digit code. A posted code is checked with one query,
-    not against the 3,000-odd choices."""
+    chosen in two lists, the province then its communes (``CommunePicker``); the value is its 5-digit code. A
+    posted code is checked with one query, not against the 3,000-odd choices."""
+
+    widget = CommunePicker
 
     def __init__(self, *, label, **kwargs):
         self.label_text = label
-        super().__init__(label=label, choices=commune_choices, **kwargs)
+        super().__init__(label=label, choices=(), **kwargs)
 
     def valid_value(self, value):
         return bool(re.fullmatch(COMMUNE_REGEX, str(value))) and _communes().filter(code=value).exists()

@@ -258,6 +258,14 @@ def intake(request):
         return render(request, "dossiers/intake_choose.html", {"chooser": chooser, "versions": versions},
                       status=400 if chooser.is_bound else 200)
     form = forms.IntakeForm(request.POST or None, request.FILES or None, version=version)
+    if request.method == "POST" and forms.SHOW_COMMUNES in request.POST:
+        # The commune picker without JavaScript: the same form again, as typed, with the chosen province's communes;
+        # nothing checked yet. Files cannot be sent back to a browser: the officer chooses them again.
+        form = forms.IntakeForm(initial=request.POST.dict(), version=version)
+        forms.keep_chosen_provinces(form, request.POST)
+        return render(request, "dossiers/intake.html", {
+            "form": form, "version": version, "chooser": chooser,
+            "choose_again": [form[name].label for name in request.FILES if name in form.fields]})
     if request.method == "POST":
         if form.is_valid():
             try:

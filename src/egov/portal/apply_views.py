@@ -23,6 +23,7 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, ResultDelivery, Status
 from egov.kernel import crypto
 from egov.portal import apply_services as services
+from egov.dossiers.forms import SHOW_COMMUNES, keep_chosen_provinces
 from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, answer_rows
 from egov.portal.apply_models import Draft, StoredDocument
 
@@ -260,6 +261,13 @@ def step(request, uid, step):
     saving = "save" in request.POST
     form = _form_for(draft, current, request.POST, request.FILES)
     changes, checked, errors = _posted(draft, current, form, request)
+    if current.kind == "form" and SHOW_COMMUNES in request.POST:
+        # The commune picker without JavaScript: keep what was typed, show the chosen province's communes, and check
+        # nothing yet (the applicant has not finished the step).
+        services.save_step(draft, **changes)
+        context["form"] = _form_for(draft, current)
+        keep_chosen_provinces(context["form"], request.POST)
+        return render(request, "portal/apply/step.html", context)
     refused = bool(errors)  # a file refused: its reason is shown on the step, whichever button was pressed
     valid = form.is_valid() and not errors
     if current.kind == "files" and not going_back and not saving:

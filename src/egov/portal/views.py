@@ -1,13 +1,15 @@
 """Public portal pages (cổng dịch vụ công) and the site-wide error pages. Views stay thin: read, then render."""
 from dataclasses import dataclass
 
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
 from egov.accounts.models import Role
@@ -102,6 +104,21 @@ def data_access(request):
     context.update(rows=[_row(entry) for entry in page], paged=before is not None,
                    older=page[-1].id if len(entries) > ACCESS_LOG_PAGE else None)
     return render(request, "portal/data_access.html", context, status=400 if context["bad_link"] else 200)
+
+
+@require_GET
+def communes(request, province):
+    """``GET /places/<province>/communes.json``: the current communes of a province, [[code, name], ...] by name, for
+    the commune picker. Public reference data, the same for everyone: cached by browsers for a day."""
+    from egov.dossiers.forms import communes_of
+
+    found = communes_of(province)
+    if not found:
+        return JsonResponse({"error": _("There is no current province with the code “%(code)s”.") % {"code": province}},
+                            status=404)
+    response = JsonResponse({"province": province, "communes": found})
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
 
 
 def bench_bare(request):
