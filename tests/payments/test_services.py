@@ -1,5 +1,6 @@
 """Payment requests follow the dossier: opened at 6 with the version's fee lines, credited once by a verified
 notification, cancelled when the desk takes cash, refunded when processing stops; the receipt once paid."""
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -105,12 +106,16 @@ def test_fees_paid_while_a_withdrawal_was_pending_move_the_dossier_on_when_it_is
     fees_due.refresh_from_db()
     assert fees_due.status == Status.WITHDRAWAL_REQUESTED
 
-    dossier = dossiers.refuse_withdrawal(fees_due.pk, officer=officers["leader"], reason="Đã nộp phí, tiếp tục xử lý")
+    request.refresh_from_db()
+    refused_at = request.paid_at + dt.timedelta(days=2)  # the agency took two days to decide
+    dossier = dossiers.refuse_withdrawal(fees_due.pk, officer=officers["leader"], reason="Đã nộp phí, tiếp tục xử lý",
+                                         at=refused_at)
     # 7 → 6 (the notice), then the payment system's credit 6 → 4, as if the payment had arrived at 6.
     assert dossier.status == Status.PROCESSING
-    moves = list(dossier.transitions.order_by("id").values_list("from_status", "to_status", "details"))[-2:]
-    assert moves == [(7, 6, {}), (6, 4, {"payment": request.reference})]
-    assert not dossier.pauses.filter(ended_at__isnull=True).exists()  # the clock runs again
+    moves = list(dossier.transitions.order_by("id").values_list("from_status", "to_status", "details", "at"))[-2:]
+    assert moves == [(7, 6, {}, refused_at), (6, 4, {"payment": request.reference}, refused_at)]
+    # The wait for fees ended when they were paid: the two days the withdrawal was pending count as the agency's.
+    assert list(dossier.pauses.values_list("reason", "ended_at")) == [("fees", request.paid_at)]
     assert Event.objects.filter(event_type="payment.credited_after_withdrawal_refused").count() == 1
 
     # A second round of fees, a withdrawal asked and refused again: the new fees are not paid, the old payment

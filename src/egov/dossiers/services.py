@@ -425,8 +425,15 @@ def _pause(dossier: Dossier, reason: str, at: dt.datetime) -> None:
     Pause.objects.create(dossier=dossier, reason=reason, started_at=at)
 
 
-def _resume(dossier: Dossier, at: dt.datetime) -> None:
-    dossier.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+def _resume(dossier: Dossier, at: dt.datetime, *, since: dt.datetime | None = None) -> None:
+    """The clock runs again from ``at``, or from ``since`` when what ended the pause happened earlier (fees paid
+    while a withdrawal request held the dossier), though never before the pause began."""
+    if since is None or since >= at:
+        dossier.pauses.filter(ended_at__isnull=True).update(ended_at=at)
+    else:
+        for pause in dossier.pauses.filter(ended_at__isnull=True):
+            pause.ended_at = max(pause.started_at, since)
+            pause.save(update_fields=["ended_at"])
     _recompute_appointment(dossier, calendar.Calendar())
 
 
@@ -1002,13 +1009,15 @@ def record_payment(dossier_id, *, officer, at=None) -> Dossier:
 
 
 @transaction.atomic
-def credit_payment(dossier_id, *, reference: str, at=None) -> Dossier:
+def credit_payment(dossier_id, *, reference: str, at=None, paid_at=None) -> Dossier:
     """Đã nộp phí trực tuyến: the payment system credits a verified payment, 6 → 4; the clock resumes. Called by
-    ``egov.payments.services`` inside its own transaction, once per payment request."""
+    ``egov.payments.services`` inside its own transaction, once per payment request. ``paid_at``: when the fees were
+    paid, if earlier than the credit (they arrived while a withdrawal request held the dossier at 7): the wait for
+    fees ended then, and the time since counts as the agency's, not as the applicant's."""
     at = _now(at)
     dossier = _locked(dossier_id)
     _check_move(dossier, Status.PROCESSING, action="record-payment", role=rules.PAYMENT_SYSTEM, at=at)
-    _resume(dossier, at)  # before the move: its event carries the date the pause moved
+    _resume(dossier, at, since=paid_at)  # before the move: its event carries the date the pause moved
     _move(dossier, Status.PROCESSING, action="record-payment", actor="payments", role=rules.PAYMENT_SYSTEM, at=at,
           details={"payment": reference}, event="fees_paid")
     dossier.save()

@@ -123,7 +123,7 @@ def on_withdrawal_refused(dossier, *, at: dt.datetime) -> None:
     for request in (PaymentRequest.objects.select_for_update().filter(dossier=dossier, status=PaymentRequest.Status.PAID)
                     .order_by("paid_at", "id")):
         if request.reference not in credited:
-            dossiers.credit_payment(dossier.pk, reference=request.reference, at=at)
+            dossiers.credit_payment(dossier.pk, reference=request.reference, at=at, paid_at=request.paid_at)
             _event("credited_after_withdrawal_refused", request)
             return
 
