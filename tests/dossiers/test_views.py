@@ -376,3 +376,22 @@ def test_intake_without_javascript_shows_the_chosen_provinces_communes_and_keeps
                                                               form_commune="26743"))
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Dossier.objects.get().content()["form"]["commune"] == "26743"
+
+
+def test_the_picker_lists_places_in_vietnamese_alphabetical_order_of_their_proper_names(db):
+    from egov.dossiers.forms import communes_of, provinces
+    from egov.registries.models import AdministrativeUnit
+
+    made = {}
+    for code, name, short in (("79", "Thành phố Hồ Chí Minh", "Hồ Chí Minh"), ("40", "Tỉnh Nghệ An", "Nghệ An"),
+                              ("48", "Thành phố Đà Nẵng", "Đà Nẵng"), ("89", "Tỉnh An Giang", "An Giang")):
+        made[code] = AdministrativeUnit.objects.create(generation="2025", level="province", code=code, name=name,
+                                                       short_name=short)
+    for code, name, short in (("26743", "Phường Bến Thành", "Bến Thành"), ("26734", "Phường Sài Gòn", "Sài Gòn"),
+                              ("27004", "Xã Đông Thạnh", "Đông Thạnh"), ("26999", "Xã Dương Minh Châu", "")):
+        AdministrativeUnit.objects.create(generation="2025", level="commune", code=code, name=name, short_name=short,
+                                          parent=made["79"])
+    assert [name for _code, name in provinces()] == ["Tỉnh An Giang", "Thành phố Đà Nẵng", "Thành phố Hồ Chí Minh",
+                                                     "Tỉnh Nghệ An"]
+    assert [name for _code, name in communes_of("79")] == ["Phường Bến Thành", "Xã Đông Thạnh", "Phường Sài Gòn",
+                                                           "Xã Dương Minh Châu"]

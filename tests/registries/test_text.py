@@ -3,7 +3,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from egov.kernel.text import fold
+import unicodedata
+
+from egov.kernel.text import fold, vietnamese_key
 
 VIETNAMESE_LETTERS = (
     "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
@@ -51,3 +53,34 @@ def test_fold_ignores_case(text):
 def test_fold_keeps_word_count(text):
     # Folding changes letters, never where words start and end.
     assert len(fold(text).split()) == len(text.split())
+
+
+# --- Vietnamese alphabetical order -----------------------------------------------------------------------------------
+
+VIETNAMESE_ALPHABET = "a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y".split()
+
+
+def test_the_letters_sort_in_the_vietnamese_alphabets_order():
+    shuffled = sorted(VIETNAMESE_ALPHABET, key=lambda letter: unicodedata.normalize("NFD", letter)[::-1])
+    assert sorted(shuffled, key=vietnamese_key) == VIETNAMESE_ALPHABET
+    assert sorted([letter.upper() for letter in shuffled], key=vietnamese_key) == [
+        letter.upper() for letter in VIETNAMESE_ALPHABET]
+
+
+def test_tones_only_break_ties_in_dictionary_order():
+    assert sorted(["má", "mạ", "mà", "mã", "ma", "mả", "mai"], key=vietnamese_key) == [
+        "ma", "mà", "mả", "mã", "má", "mạ", "mai"]
+    assert sorted(["Phường An Hội Tây", "Phường Ân Thi", "Phường An Hội Đông", "Xã Dương Minh Châu"],
+                  key=vietnamese_key) == ["Phường An Hội Đông", "Phường An Hội Tây", "Phường Ân Thi",
+                                          "Xã Dương Minh Châu"]
+
+
+TONE_MARKS = "\u0300\u0309\u0303\u0301\u0323"
+
+
+@given(vietnamese_text)
+def test_the_key_ignores_case_and_normalisation_and_tones_only_break_ties(text):
+    key = vietnamese_key(text)
+    assert key == vietnamese_key(unicodedata.normalize("NFD", text)) == vietnamese_key(text.upper())
+    toneless = "".join(c for c in unicodedata.normalize("NFD", text) if c not in TONE_MARKS)
+    assert vietnamese_key(toneless)[0] == key[0]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.models import Role, User
 from egov.dossiers.models import Channel
+from egov.kernel.text import vietnamese_key
 from egov.procedures.models import ProcedureVersion
 
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
@@ -174,20 +175,27 @@ def _communes():
     return Unit.objects.filter(generation=Unit.Generation.CURRENT, level=Unit.Level.COMMUNE)
 
 
+def _alphabetical(units) -> list[tuple[str, str]]:
+    """(code, name) in Vietnamese alphabetical order of the proper name ("Nghệ An" under N, not under "Tỉnh"), as a
+    person looks for their own; the database's order puts "Đ" after "Z"."""
+    rows = sorted(units.values_list("code", "name", "short_name"),
+                  key=lambda row: (vietnamese_key(row[2] or row[1]), vietnamese_key(row[1]), row[0]))
+    return [(code, name) for code, name, _short in rows]
+
+
 def provinces() -> list[tuple[str, str]]:
-    """The current provinces and centrally-run cities, (code, name) by name: the first list of the commune picker."""
+    """The current provinces and centrally-run cities: the first list of the commune picker."""
     from egov.registries.models import AdministrativeUnit as Unit
 
-    return list(Unit.objects.filter(generation=Unit.Generation.CURRENT, level=Unit.Level.PROVINCE)
-                .order_by("name", "code").values_list("code", "name"))
+    return _alphabetical(Unit.objects.filter(generation=Unit.Generation.CURRENT, level=Unit.Level.PROVINCE))
 
 
 def communes_of(province: str) -> list[tuple[str, str]]:
-    """The current communes (xã, phường, đặc khu) of one province, (code, name) by name; none for a code that is not
-    a current province's."""
+    """The current communes (xã, phường, đặc khu) of one province; none for a code that is not a current
+    province's."""
     if not re.fullmatch(r"\d{2}", province or ""):
         return []
-    return list(_communes().filter(parent__code=province).order_by("name", "code").values_list("code", "name"))
+    return _alphabetical(_communes().filter(parent__code=province))
 
 
 def commune_name(code: str) -> str:

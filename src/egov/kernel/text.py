@@ -29,3 +29,29 @@ def fold(text: str) -> str:
     # decomposes again (e.g. U+0130 "İ" folds to "i" + combining dot above). Vietnamese never needs it; it is cheap.
     folded = _fold_once(folded)
     return " ".join(folded.split())
+
+
+# Thứ tự chữ cái tiếng Việt: a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y (f j w z in foreign names). A
+# letter's vowel mark (breve, circumflex, horn) makes it another letter; a tone mark only breaks ties, in dictionary
+# order: none, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_MARKS = {"\u0306": "ă", "\u0302": "^", "\u031b": "+"}
+_MARKED = {("a", "ă"): "ă", ("a", "^"): "â", ("e", "^"): "ê", ("o", "^"): "ô", ("o", "+"): "ơ", ("u", "+"): "ư"}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text: str) -> tuple:
+    """A sort key that orders Vietnamese words as a Vietnamese dictionary does ("Đông" after "Dương" and before
+    "Tây"; "Ân" after "An"), whatever the case and however the text is normalised. Characters outside the alphabet
+    (digits, spaces, punctuation) sort before the letters, by code point."""
+    letters, tones = [], []
+    for char in unicodedata.normalize("NFD", text.casefold()):
+        if char in _TONES:
+            tones[-1:] = [_TONES[char]] if tones else []
+        elif char in _LETTER_MARKS and letters and isinstance(letters[-1], str):
+            letters[-1] = _MARKED.get((letters[-1], _LETTER_MARKS[char]), letters[-1])
+        elif not unicodedata.combining(char):
+            letters.append(char)
+            tones.append(0)
+    primary = tuple((1, _ALPHABET.index(c)) if c in _ALPHABET else (0, ord(c)) for c in letters)
+    return primary, tuple(tones)
