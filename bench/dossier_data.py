@@ -238,7 +238,7 @@ def ensure_references() -> dict:
 DOSSIER_COLUMNS = ("uid", "code", "procedure_version_id", "receiving_agency_id", "channel", "status", "applicant_id",
                    "sealed", "key_id", "submitted_at", "received_at", "appointment_at", "original_appointment_at",
                    "finished_at", "delivered_at", "allowed_hours", "supplement_count", "workflow_state",
-                   "current_step", "updated_at")
+                   "current_step", "updated_at", "result_delivery")
 FACT_COLUMNS = ("dossier_id", "agency_id", "procedure_id", "channel", "received_at", "finished_at", "delivered_at",
                 "overdue_from", "outcome", "is_open")
 TRANSITION_COLUMNS = ("dossier_id", "from_status", "to_status", "at", "form", "note", "details")
@@ -321,7 +321,7 @@ class _Inserter:
                 refs["citizens"][who] if who is not None else None, sealed, key_id, t(d["submitted_at"]),
                 t(d["received_at"]), t(d["appointment_at"]), t(d["appointment_at"]), t(d["finished_at"]),
                 t(d["delivered_at"]), "80.00" if d["received_at"] else None, d["supplement_count"], "{}", "",
-                self.now))
+                self.now, ""))  # result_delivery "": not asked, as for a dossier filed at the desk
             moves.append([(source, target, t(at or d["submitted_at"]), form)
                           for source, target, at, form in transitions(d)])
         with transaction.atomic():
