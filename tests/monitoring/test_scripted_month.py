@@ -118,7 +118,9 @@ MARCH_A = {
     "stopped": 1,                                                              # M11
     "refused": 1,                                                              # M7
     "satisfaction": {"ratings": 3, "average": 3.67},                           # 4 + 5 + 2
-    "digitisation": {"reused": 0},                               # no dossier reused a stored document (test_digitisation)
+    # No dossier reused a stored document (test_digitisation); the online M2 M4 M6 were filed as files, the walk-ins
+    # on paper (no scan); every processed dossier's result was issued signed.
+    "digitisation": {"reused": 0, "digitised": 3, "results_digitised": 6},
     "percentages": {
         "processed": 54.5, "pending": 27.3, "withdrawn": 18.2, "stopped": 9.1,  # of the 11 received
         "processed_early": 33.3, "processed_on_time": 16.7, "processed_late": 50.0, "processed_in_time": 50.0,
@@ -126,6 +128,8 @@ MARCH_A = {
         "delivered": 50.0,                                                      # 3 of the 6 processed
         "online_share": 33.3,                                                   # 3 of the 9 new
         "reuse_share": 0.0,
+        "digitised_share": 33.3,                                                # 3 of the 9 new
+        "results_digitised_share": 100.0,                                       # 6 of the 6 processed
     },
 }
 

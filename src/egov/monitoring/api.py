@@ -41,6 +41,11 @@ class Digitisation(Schema):
     reused: int = Field(..., description="New in the period and filed reusing digitised documents from the "
                                          "applicant's data store (tái sử dụng dữ liệu số hóa); its share of the new "
                                          "dossiers is percentages.reuse_share.")
+    digitised: int = Field(..., description="New in the period with every required component held electronically "
+                                            "(số hóa hồ sơ đầu vào); share: percentages.digitised_share.")
+    results_digitised: int = Field(..., description="Processed in the period with the result issued "
+                                                    "electronically (số hóa kết quả); share of the processed: "
+                                                    "percentages.results_digitised_share.")
 
 
 class StatisticsOut(Schema):

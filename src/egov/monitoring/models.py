@@ -46,7 +46,11 @@ class DossierFact(models.Model):
     rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     # Filed with at least one document taken from the applicant's data store ("once only", Circular 01/2023).
-    reused = models.BooleanField(default=False)
+    reused = models.BooleanField(default=False, db_default=False)
+    # Số hóa hồ sơ (Decision 766): every required component held electronically; the result issued electronically.
+    # (Defaults in the database too: the bench's generator writes facts with plain INSERTs of the other columns.)
+    digitised = models.BooleanField(default=False, db_default=False)
+    result_digitised = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name = _("dossier statistics fact")
@@ -55,7 +59,7 @@ class DossierFact(models.Model):
 
 
 COUNTERS = ("received", "closed", "early", "on_time", "late", "withdrawn", "stopped", "refused", "delivered",
-            "overdue_opened", "overdue_closed", "ratings", "rating_sum", "reused")
+            "overdue_opened", "overdue_closed", "ratings", "rating_sum", "reused", "digitised", "results_digitised")
 
 
 class MonthlyFigures(models.Model):
@@ -78,6 +82,8 @@ class MonthlyFigures(models.Model):
     ratings = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
     reused = models.IntegerField(default=0)          # received in the month, filed reusing digitised documents
+    digitised = models.IntegerField(default=0)       # received in the month, every required component electronic
+    results_digitised = models.IntegerField(default=0)  # processed in the month, the result issued electronically
 
     class Meta:
         verbose_name = _("monthly statistics")
@@ -107,6 +113,8 @@ class AgencyMonthlyFigures(models.Model):
     ratings = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
     reused = models.IntegerField(default=0)
+    digitised = models.IntegerField(default=0)
+    results_digitised = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly statistics of an agency")

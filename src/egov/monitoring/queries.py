@@ -159,6 +159,8 @@ class Figures:
     ratings: int = 0
     rating_sum: int = 0
     reused: int = 0  # of the new dossiers, those filed reusing digitised documents from the applicant's data store
+    digitised: int = 0  # of the new dossiers, those whose required components are all held electronically
+    results_digitised: int = 0  # of the processed dossiers, those whose result was issued electronically
     as_of: str = "period end"  # "period end" or "now" (the current period: pending as it stands now)
     percentages: dict = field(default_factory=dict)
 
@@ -192,6 +194,8 @@ class Figures:
             "delivered": p(self.delivered, self.processed),
             "online_share": p(self.received_online, self.received_new),
             "reuse_share": p(self.reused, self.received_new),
+            "digitised_share": p(self.digitised, self.received_new),
+            "results_digitised_share": p(self.results_digitised, self.processed),
         }
 
     def as_dict(self) -> dict:
@@ -205,7 +209,8 @@ class Figures:
             "delivered": self.delivered, "withdrawn": self.withdrawn, "stopped": self.stopped,
             "refused": self.refused,
             "satisfaction": {"ratings": self.ratings, "average": self.rating_average},
-            "digitisation": {"reused": self.reused},
+            "digitisation": {"reused": self.reused, "digitised": self.digitised,
+                             "results_digitised": self.results_digitised},
             "percentages": self.percentages,
         }
 
@@ -258,7 +263,7 @@ def _figures_of(during: dict[str, int], *, carried: int) -> Figures:
         processed_on_time=during["on_time"], processed_late=during["late"], delivered=during["delivered"],
         withdrawn=during["withdrawn"], stopped=during["stopped"], refused=during["refused"],
         received_online=during["online"], ratings=during["ratings"], rating_sum=during["rating_sum"],
-        reused=during["reused"])
+        reused=during["reused"], digitised=during["digitised"], results_digitised=during["results_digitised"])
 
 
 def figures(f: Filter, *, now: dt.datetime | None = None, overdue: int | None = None,

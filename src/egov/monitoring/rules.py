@@ -53,6 +53,8 @@ class Fact:
     rating_score: int | None = None
     rated_at: dt.datetime | None = None
     reused: bool = False
+    digitised: bool = False         # every required component held electronically when received
+    result_digitised: bool = False  # the result issued electronically (a signed file)
 
 
 def contributions(fact: Fact | None) -> Counter:
@@ -64,7 +66,11 @@ def contributions(fact: Fact | None) -> Counter:
     * overdue: a received dossier is overdue at the end of every month from the month of its appointment instant
       up to (not including) the month it ends: +1 opened in the first, +1 closed in the month it ends;
     * delivered +1 in the month of delivery; a rating +1 (and its score) in the month it was given;
-    * reused +1 in the month of reception for a received dossier filed with a document from the data store.
+    * reused +1 in the month of reception for a received dossier filed with a document from the data store;
+    * digitised +1 in the month of reception for a received dossier whose required components are all held
+      electronically (uploaded, scanned at the desk, reused from the data store, or the e-form's declaration);
+      results_digitised +1 in the month it ends for a processed dossier whose result was issued electronically
+      (Decision 766: digitised dossiers, input and result).
     """
     counts: Counter = Counter()
     if fact is None:
@@ -75,6 +81,8 @@ def contributions(fact: Fact | None) -> Counter:
         counts[(*key, month_of(fact.received_at), "received")] += 1
         if fact.reused:
             counts[(*key, month_of(fact.received_at), "reused")] += 1
+        if fact.digitised:
+            counts[(*key, month_of(fact.received_at), "digitised")] += 1
         if ended is not None:
             counts[(*key, ended, "closed")] += 1
         if fact.overdue_from is not None:
@@ -86,6 +94,8 @@ def contributions(fact: Fact | None) -> Counter:
                 counts[(*key, ended, "overdue_closed")] += 1
     if ended is not None:
         counts[(*key, ended, fact.outcome)] += 1
+        if fact.result_digitised and fact.outcome in PROCESSED_OUTCOMES:
+            counts[(*key, ended, "results_digitised")] += 1
     if fact.delivered_at is not None:
         counts[(*key, month_of(fact.delivered_at), "delivered")] += 1
     if fact.rating_score is not None and fact.rated_at is not None:

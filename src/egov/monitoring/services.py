@@ -26,7 +26,7 @@ DOSSIER_SUBJECT = "dossiers.dossier"
 IGNORED_EVENTS = frozenset({"dossier.read", "dossier.looked_up", "dossier.lookup_limited"})
 
 _FACT_FIELDS = ("agency_id", "procedure_id", "channel", "received_at", "finished_at", "delivered_at", "overdue_from",
-                "outcome", "rating_score", "rated_at", "reused")
+                "outcome", "rating_score", "rated_at", "reused", "digitised", "result_digitised")
 REUSE_EVENT = "dossier.document_reused"
 
 
@@ -53,6 +53,7 @@ def fact_of(dossier: Dossier) -> rules.Fact:
     # index on the subject: a few events per dossier), not read from the portal's tables.
     reused = Event.objects.filter(subject_type=DOSSIER_SUBJECT, subject_id=str(dossier.pk),
                                   event_type=REUSE_EVENT).exists()
+    digitised, result_digitised = _digitised(dossier)
     return rules.Fact(
         agency_id=dossier.receiving_agency_id, procedure_id=dossier.procedure_version.procedure_id,
         channel=dossier.channel, received_at=received,
@@ -60,7 +61,23 @@ def fact_of(dossier: Dossier) -> rules.Fact:
         delivered_at=dossier.delivered_at,
         overdue_from=dossier.appointment_at if received is not None and not paused else None,
         outcome=outcome, rating_score=rating[0] if rating else None, rated_at=rating[1] if rating else None,
-        reused=reused)
+        reused=reused, digitised=digitised, result_digitised=result_digitised)
+
+
+def _digitised(dossier: Dossier) -> tuple[bool, bool]:
+    """Số hóa hồ sơ: whether every required component is held electronically (a file of it, uploaded, scanned at the
+    desk or reused from the data store; or, online, the e-form's answers standing for the declaration), and whether
+    the result was issued electronically (a result file)."""
+    from egov.dossiers.models import Attachment
+    from egov.dossiers.paperwork import eform_declaration
+
+    kinds = set(dossier.attachments.values_list("kind", "component_code"))
+    filed = {code for kind, code in kinds if kind == Attachment.Kind.COMPONENT}
+    declaration = eform_declaration(dossier, filed)
+    if declaration is not None:
+        filed.add(declaration["code"])
+    required = {c["code"] for c in dossier.procedure_version.components or [] if c.get("required", True)}
+    return required <= filed, any(kind == Attachment.Kind.RESULT for kind, _code in kinds)
 
 
 def _stored(row: DossierFact | None) -> rules.Fact | None:

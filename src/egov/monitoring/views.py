@@ -45,10 +45,13 @@ def _rows(figures: queries.Figures) -> list[tuple[str, int | str, float | None, 
         (_("of which carried over from earlier periods"), figures.carried_over, None, True),
         (_("of which online"), figures.received_online, p["online_share"], True),
         (_("of which filed reusing digitised documents"), figures.reused, p["reuse_share"], True),
+        (_("of which with every required document digitised"), figures.digitised, p["digitised_share"], True),
         (_("Dossiers processed"), figures.processed, p["processed"], False),
         (_("early"), figures.processed_early, p["processed_early"], True),
         (_("on time"), figures.processed_on_time, p["processed_on_time"], True),
         (_("late"), figures.processed_late, p["processed_late"], True),
+        (_("of which with the result issued electronically"), figures.results_digitised,
+         p["results_digitised_share"], True),
         (_("Pending"), figures.pending, p["pending"], False),
         (_("within the deadline"), figures.pending_within, p["pending_within"], True),
         (_("overdue"), figures.pending_overdue, p["pending_overdue"], True),
@@ -144,7 +147,8 @@ CSV_HEADERS = [
     "Đã giải quyết", "Trước hạn", "Đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn (%)", "Đang giải quyết", "Trong hạn",
     "Quá hạn (đang giải quyết)", "Đã trả kết quả", "Rút hồ sơ", "Dừng xử lý", "Không được tiếp nhận",
     "Số lượt đánh giá", "Điểm hài lòng trung bình", "Tiếp nhận có sử dụng lại dữ liệu số hóa",
-    "Tỷ lệ sử dụng lại dữ liệu số hóa (%)",
+    "Tỷ lệ sử dụng lại dữ liệu số hóa (%)", "Tiếp nhận có hồ sơ số hóa đầy đủ", "Tỷ lệ số hóa hồ sơ (%)",
+    "Giải quyết có kết quả điện tử", "Tỷ lệ số hóa kết quả (%)",
 ]
 
 
@@ -156,7 +160,9 @@ def _csv_row(period: str, s: queries.Figures) -> list:
             pct(s.percentages["online_share"]), s.processed, s.processed_early, s.processed_on_time,
             s.processed_late, pct(s.percentages["processed_in_time"]), s.pending, s.pending_within,
             s.pending_overdue, s.delivered, s.withdrawn, s.stopped, s.refused, s.ratings,
-            "" if s.rating_average is None else f"{s.rating_average:g}", s.reused, pct(s.percentages["reuse_share"])]
+            "" if s.rating_average is None else f"{s.rating_average:g}", s.reused, pct(s.percentages["reuse_share"]),
+            s.digitised, pct(s.percentages["digitised_share"]), s.results_digitised,
+            pct(s.percentages["results_digitised_share"])]
 
 
 @require_GET
