@@ -126,3 +126,26 @@ def test_which_component_the_eform_stands_for_may_change_on_a_used_version(demo_
     version.refresh_from_db()
     assert version.eform_component is None and version.version == 1
     assert [c["code"] for c in version.components] == ["TK_LLTP", "UQ"]
+
+
+def test_a_demo_database_seeded_before_the_marks_takes_them_on_its_used_versions(demo_agencies, catalogue_copy):
+    """The upgrade path of `egov demo` run again: the file now marks the e-form declarations and the remembered
+    answers of versions that dossiers already use."""
+    text = catalogue_copy.read_text(encoding="utf-8")
+    catalogue_copy.write_text(text.replace(", eform: true}", "}").replace(", remember: true}", "}"), encoding="utf-8")
+    services.import_catalogue(catalogue_copy)
+    birth = ProcedureVersion.objects.get(procedure__code="1.001193")
+    assert birth.eform_component is None and "remember" not in birth.ui_schema["father_pin"]
+    use(birth)
+    use(ProcedureVersion.objects.get(procedure__code="2.000488"))
+
+    report = services.import_catalogue(DEMO_CATALOGUE)
+    assert "1.001193 2025-07-01 (v1)" in report.updated and "2.000488 2025-07-01 (v1)" in report.updated
+    birth.refresh_from_db()
+    assert birth.eform_component["code"] == "TK_KS" and birth.ui_schema["father_pin"]["remember"] is True
+    assert birth.version == 1
+    # A label is what the dossiers were filed under: changing it on a used version still needs a new version.
+    catalogue_copy.write_text(DEMO_CATALOGUE.read_text(encoding="utf-8").replace(
+        "Số định danh cá nhân của cha", "Số định danh của cha"), encoding="utf-8")
+    with pytest.raises(CatalogueErrors):
+        services.import_catalogue(catalogue_copy)

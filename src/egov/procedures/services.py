@@ -28,6 +28,10 @@ VERSION_FIELDS = ("name", "sector", "level", "legal_basis", "duration_days", "sa
                   "result_type", "result_template", "registry_effect", "bpmn", "applicants")
 # Fields that only describe the procedure to citizens: a version already used by dossiers may still change them.
 DESCRIPTIVE_FIELDS = ("applicants",)
+# Marks that only change what a future online application asks for or fills in, so a version already used by dossiers
+# may still change them: which component the e-form stands for (``eform``: the dossiers filed keep their files) and
+# which answers an earlier dossier prefills (``remember`` in the hints of ``ui_schema``).
+FUTURE_ONLY_MARKS = {"components": "eform", "ui_schema": "remember"}
 
 
 @dataclass
@@ -119,17 +123,17 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
             _published(version, actor, change="created")
             continue
         differing = {name for name, value in fields.items() if getattr(version, name) != value}
-        if "components" in differing and _without_eform(version.components) == _without_eform(fields["components"]):
-            # Which component the e-form stands for only changes what a future online applicant uploads: the
-            # dossiers filed under the version keep their files (an upload of that component stays the declaration).
-            differing = (differing - {"components"}) | {"eform"}
+        # Marks that only change what a future online application asks for or fills in (FUTURE_ONLY_MARKS).
+        future_only = {name for name in differing & set(FUTURE_ONLY_MARKS)
+                       if _without_future_marks(name, getattr(version, name)) == _without_future_marks(name, fields[name])}
         same_agencies = sorted(version.agencies.values_list("code", flat=True)) == sorted(version_spec.agencies)
         if not differing and same_agencies:
             report.unchanged.append(f"{label} (v{version.version})")
             continue
-        if same_agencies and differing <= {*DESCRIPTIVE_FIELDS, "eform"}:
-            # Only what the procedure's page says changed: dossiers filed under the version were not processed by it.
-            changed = sorted(name if name != "eform" else "components" for name in differing)
+        if same_agencies and differing <= {*DESCRIPTIVE_FIELDS, *future_only}:
+            # Only what the procedure's page says, or what a future online application asks for, changed: dossiers
+            # filed under the version were not processed by it.
+            changed = sorted(differing)
             for name in changed:
                 setattr(version, name, fields[name])
             version.save(update_fields=changed)
@@ -152,8 +156,13 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
     return errors
 
 
-def _without_eform(components: list[dict]) -> list[dict]:
-    return [{key: value for key, value in component.items() if key != "eform"} for component in components or []]
+def _without_future_marks(name: str, value):
+    """A version field without the marks that only concern future online applications."""
+    mark = FUTURE_ONLY_MARKS[name]
+    if name == "components":
+        return [{key: v for key, v in component.items() if key != mark} for component in value or []]
+    return {field: ({key: v for key, v in hints.items() if key != mark} if isinstance(hints, dict) else hints)
+            for field, hints in (value or {}).items()}
 
 
 def _set_life_events(procedure: Procedure, events: list[str]) -> None:
