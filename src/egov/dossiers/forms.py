@@ -223,7 +223,7 @@ class CommunePicker(forms.Select):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        code = str(value or "") if not isinstance(value, list | tuple) else str(value[0] if value else "")
+        code = str(value or "")
         province = self.province or _province_of(code)
         communes = communes_of(province)
         context["picker"] = {"provinces": provinces(), "province": province, "communes": communes,

@@ -106,6 +106,13 @@ class Dossier(crypto.SealedJson, models.Model):
     def aad(self) -> bytes:
         return f"dossiers.dossier:{self.uid}".encode()
 
+    def declaration_from_answers(self, filed_codes: set[str]) -> dict | None:
+        """Tờ khai điện tử: the component that this dossier's e-form answers stand for, given the codes of the
+        components filed as files; only online (at the desk the signed paper is filed)."""
+        if self.channel != Channel.ONLINE:
+            return None
+        return self.procedure_version.declaration_from_answers(filed_codes)
+
 
 class AgencyStatusCount(models.Model):
     """Số hồ sơ theo trạng thái: how many dossiers a receiving agency holds in each status (the inbox's tabs), kept

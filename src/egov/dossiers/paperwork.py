@@ -8,8 +8,6 @@ import string
 from egov.dossiers import documents, rules
 from egov.dossiers.models import Attachment, Channel, Dossier, Status, Transition
 
-EFORM_DECLARATION = "tk"  # tờ khai: the declaration rendered from an online dossier's e-form answers
-
 CHANNEL_VI = {Channel.IN_PERSON: "Trực tiếp", Channel.ONLINE: "Trực tuyến", Channel.POST: "Qua dịch vụ bưu chính công ích"}
 STATUS_VI = {1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
              5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân yêu cầu rút hồ sơ",
@@ -46,27 +44,23 @@ def _last(dossier: Dossier, form: str) -> Transition | None:
     return dossier.transitions.filter(form=form).select_related("actor").order_by("-at", "-id").first()
 
 
-def eform_declaration(dossier: Dossier, filed_codes: set[str]) -> dict | None:
-    """The component that the dossier's e-form answers stand for (tờ khai điện tử): filed online under a version
-    that marks one, with no file filed for it (a signed declaration uploaded instead is the declaration)."""
-    component = dossier.procedure_version.eform_component
-    if dossier.channel != Channel.ONLINE or component is None or component["code"] in filed_codes:
-        return None
-    return component
+def _filed(dossier: Dossier) -> set[str]:
+    """The codes of the components filed as files."""
+    return set(dossier.attachments.filter(kind=Attachment.Kind.COMPONENT).values_list("component_code", flat=True))
 
 
 def render(dossier: Dossier, form: str) -> bytes | None:
     """The PDF of ``form`` as issued to ``dossier``, or None when it was not issued."""
     who = issuer(dossier.receiving_agency)
-    if form == EFORM_DECLARATION:
+    if form == rules.EFORM_DECLARATION:
         return _declaration(dossier, who)
     about = facts(dossier)
     if form == "01":
         issued = _last(dossier, "01")
         if issued is None or dossier.received_at is None:
             return None
-        present = set(dossier.attachments.filter(kind=Attachment.Kind.COMPONENT).values_list("component_code", flat=True))
-        eform = eform_declaration(dossier, present)
+        present = _filed(dossier)
+        eform = dossier.declaration_from_answers(present)
         components = [documents.Item(c.get("name", c["code"]), "Đã nộp" if c["code"] in present else
                                      "Đã nộp, tờ khai điện tử" if eform and eform["code"] == c["code"] else
                                      ("Bắt buộc" if c.get("required") else ""))
@@ -114,8 +108,7 @@ def render(dossier: Dossier, form: str) -> bytes | None:
 def _declaration(dossier: Dossier, who: documents.Issuer) -> bytes | None:
     from egov.dossiers.forms import answer_rows
 
-    filed = set(dossier.attachments.filter(kind=Attachment.Kind.COMPONENT).values_list("component_code", flat=True))
-    component = eform_declaration(dossier, filed)
+    component = dossier.declaration_from_answers(_filed(dossier))
     if component is None:
         return None
     content = dossier.content()

@@ -68,6 +68,11 @@ class Clock:
     UNCHANGED = "unchanged"
 
 
+# Not issued by the agency but rendered beside its forms: the declaration (tờ khai) an online dossier's e-form answers
+# stand for (``Dossier.declaration_from_answers``).
+EFORM_DECLARATION = "tk"
+
+
 @dataclass(frozen=True)
 class Transition:
     source: int | None

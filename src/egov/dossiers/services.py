@@ -1151,7 +1151,7 @@ DELIVERY_METHODS = ("desk", "online", "post")
 
 # --- Documents -------------------------------------------------------------------------------------------------------
 
-FORMS = ("01", "02", "03", "04", "05", "06", "tk")  # tk: the declaration an online dossier's e-form stands for
+FORMS = ("01", "02", "03", "04", "05", "06", rules.EFORM_DECLARATION)
 
 
 @dataclass(frozen=True)
@@ -1169,10 +1169,12 @@ def form_pdf(dossier: Dossier, form: str, *, reader) -> Download:
         raise InvalidInput({"form": [_("No such form.")]})
     content = paperwork.render(dossier, form)
     if content is None:
-        raise TransitionRefused(_("This dossier has no declaration made from its e-form.") if form == "tk" else
+        raise TransitionRefused(_("This dossier has no declaration made from its e-form.")
+                                if form == rules.EFORM_DECLARATION else
                                 _("This dossier has not been issued form %(form)s.") % {"form": form})
     log_read(dossier, reader=reader, purpose=f"form {form}")
-    return Download(content=content, filename=f"{dossier.code}-{'to-khai' if form == 'tk' else f'mau-{form}'}.pdf")
+    name = "to-khai" if form == rules.EFORM_DECLARATION else f"mau-{form}"
+    return Download(content=content, filename=f"{dossier.code}-{name}.pdf")
 
 
 def log_read(dossier: Dossier, *, reader, purpose: str) -> None:

@@ -34,10 +34,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from egov.accounts.views import denied, officer_required
-from egov.dossiers import applicant_queries, forms, paperwork, queries, rules, services
+from egov.dossiers import applicant_queries, forms, queries, rules, services
 from egov.dossiers.models import Attachment, Status
 
-FORMS = ("01", "02", "03", "04", "05", "06", paperwork.EFORM_DECLARATION)
+FORMS = services.FORMS
 FORM_TITLES = {
     "01": _("Form 01: receipt and appointment slip"),
     "02": _("Form 02: request to supplement the dossier"),
@@ -45,7 +45,7 @@ FORM_TITLES = {
     "04": _("Form 04: apology and new appointment date"),
     "05": _("Form 05: notice of stopping"),
     "06": _("Form 06: process-control slip"),
-    paperwork.EFORM_DECLARATION: _("Declaration made from the e-form"),
+    rules.EFORM_DECLARATION: _("Declaration made from the e-form"),
 }
 FLAGS = {"near_deadline": _("Near the deadline"), "overdue": _("Overdue")}
 
@@ -335,7 +335,7 @@ def _dossier_context(dossier) -> dict:
         issued.append("06")
     filed = {a["attachment"].component_code for a in attachments
              if a["attachment"].kind == Attachment.Kind.COMPONENT}
-    eform = paperwork.eform_declaration(dossier, filed) if answers else None
+    eform = dossier.declaration_from_answers(filed) if answers else None
     return {
         "dossier": dossier, "version": version, "applicant": content.get("applicant") or {},
         "subject": content.get("subject") or None, "answers": answers, "attachments": attachments,
@@ -500,7 +500,7 @@ def applicant_required(view):
     return wrapper
 
 
-APPLICANT_FORMS = ("01", "02", "03", "04", "05", paperwork.EFORM_DECLARATION)
+APPLICANT_FORMS = ("01", "02", "03", "04", "05", rules.EFORM_DECLARATION)
 
 
 class RatingForm(forms.ActionForm):

@@ -47,8 +47,9 @@ def vietnamese_key(text: str) -> tuple:
     letters, tones = [], []
     for char in unicodedata.normalize("NFD", text.casefold()):
         if char in _TONES:
-            tones[-1:] = [_TONES[char]] if tones else []
-        elif char in _LETTER_MARKS and letters and isinstance(letters[-1], str):
+            if tones:
+                tones[-1] = _TONES[char]
+        elif char in _LETTER_MARKS and letters:
             letters[-1] = _MARKED.get((letters[-1], _LETTER_MARKS[char]), letters[-1])
         elif not unicodedata.combining(char):
             letters.append(char)

@@ -69,11 +69,10 @@ def _digitised(dossier: Dossier) -> tuple[bool, bool]:
     desk or reused from the data store; or, online, the e-form's answers standing for the declaration), and whether
     the result was issued electronically (a result file)."""
     from egov.dossiers.models import Attachment
-    from egov.dossiers.paperwork import eform_declaration
 
     kinds = set(dossier.attachments.values_list("kind", "component_code"))
     filed = {code for kind, code in kinds if kind == Attachment.Kind.COMPONENT}
-    declaration = eform_declaration(dossier, filed)
+    declaration = dossier.declaration_from_answers(filed)
     if declaration is not None:
         filed.add(declaration["code"])
     required = {c["code"] for c in dossier.procedure_version.components or [] if c.get("required", True)}

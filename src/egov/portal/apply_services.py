@@ -379,7 +379,8 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
            declared: bool = False) -> Dossier:
     """Nộp hồ sơ: the draft becomes a dossier (code, acknowledgement) once, whatever the number of clicks;
     ``result_delivery``: how the applicant chose to receive the result (the review page asks); ``declared``: the
-    applicant affirmed that their answers are true, which the e-form's declaration needs (``declaration_needed``)."""
+    applicant affirmed that their answers are true, which a declaration made from the answers needs
+    (``ProcedureVersion.declaration_from_answers``)."""
     if draft.dossier_id:
         return draft.dossier
     if idempotency_key != draft.idempotency_key:
@@ -394,7 +395,7 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
     if draft.agency_id is None:
         errors["agency"] = [_("Choose where to apply.")]
     draft_files = _files_of(draft)
-    if not declared and declaration_needed(version, {f.component_code for f in draft_files}):
+    if not declared and version.declaration_from_answers({f.component_code for f in draft_files}) is not None:
         errors["declared"] = [DECLARATION_NEEDED]
     if errors:
         _move_if_superseded(draft)  # the answers are checked against the version in force, not a replaced one
@@ -446,14 +447,6 @@ def submit(draft: Draft, *, user, idempotency_key: str, result_delivery: str | N
 
 DECLARATION_NEEDED = gettext_lazy(
     "Tick the box to declare that your answers are true: they stand for the signed declaration form.")
-
-
-def declaration_needed(version: ProcedureVersion, uploaded_codes: set[str]) -> bool:
-    """Whether the applicant must affirm their answers before submitting: the e-form stands for the procedure's
-    declaration (tờ khai), unless they uploaded a signed one for it anyway (a draft started before the catalogue
-    marked it)."""
-    eform = version.eform_component
-    return eform is not None and eform["code"] not in uploaded_codes
 
 
 # --- A new version of the procedure ----------------------------------------------------------------------------------

@@ -393,15 +393,15 @@ def _review_context(request, draft, context, errors):
     stored = {str(d.uid): d for d in StoredDocument.objects.filter(owner=request.user,
                                                                    uid__in=list(content.get("reuse", {}).values()))}
     files = services.uploaded(draft)
+    declaration = version.declaration_from_answers(set(files))  # to affirm, where the answers stand for it
     documents = []
     for component in version.components or []:
         code = component["code"]
         reused = stored.get(content.get("reuse", {}).get(code, ""))
         documents.append({"component": component, "file": files.get(code),
                           "reused": services.describe(reused) if reused and code not in files else "",
-                          "eform": component.get("eform") and code not in files,
+                          "eform": declaration is not None and code == declaration["code"],
                           "step": services.step_of_field(version, f"file_{code}")})
-    declaration = version.eform_component if services.declaration_needed(version, set(files)) else None
     deliveries = dossier_services.result_deliveries(version)
     chosen = request.POST.get("result_delivery") if request.method == "POST" else None
     return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},

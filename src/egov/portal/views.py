@@ -108,8 +108,9 @@ def data_access(request):
 
 @require_GET
 def communes(request, province):
-    """``GET /places/<province>/communes.json``: the current communes of a province, [[code, name], ...] by name, for
-    the commune picker. Public reference data, the same for everyone: cached by browsers for a day."""
+    """``GET /places/<province>/communes.json``: the current communes of a province, [[code, name], ...] in Vietnamese
+    alphabetical order, for the commune picker. Public reference data, the same for everyone: cached by browsers for
+    a day."""
     from egov.dossiers.forms import communes_of
 
     found = communes_of(province)

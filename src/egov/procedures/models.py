@@ -254,6 +254,13 @@ class ProcedureVersion(models.Model):
         it; None when the catalogue marks none."""
         return next((c for c in self.components or [] if c.get("eform")), None)
 
+    def declaration_from_answers(self, filed_codes: set[str]) -> dict | None:
+        """The ``eform_component`` when the answers stand for it: unless a file was filed for it (a signed
+        declaration uploaded anyway, say by a draft started before the catalogue marked it), which is then the
+        declaration."""
+        component = self.eform_component
+        return None if component is None or component["code"] in filed_codes else component
+
     @property
     def open_to_applying_for_others(self) -> bool:
         """Online, someone may apply on behalf of the person concerned (a parent for a child) when the e-form asks
