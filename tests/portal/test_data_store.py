@@ -94,6 +94,16 @@ def test_a_result_stands_in_for_a_component_of_another_procedure_that_names_it(m
     assert apply_services.stored_documents_for(mother, licence) == {"LLTP": [result]}
 
 
+def test_the_newest_three_papers_of_the_procedure_are_offered_newest_first_among_many_of_other_procedures(
+        mother, building, licence, agency):
+    filed = []
+    for day in range(2, 7):  # a business filing often: five building permits and five licences, interleaved
+        filed.append(file_online(mother, building, agency, [("DON", pdf_file())], at=f"2026-03-0{day} 09:00"))
+        file_online(mother, licence, agency, [("DON", pdf_file())], at=f"2026-03-0{day} 10:00")
+    offered = apply_services.stored_documents_for(mother, building)["DON"]
+    assert [document.source_dossier for document in offered] == filed[:-4:-1]  # the last three, newest first
+
+
 def test_the_migration_gives_documents_kept_before_it_the_procedure_they_were_filed_under(mother, building, licence,
                                                                                           agency):
     file_online(mother, building, agency, [("DON", pdf_file())])

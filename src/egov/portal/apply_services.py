@@ -186,16 +186,21 @@ def stored_documents_for(user, version: ProcedureVersion, *, per_component: int 
     results = [c["result_of"] for c in components if c.get("result_of")]
     if not codes:
         return {}
-    # Read by hand (kernel.db): every attachment step reads it, on every post too (its choices are checked). The
-    # owner's documents newest first (index portal_stored_owner_newest), a component only from the same procedure.
+    # Read by hand (kernel.db): every attachment step reads it, on every post too (its choices are checked). A
+    # component only from the same procedure (index portal_stored_procedure), a result by what it is the result of
+    # (portal_stored_result_of), each newest first: two reads, as one with OR could follow neither index in order.
     procedure_code = version.procedure.code
-    where = f"(t.kind = %s AND t.procedure_code = %s AND t.component_code IN ({', '.join(['%s'] * len(codes))}))"
-    params = [StoredDocument.Kind.COMPONENT.value, procedure_code, *codes]
+    limit = per_component * len(codes) * 4
+    newest = "t.stored_at DESC, t.id DESC"
+    candidates = read_all(
+        StoredDocument, f"t.owner_id = %s AND t.kind = %s AND t.procedure_code = %s "
+                        f"AND t.component_code IN ({', '.join(['%s'] * len(codes))})",
+        [user.pk, StoredDocument.Kind.COMPONENT.value, procedure_code, *codes], order_by=newest, limit=limit)
     if results:
-        where += f" OR (t.kind = %s AND t.result_of IN ({', '.join(['%s'] * len(results))}))"
-        params += [StoredDocument.Kind.RESULT.value, *results]
-    candidates = read_all(StoredDocument, f"t.owner_id = %s AND ({where})", [user.pk, *params],
-                          order_by="t.stored_at DESC, t.id DESC", limit=per_component * len(codes) * 4)
+        candidates += read_all(
+            StoredDocument, f"t.owner_id = %s AND t.kind = %s AND t.result_of IN ({', '.join(['%s'] * len(results))})",
+            [user.pk, StoredDocument.Kind.RESULT.value, *results], order_by=newest, limit=limit)
+        candidates.sort(key=lambda document: (document.stored_at, document.pk), reverse=True)
     fitting: dict[str, list[StoredDocument]] = {}
     for component in components:
         for document in candidates:
