@@ -45,8 +45,12 @@ def test_choosing_the_province_lists_its_communes(page, visit, check_page, commu
     assert page.locator("select[name='form_commune'] option").count() == 1
     page.select_option("select[name='form_commune_province']", "79")
     page.wait_for_function("document.querySelector(\"select[name='form_commune']\").options.length === 3")
-    assert page.locator("select[name='form_commune'] option").all_inner_texts()[1:] == [
-        "Phường Bến Thành", "Phường Sài Gòn"]
+    assert page.locator("select[name='form_commune'] option").all_inner_texts() == [
+        "Chọn", "Phường Bến Thành", "Phường Sài Gòn"]
+    page.select_option("select[name='form_commune_province']", "")  # back to no province: nothing to choose yet
+    assert page.locator("select[name='form_commune'] option").all_inner_texts() == ["Bạn hãy chọn tỉnh, thành phố trước"]
+    page.select_option("select[name='form_commune_province']", "79")
+    page.wait_for_function("document.querySelector(\"select[name='form_commune']\").options.length === 3")
     page.select_option("select[name='form_commune']", "26743")
     check_page(page)
     submit(page, "button[name='continue']")

@@ -22,6 +22,7 @@ from egov.accounts.services import AssuranceTooLow
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, ResultDelivery, Status
 from egov.kernel import crypto
+from egov.kernel.text import vietnamese_key
 from egov.portal import apply_services as services
 from egov.dossiers.forms import SHOW_COMMUNES, keep_chosen_provinces
 from egov.portal.apply_forms import EFormStep, FilesStep, SubjectStep, answer_rows
@@ -191,7 +192,8 @@ def _form_for(draft, current, data=None, files=None, restored=None):
     version = draft.procedure_version
     content = draft.content()
     if current.kind == "form":
-        agencies = list(version.agencies.order_by("name")) if current.id == "form-1" else []
+        agencies = (sorted(version.agencies.all(), key=lambda agency: (vietnamese_key(agency.name), agency.code))
+                    if current.id == "form-1" else [])
         agencies = agencies if len(agencies) > 1 else []
         initial = {f"form_{k}": v for k, v in content.get("raw", {}).items()}
         if draft.agency_id:

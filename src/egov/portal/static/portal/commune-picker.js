@@ -11,7 +11,8 @@
     show.hidden = true;
     province.addEventListener("change", function () {
       while (communes.options.length > 1) { communes.remove(1); }
-      first.text = province.options[0].text;
+      // The empty choice says what to do next: choose a commune, or first a province.
+      first.text = communes.getAttribute(province.value ? "data-choose" : "data-choose-province-first");
       if (!province.value) { return; }
       var url = picker.getAttribute("data-communes-url").replace("/00/", "/" + province.value + "/");
       fetch(url, {headers: {"Accept": "application/json"}})
