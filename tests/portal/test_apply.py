@@ -102,6 +102,20 @@ def test_a_procedure_without_a_relationship_field_has_no_subject_step(agency, ca
     assert "subject" not in [s.id for s in apply_services.plan(version)]
 
 
+def test_the_receiving_agencies_to_choose_from_are_in_vietnamese_alphabetical_order(client, mother, birth):
+    from egov.registries.models import Agency
+
+    for code, name in (("000.00.19.H29", "Ủy ban nhân dân xã Đông Anh"), ("000.00.18.H29", "Ủy ban nhân dân xã Gia Lâm")):
+        birth.agencies.add(Agency.objects.create(code=code, name=name))
+    signed_in(client, mother)
+    draft, _ = start(client)
+    page = client.get(step_url(draft, "form-1")).content.decode()
+    names = [name for name in (a.name for a in birth.agencies.all()) if name in page]
+    assert len(names) == 3
+    # "Đ" is the letter after "D", not after "Z" as in the database's byte order.
+    assert sorted(names, key=page.index)[-2:] == ["Ủy ban nhân dân xã Đông Anh", "Ủy ban nhân dân xã Gia Lâm"]
+
+
 def test_invalid_fields_show_inline_errors_and_keep_everything_entered(client, mother, birth):
     signed_in(client, mother)
     draft, _ = start(client)

@@ -200,6 +200,18 @@ def test_with_the_cache_off_every_search_reads_the_database(catalogue, settings,
 
 # --- The catalogue format --------------------------------------------------------------------------------------------
 
+def test_the_filters_list_sectors_agencies_and_provinces_in_vietnamese_alphabetical_order(catalogue):
+    from egov.kernel.text import vietnamese_key
+
+    AdministrativeUnit.objects.create(generation=CURRENT, level="province", code="48", name="Thành phố Đà Nẵng")
+    AdministrativeUnit.objects.create(generation=CURRENT, level="province", code="01", name="Thành phố Hà Nội")
+    choices = queries.search_choices()
+    assert [name for _code, name in choices.provinces] == [
+        "Thành phố Đà Nẵng", "Thành phố Hà Nội", "Thành phố Hồ Chí Minh", "Tỉnh Nghệ An"]  # "Đ" after "D", not after "Z"
+    for names in (choices.sectors, [name for _code, name in choices.agencies]):
+        assert names == sorted(names, key=vietnamese_key) and len(names) > 1
+
+
 def test_life_events_of_the_format_are_those_of_the_model():
     assert LIFE_EVENTS == tuple(LifeEvent.values)
 

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
 from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion, ProcedureWord, search_words
 from egov.kernel.caching import kept
+from egov.kernel.text import vietnamese_key
 from egov.registries.models import AdministrativeUnit, Agency
 
 
@@ -181,12 +182,15 @@ def _read_word_counts() -> WordCounts:
 
 
 def _read_choices() -> SearchChoices:
-    sectors = list(Procedure.objects.order_by("sector").values_list("sector", flat=True).distinct())
+    # In Vietnamese alphabetical order ("Đà Nẵng" after "Cà Mau", "Ủy ban" after "Tư pháp"), which no database
+    # collation here gives: the lists are short and read once into the cache.
+    sectors = sorted(Procedure.objects.values_list("sector", flat=True).distinct().order_by(), key=vietnamese_key)
     implementing = ProcedureVersion.agencies.through.objects.filter(agency_id=OuterRef("pk"))
-    agencies = list(Agency.objects.filter(Exists(implementing)).order_by("name").values_list("code", "name"))
-    provinces = list(AdministrativeUnit.objects.filter(generation=AdministrativeUnit.Generation.CURRENT,
-                                                       level=AdministrativeUnit.Level.PROVINCE)
-                     .order_by("name").values_list("code", "name"))
+    agencies = sorted(Agency.objects.filter(Exists(implementing)).values_list("code", "name"),
+                      key=lambda row: (vietnamese_key(row[1]), row[0]))
+    provinces = sorted(AdministrativeUnit.objects.filter(generation=AdministrativeUnit.Generation.CURRENT,
+                                                         level=AdministrativeUnit.Level.PROVINCE)
+                       .values_list("code", "name"), key=lambda row: (vietnamese_key(row[1]), row[0]))
     return SearchChoices(sectors=sectors, agencies=agencies, provinces=provinces)
 
 
