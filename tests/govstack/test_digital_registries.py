@@ -294,11 +294,108 @@ def test_content_that_breaks_the_registry_schema_is_422_naming_the_field(api, sh
     assert not RegistryRecord.objects.exists()
 
 
+# What the web forms refuse, the API refuses too, whatever the registry's schema allows: a 422 naming the field.
+
+MEGABYTE = "a" * 1_000_000
+
+
+@pytest.mark.parametrize("content, field, rule, message", [
+    ({**SHOP, "name": "Tạp hoá\x00Minh Anh"}, "name", "control_characters", "remove the control characters"),
+    ({**SHOP, "name": "Tạp hoá\x07"}, "name", "control_characters", "remove the control characters"),
+    ({**SHOP, "district": "Quận\x1b[2J 1"}, "district", "control_characters", "remove the control characters"),
+    ({**SHOP, "district": "Quận\x85 1"}, "district", "control_characters", "remove the control characters"),
+    ({**SHOP, "name": MEGABYTE}, "name", "max_length", "write at most 10,000 characters (this value has 1,000,000)"),
+    ({**SHOP, "district": "a" * 10_001}, "district", "max_length", "write at most 10,000 characters"),
+    ({**SHOP, "employees": 10**400}, "employees", "range", "a whole number must lie between"),
+    ({**SHOP, "employees": 2**63}, "employees", "range", "-9223372036854775808 and 9223372036854775807"),
+    ({**SHOP, "na\x00me": "x"}, "(record)", "property_name", "a property name may not hold control characters"),
+])
+def test_content_no_web_form_accepts_is_422_naming_the_field(api, shops, hotich, content, field, rule, message):
+    body = is_problem(api.post(f"{SHOPS}/create", {"write": {"content": content}}, headers=hotich.headers), 422)
+    assert (body["field"], body["rule"]) == (field, rule)
+    assert body["errors"] == [{"field": field, "message": body["detail"], "type": rule}]
+    assert body["detail"].startswith(f"{field}: ") and message in body["detail"]
+    assert len(body["detail"]) < 300  # the value is never echoed back
+    assert not RegistryRecord.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_a_number_that_is_not_finite_is_422(api, shops, hotich, number):
+    raw = json.dumps({"write": {"content": {**SHOP, "employees": 0}}}).replace('"employees": 0', f'"employees": {number}')
+    body = is_problem(api.post(f"{SHOPS}/create", raw, headers=hotich.headers), 422)
+    assert (body["field"], body["rule"]) == ("employees", "finite") and "must be finite" in body["detail"]
+    assert not RegistryRecord.objects.exists()
+
+
+def test_tabs_line_breaks_and_the_largest_64_bit_integer_are_accepted(api, shops, hotich):
+    created = create(api, hotich, {**SHOP, "name": "Tạp hoá\tMinh Anh\r\nChi nhánh 2", "employees": 2**63 - 1,
+                                   "district": "a" * 10_000})
+    assert created["employees"] == 2**63 - 1 and "\r\n" in created["name"]
+
+
+def test_an_update_meets_the_same_limits(api, shops, hotich):
+    create(api, hotich)
+    body = {"query": {"content": {"tax_code": "0312345678"}}, "write": {"content": {"name": "Minh\x00Anh"}}}
+    assert is_problem(api.put(f"{SHOPS}/update", body, headers=hotich.headers), 422)["field"] == "name"
+    body["write"]["content"] = {"employees": 10**30}
+    assert is_problem(api.post(f"{SHOPS}/updateOrCreate", body, headers=hotich.headers), 422)["field"] == "employees"
+
+
+def test_a_maxlength_in_the_registry_schema_replaces_the_default_limit(api, agency, hotich):
+    from egov.kernel.access import SYSTEM
+    from egov.registries import services
+    from egov.registries.models import Registry
+
+    schema = {"type": "object", "additionalProperties": False, "properties": {
+        "tax_code": {"type": "string"}, "name": {"type": "string"}, "owner_pin": {"type": "string"},
+        "district": {"type": "string", "maxLength": 20}, "notes": {"type": "string", "maxLength": 50_000},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}}}
+    services.define_registry(caller=SYSTEM, agency=agency, code="ho-kinh-doanh", version="1.0", name="Hộ kinh doanh",
+                             schema=schema, searchable_fields=["tax_code"])
+    assert Registry.objects.count() == 1
+    create(api, hotich, {"tax_code": "0312345678", "notes": "n" * 50_000, "tags": ["abc"]})
+    long_notes = {"write": {"content": {"tax_code": "1", "notes": "n" * 50_001}}}
+    body = is_problem(api.post(f"{SHOPS}/create", long_notes, headers=hotich.headers), 422)
+    assert body["field"] == "notes" and "write at most 50,000 characters (this value has 50,001)" in body["detail"]
+    body = is_problem(api.post(f"{SHOPS}/create", {"write": {"content": {"district": "d" * 21}}},
+                               headers=hotich.headers), 422)
+    assert body["field"] == "district" and "write at most 20 characters" in body["detail"]
+    body = is_problem(api.post(f"{SHOPS}/create", {"write": {"content": {"tags": ["ok", "a\x00"]}}},
+                               headers=hotich.headers), 422)
+    assert body["field"] == "tags.1" and body["rule"] == "control_characters"
+    assert RegistryRecord.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", [["0312345678"], {"$ne": 1}, None, {}, []])
+@pytest.mark.parametrize("operation", ["exists", "read"])
+def test_a_query_value_that_is_not_one_value_is_422(api, shops, hotich, operation, value):
+    create(api, hotich)
+    response = api.post(f"{SHOPS}/{operation}", {"query": {"content": {"tax_code": value}}}, headers=hotich.headers)
+    body = is_problem(response, 422)
+    assert (body["field"], body["rule"]) == ("query.tax_code", "type")
+    assert "give one value to match exactly" in body["detail"]
+
+
+def test_a_query_value_no_record_could_hold_is_422(api, shops, hotich):
+    for value, rule in (("0312345678\x00", "control_characters"), (MEGABYTE, "max_length")):
+        response = api.post(f"{SHOPS}/exists", {"query": {"content": {"tax_code": value}}}, headers=hotich.headers)
+        assert (is_problem(response, 422)["field"], response.json()["rule"]) == ("query.tax_code", rule)
+    found = api.post(f"{SHOPS}/exists", {"query": {"content": {"tax_code": "0312345678"}}}, headers=hotich.headers)
+    assert found.status_code == 200 and found.json()["answer"]["status"] is False
+
+
+@pytest.mark.parametrize("value", [["079090001234"], {"$ne": 1}, None])
+def test_a_population_query_value_that_is_not_one_value_is_422(api, population, an, hotich, value):
+    response = api.post(f"{POPULATION}/exists", {"query": {"content": {"personal_id_number": value}}},
+                        headers=hotich.headers)
+    assert is_problem(response, 422)["field"] == "query.personal_id_number"
+
+
 @pytest.mark.parametrize("body, field", [
-    ({"write": {"content": "a string"}}, "body.body.write.content"),
-    ({"write": {}}, "body.body.write.content"),
-    ({}, "body.body.write"),
-    ([1, 2], "body.body.write"),
+    ({"write": {"content": "a string"}}, "body.write.content"),
+    ({"write": {}}, "body.write.content"),
+    ({}, "body.write"),
+    ([1, 2], "body.write"),
 ])
 def test_a_body_of_the_wrong_shape_is_422(api, shops, hotich, body, field):
     problem = is_problem(api.post(f"{SHOPS}/create", body, headers=hotich.headers), 422)

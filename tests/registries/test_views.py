@@ -299,6 +299,65 @@ def test_an_agency_admin_of_another_agency_cannot_see_or_change_this_agencys_reg
     assert Registry.objects.get(code="ho-tich-nghe-an").agency == other_agency
 
 
+def test_another_agencys_admin_cannot_define_a_version_of_this_agencys_code(
+        browser_for, justice_admin, make_user, other_agency, client_system):
+    """Rights are granted per code: a version 2.0 of the justice department's code, defined by Nghệ An, would let
+    Nghệ An grant its systems the department's records (and drop the department's grants)."""
+    from egov.exchange import services as exchange
+    from egov.kernel.access import SYSTEM
+
+    browser_for(justice_admin).post("/registries/new/", registry_form(readers=[client_system.pk],
+                                                                      writers=[client_system.pk]))
+    nghe_an_system, _key = exchange.register_client(caller=SYSTEM, identifier="VN:GOV:000.00.12.H41:lay-du-lieu",
+                                                    name="Hệ thống Nghệ An", agency=other_agency)
+    stranger = browser_for(make_user("quan-tri-nghe-an", role=Role.AGENCY_ADMIN, agency=other_agency))
+    response = stranger.post("/registries/new/", registry_form(version="2.0", readers=[nghe_an_system.pk],
+                                                               writers=[nghe_an_system.pk]))
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert 'id="id_code_error"' in page
+    assert ("This code belongs to Sở Tư pháp Thành phố Hồ Chí Minh's registry; choose another code." in
+            page.split('id="id_code_error"', 1)[1][:300])
+    assert list(Registry.objects.values_list("code", "version")) == [("ho-kinh-doanh", "1.0")]
+    grants = set(ServiceGrant.objects.filter(service__startswith="registry.ho-kinh-doanh.")
+                 .values_list("client_id", "service"))
+    assert grants == {(client_system.pk, "registry.ho-kinh-doanh.read"),
+                      (client_system.pk, "registry.ho-kinh-doanh.write")}
+    assert not Event.objects.filter(event_type="registry.defined", partition=other_agency.code).exists()
+
+
+def test_the_owning_agency_defines_further_versions_of_its_code(browser_for, justice_admin, client_system):
+    admin = browser_for(justice_admin)
+    admin.post("/registries/new/", registry_form(readers=[client_system.pk]))
+    response = admin.post("/registries/new/", registry_form(version="2.0", readers=[client_system.pk]))
+    assert response.status_code == 302 and response["Location"] == "/registries/ho-kinh-doanh/2.0/"
+    assert Registry.objects.filter(code="ho-kinh-doanh", agency=justice_admin.agency).count() == 2
+
+
+def test_the_platform_admin_cannot_give_an_owned_code_to_another_agency(
+        browser_for, justice_admin, make_user, other_agency):
+    browser_for(justice_admin).post("/registries/new/", registry_form())
+    platform = browser_for(make_user("nen-tang", role=Role.PLATFORM_ADMIN, agency=None))
+    response = platform.post("/registries/new/", registry_form(version="2.0", agency_code="000.00.12.H41"))
+    assert response.status_code == 400
+    assert "choose another code" in html.unescape(response.content.decode())
+    response = platform.post("/registries/new/", registry_form(version="2.0", agency_code="000.00.12.H29"))
+    assert response.status_code == 302
+
+
+def test_a_version_another_agency_holds_from_before_does_not_let_it_change_the_owners_grants(
+        browser_for, justice_admin, make_user, other_agency, client_system):
+    """A version of the code Nghệ An defined before codes had owners: its page is the owner's to manage."""
+    browser_for(justice_admin).post("/registries/new/", registry_form(readers=[client_system.pk]))
+    Registry.objects.create(code="ho-kinh-doanh", version="2.0", name="Bản cũ", agency=other_agency, schema=SCHEMA,
+                            searchable_fields=["license_number"])
+    stranger = browser_for(make_user("quan-tri-nghe-an", role=Role.AGENCY_ADMIN, agency=other_agency))
+    assert stranger.get("/registries/ho-kinh-doanh/2.0/").status_code == 403
+    assert stranger.post("/registries/ho-kinh-doanh/2.0/", {"readers": []}).status_code == 403
+    assert ServiceGrant.objects.filter(client=client_system, service="registry.ho-kinh-doanh.read").exists()
+    assert browser_for(justice_admin).get("/registries/ho-kinh-doanh/2.0/").status_code == 200
+
+
 def test_the_platform_admin_defines_a_registry_for_a_named_agency(browser_for, make_user, other_agency):
     platform = browser_for(make_user("nen-tang", role=Role.PLATFORM_ADMIN, agency=None))
     response = platform.post("/registries/new/", registry_form(agency_code="000.00.99.H41"))
@@ -331,6 +390,19 @@ def test_the_citizen_sees_the_officers_read_with_agency_role_and_purpose(browser
     assert "Sở Tư pháp Thành phố Hồ Chí Minh (One-stop desk officer)" in page
     assert DOSSIER in page and "Read your data" in page and "egov web pages" in page
     assert "no-store" in response["Cache-Control"]
+
+
+def test_egovs_own_purposes_are_shown_in_the_citizens_language(browser_for, make_user, ha):
+    from egov.accounts.services import caller_for_user
+    from egov.portal.apply_services import PREFILL_PURPOSE
+    from egov.registries.services import read_person
+
+    user = make_user("cong-dan", role=Role.CITIZEN, person=ha)
+    read_person(ha, caller=caller_for_user(user), purpose=PREFILL_PURPOSE)
+    browser = browser_for(user)
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    page = browser.get("/my/data-access/").content.decode()
+    assert "Điền sẵn hồ sơ nộp trực tuyến" in page and PREFILL_PURPOSE not in page
 
 
 def test_a_citizen_never_sees_another_persons_log(browser_for, make_user, registered, ha):

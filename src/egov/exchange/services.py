@@ -87,17 +87,24 @@ def set_grants(client: ClientSystem, grants: dict[str, list[str]], *, caller: Ca
 
 @transaction.atomic
 def set_registry_grants(registry, *, caller: Caller, readers: list[ClientSystem], writers: list[ClientSystem]) -> None:
-    """Who may read and write one registry: set by the agency admin who owns it (or the platform admin)."""
-    from egov.registries import rules
+    """Who may read and write one registry: set by the admins of the agency that owns its code (or the platform
+    admin). The rights are per code, so they hold for every version of it: that is why the code's owner (the
+    agency of its first version), not this version's agency, decides; a version another agency holds (defined
+    before codes had owners) gives that agency no say over them."""
+    from egov.registries import queries, rules
     from egov.registries.services import require_registry_admin
 
-    require_registry_admin(caller, registry.agency)
+    owner = queries.registry_code_owner(registry.code) or registry.agency
+    if caller.kind == "officer" and caller.role != "platform_admin" and caller.agency_code != owner.code:
+        raise Denied(_("Registry %(code)s belongs to %(agency)s: only its administrators decide who may read and "
+                       "write it.") % {"code": registry.code, "agency": owner.name})
+    require_registry_admin(caller, owner)
     for action, clients in (("read", readers), ("write", writers)):
         service = rules.registry_right(registry.code, action)
         ServiceGrant.objects.filter(service=service).exclude(client__in=clients).delete()
         for client in clients:
             ServiceGrant.objects.get_or_create(client=client, service=service)
-    ledger.append("exchange.registry_grants_set", partition=registry.agency.code, actor=caller.actor,
+    ledger.append("exchange.registry_grants_set", partition=owner.code, actor=caller.actor,
                   subject=registry, payload={"readers": [c.pk for c in readers], "writers": [c.pk for c in writers]})
 
 

@@ -168,6 +168,19 @@ def registries_visible_to(agency_id: int | None, *, every_agency: bool) -> list:
     return list(registries.order_by("code", "version"))
 
 
+def registry_code_owner(code: str):
+    """The agency that owns registry ``code``: the one that defined its first version (None for a code nobody uses).
+
+    Rights are granted per code (``registry.<code>.read/write``) while a registry row is one version, so every
+    version of a code must belong to one agency: otherwise whoever defines another version could grant their own
+    systems the rights on the first agency's records. Inactive versions count too: deactivating a registry does not
+    free its code for another agency."""
+    from egov.registries.models import Registry
+
+    first = Registry.objects.select_related("agency").filter(code=code).order_by("id").first()
+    return first.agency if first is not None else None
+
+
 _PERSON_SQL: dict[str, str] = {}
 
 

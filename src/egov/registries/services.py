@@ -1,15 +1,19 @@
 """State changes of the base registries. Each function is one business action with its transaction inside."""
 import importlib.util
 import json
+import math
+import re
 import secrets
 import sqlite3
 import time
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from egov.kernel import crypto, ledger, ratelimit
@@ -720,6 +724,17 @@ def require_registry_admin(caller: Caller, agency: Agency) -> None:
         _deny(_("You can define registries only for your own agency."))
 
 
+def require_code_owner(code: str, agency: Agency) -> None:
+    """Refuse (409, beside the code) a version of registry ``code`` for any agency but the one that owns the code.
+
+    Rights are granted per code, not per version: a second agency holding a version of the code could grant its own
+    systems the right to read and write the first agency's records, and replace that agency's grants."""
+    owner = queries.registry_code_owner(code) if code else None
+    if owner is not None and owner.pk != agency.pk:
+        raise Conflict(_("This code belongs to %(agency)s's registry; choose another code.") % {"agency": owner.name},
+                       field="code", rule="owner")
+
+
 def _check_schema(schema) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
@@ -740,9 +755,11 @@ def _check_schema(schema) -> None:
 def define_registry(*, caller: Caller, agency: Agency, code: str, version: str, name: str, schema: dict,
                     searchable_fields: list[str], person_field: str = "", description: str = "",
                     protected: bool = False) -> Registry:
-    """Định nghĩa cơ sở dữ liệu: an agency admin defines a registry of their agency."""
+    """Định nghĩa cơ sở dữ liệu: an agency admin defines a registry of their agency. A new version of an existing
+    code only for the agency that owns the code (``require_code_owner``)."""
     require_registry_admin(caller, agency)
     code, version, name = (code or "").strip(), (version or "").strip(), (name or "").strip()
+    require_code_owner(code, agency)
     if not name:
         raise InvalidInput(_("Enter the registry's name."), field="name", rule="required")
     try:
@@ -780,12 +797,75 @@ def _may(caller: Caller, registry: Registry, action: str) -> None:
     _deny(message % {"code": registry.code})
 
 
+# What no registry stores, whatever its schema allows: the web forms refuse it, and an API client must meet the same
+# refusal rather than have it sealed into a record (NUL breaks PostgreSQL text and every export; a megabyte string
+# or a 400-digit integer is no registry value and costs every reader that decrypts it).
+RECORD_TEXT_MAX_CHARS = 10_000  # unless the field's schema sets its own maxLength
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab, LF and CR
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what PostgreSQL's bigint and every client language's long can hold
+
+
+def _check_scalar(value, spec: dict, where: str) -> None:
+    """Refuse (422 naming ``where``) a string with control characters or over its length limit, an integer outside
+    the signed 64-bit range, a number that is not finite."""
+    if isinstance(value, str):
+        if _CONTROL_CHARACTERS.search(value):
+            raise InvalidInput(_("%(where)s: remove the control characters (only tab, line feed and carriage return "
+                                 "may appear in a value).") % {"where": where}, field=where, rule="control_characters")
+        limit = spec.get("maxLength")
+        limit = limit if isinstance(limit, int) and not isinstance(limit, bool) else RECORD_TEXT_MAX_CHARS
+        if len(value) > limit:
+            # Said here rather than by JSON Schema, whose message would echo the whole value back.
+            raise InvalidInput(_("%(where)s: write at most %(limit)s characters (this value has %(count)s).")
+                               % {"where": where, "limit": number_format(limit, force_grouping=True),
+                                  "count": number_format(len(value), force_grouping=True)},
+                               field=where, rule="max_length")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidInput(_("%(where)s: a whole number must lie between %(min)s and %(max)s.")
+                               % {"where": where, "min": INT64_MIN, "max": INT64_MAX}, field=where, rule="range")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(_("%(where)s: the number must be finite (NaN and Infinity are not accepted).")
+                           % {"where": where}, field=where, rule="finite")
+
+
+def _check_values(content: dict, schema: dict) -> None:
+    """``_check_scalar`` on every value of a record, nested ones included (named as JSON Schema errors name them:
+    ``address.street``, ``phones.0``), and on every property name. Each value is checked against the part of the
+    schema that describes it, so a field's own maxLength replaces the default limit. A loop, not recursion: a
+    deeply nested body must not exhaust the stack."""
+    pending = deque([(content, schema, "")])
+    while pending:
+        value, spec, where = pending.popleft()
+        spec = spec if isinstance(spec, dict) else {}
+        if isinstance(value, dict):
+            properties = spec.get("properties") if isinstance(spec.get("properties"), dict) else {}
+            for key, item in value.items():
+                key = str(key)
+                if _CONTROL_CHARACTERS.search(key) or len(key) > RECORD_TEXT_MAX_CHARS:
+                    raise InvalidInput(_("%(where)s: a property name may not hold control characters or be longer "
+                                         "than %(limit)s characters.")
+                                       % {"where": where or "(record)",
+                                          "limit": number_format(RECORD_TEXT_MAX_CHARS, force_grouping=True)},
+                                       field=where or "(record)", rule="property_name")
+                pending.append((item, properties.get(key, spec.get("additionalProperties")),
+                                f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            pending.extend((item, spec.get("items"), f"{where}.{index}") for index, item in enumerate(value))
+        else:
+            _check_scalar(value, spec, where or "(record)")
+
+
 def _validate_content(registry: Registry, content: dict) -> dict:
     from jsonschema import Draft202012Validator, FormatChecker
 
     if not isinstance(content, dict):
         raise InvalidInput(_("A record is a JSON object."), rule="type")
     content = {k: v for k, v in content.items() if k not in RESERVED_FIELDS}
+    # Before the schema: its patterns would otherwise run over megabyte strings, and its messages echo the value.
+    _check_values(content, registry.schema)
     errors = sorted(Draft202012Validator(registry.schema, format_checker=FormatChecker()).iter_errors(content),
                     key=lambda e: list(e.path))
     if errors:
@@ -872,10 +952,21 @@ def _query_records(registry: Registry, query: dict):
             raise InvalidInput(_("“%(name)s” is not a searchable field of this registry (searchable: %(fields)s).")
                                % {"name": name, "fields": ", ".join(registry.searchable_fields) or "-"},
                                field=f"query.{name}", rule="searchable")
+        _check_query_value(name, value, registry.schema.get("properties", {}).get(name))
         records = records.filter(pk__in=RecordIndex.objects.filter(
             registry=registry, field=name,
             value_index__in=crypto.blind_indexes(f"{registry.code}.{name}", value)).values("record_id"))
     return records.order_by("id")
+
+
+def _check_query_value(name: str, value, spec) -> None:
+    """A query matches one exact value: a list, an object (``{"$ne": 1}``) or null is refused (422), not turned
+    into its text and matched against nothing; a value no record could hold (``_check_scalar``) likewise."""
+    where = f"query.{name}"
+    if value is None or isinstance(value, (dict, list)):
+        raise InvalidInput(_("%(where)s: give one value to match exactly (a string, a number or true/false), not a "
+                             "list, an object or null.") % {"where": where}, field=where, rule="type")
+    _check_scalar(value, spec if isinstance(spec, dict) else {}, where)
 
 
 def _uuid(value):
@@ -899,6 +990,9 @@ def _population_query(query: dict) -> dict:
     if unknown or not query:
         raise InvalidInput(_("The population registry is searched only by personal_id_number, phone, email or "
                            "uuid."), field="query", rule="searchable")
+    for name, value in query.items():
+        if name != "uuid":  # a uuid is checked as a reference (``_uuid``)
+            _check_query_value(name, value, None)
     return query
 
 

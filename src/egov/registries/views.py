@@ -169,7 +169,9 @@ def registry_detail(request, code: str, version: str):
     except services.NotFound as exc:
         raise Http404(exc.message) from None
     population = registry.kind == Registry.Kind.POPULATION
-    if not (population or _manages_all(user) or registry.agency_id == user.agency_id):
+    # Rights are per code: the agency owning the code (its first version's) manages every version of it.
+    owner = queries.registry_code_owner(registry.code) or registry.agency
+    if not (population or _manages_all(user) or owner.pk == user.agency_id):
         return denied(request, _("This registry belongs to another agency: only its administrators manage it."))
     editable = not population
     readers = exchange_queries.clients_granted(rules.registry_right(registry.code, "read"))
