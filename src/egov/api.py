@@ -47,7 +47,23 @@ class LocalSwagger(Swagger):
         return render(request, self.template, context)
 
 
-api = NinjaAPI(title="egov API", version="1", urls_namespace="api", docs=LocalSwagger())
+class EgovNinjaAPI(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts):
+        """Field locations as the client sees them. When an operation takes its whole body as one schema, ninja
+        validates ``{<parameter name>: body}`` and reports ``("body", <parameter name>, "applicantId")``; the
+        parameter name is not in the request, so it is dropped: ``body.applicantId``, as the services say."""
+        errors = []
+        for context in error_contexts:
+            single = getattr(context.model, "__read_from_single_attr__", None)
+            for error in super().validation_error_from_error_contexts([context]).errors:
+                loc = tuple(error.get("loc", ()))
+                if single and loc[:2] == ("body", single):
+                    error["loc"] = ("body", *loc[2:])
+                errors.append(error)
+        return ValidationError(errors)
+
+
+api = EgovNinjaAPI(title="egov API", version="1", urls_namespace="api", docs=LocalSwagger())
 
 
 def _field(loc) -> str:
@@ -94,8 +110,9 @@ def on_not_found(request, exc: Http404):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        # ninja could not parse the body (not JSON, not UTF-8): invalid input like any other, never a bare 400/500.
+    if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
+        # ninja could not parse the body (not JSON, not UTF-8, or nested deeper than the JSON parser recurses):
+        # invalid input like any other, never a bare 400/500.
         return problem(422, "Invalid input", "The request body is not valid JSON.",
                        errors=[{"field": "body", "message": "The request body is not valid JSON.", "type": "json_invalid"}])
     return problem(exc.status_code, str(exc) or "Error", str(exc))

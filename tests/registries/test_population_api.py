@@ -110,9 +110,9 @@ def test_an_invalid_number_is_422_naming_the_field(client, an, bank):
     assert body["status"] == 422 and body["field"] == "personal_id_number"
 
 
-@pytest.mark.parametrize("change, field", [({"date_of_birth": "17/05/1990"}, "body.body.date_of_birth"),
-                                           ({"full_name": None}, "body.body.full_name"),
-                                           ({"full_name": "x" * 151}, "body.body.full_name")])
+@pytest.mark.parametrize("change, field", [({"date_of_birth": "17/05/1990"}, "body.date_of_birth"),
+                                           ({"full_name": None}, "body.full_name"),
+                                           ({"full_name": "x" * 151}, "body.full_name")])
 def test_malformed_input_is_422(client, an, bank, change, field):
     response = post(client, VERIFY, {**AN, **change}, bank)
     assert response.status_code == 422

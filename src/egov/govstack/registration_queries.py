@@ -40,8 +40,9 @@ def status_of(status: int) -> dict:
 
 
 def page_bounds(first_result: int | None, max_result: int | None) -> tuple[int, int]:
-    first = int(first_result or 0)
-    size = int(max_result or DEFAULT_PAGE_SIZE)
+    # Only a missing value takes the default: 0 is a value, and a page of 0 is refused below, not served as 20.
+    first = 0 if first_result is None else int(first_result)
+    size = DEFAULT_PAGE_SIZE if max_result is None else int(max_result)
     if first < 0 or first > MAX_FIRST_RESULT:
         raise Invalid(_("firstResult is from 0 to %(max)d; narrow the list to go further.") % {"max": MAX_FIRST_RESULT},
                       field="query.firstResult")
@@ -288,6 +289,9 @@ class Figures:
 
 TIMEFRAMES = ("day", "week", "month", "year")
 MAX_BUCKETS = 400
+# Dates a statistics period may start or end on. No dossier predates the platform, and the bounds keep the period
+# arithmetic (the day after the end, a week's Sunday, the zone's midnight) inside Python's dates (years 1 to 9999).
+FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def _buckets(start: dt.date, end: dt.date, timeframe: str | None) -> list[tuple[dt.date, dt.date]]:
@@ -322,6 +326,13 @@ def statistics(caller: Caller, *, start: dt.date | None, end: dt.date | None, re
     from egov.kernel.calendar_rules import to_vn
     from egov.kernel.text import fold
 
+    bounds = {"min": FIRST_DATE.isoformat(), "max": LAST_DATE.isoformat()}
+    errors = [{"field": field, "message": message % bounds}
+              for field, value, message in (("query.startDate", start, _("startDate is from %(min)s to %(max)s.")),
+                                            ("query.endDate", end, _("endDate is from %(min)s to %(max)s.")))
+              if value is not None and not FIRST_DATE <= value <= LAST_DATE]
+    if errors:
+        raise Invalid(errors[0]["message"], field=errors[0]["field"], errors=errors)
     today = to_vn(timezone.now()).date()
     end = end or today
     start = start or end.replace(day=1)

@@ -251,6 +251,9 @@ def _insert_sql() -> str:
             "ON CONFLICT (provider, transaction_id) DO NOTHING RETURNING id")
 
 
+MIN_STORED_AMOUNT, MAX_STORED_AMOUNT = -(2**63), 2**63 - 1  # PaymentNotification.amount is a BigIntegerField
+
+
 def receive_callback(provider: str, body: bytes, *, timestamp: str | None, signature: str | None) -> CallbackAnswer:
     """A provider's notification: verify, store once, queue its application. Never raises for bad input."""
     secret = settings.PAYMENT_SECRETS.get(provider)
@@ -270,7 +273,10 @@ def receive_callback(provider: str, body: bytes, *, timestamp: str | None, signa
         amount = data["amount"]
         if kind not in rules.KINDS or not transaction_id or isinstance(amount, bool) or not isinstance(amount, int):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+        if not MIN_STORED_AMOUNT <= amount <= MAX_STORED_AMOUNT:
+            raise ValueError  # beyond the BigInteger column: the insert below would fail with a 500
+    # RecursionError: JSON nested deeper than the parser (or str() of a nested value) recurses.
+    except (ValueError, KeyError, TypeError, RecursionError):
         logger.warning("payment callback from %s: signed but malformed", provider)
         return CallbackAnswer(400, "Malformed notification",
                               "Send JSON with transaction_id, kind (paid, failed, pending, refunded) and a whole amount.")
