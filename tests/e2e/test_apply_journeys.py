@@ -40,6 +40,7 @@ def test_a_citizen_applies_online_with_an_attachment_and_sees_the_acknowledgemen
     check_page(page)
     assert "/review/" in page.url
     assert "Du học" in page.locator("main").inner_text()
+    assert "Không mất phí." in page.locator("#fees-title + p").inner_text()  # this version asks no fee
     submit(page, "button[name='submit']")
     check_page(page)
 
@@ -51,3 +52,41 @@ def test_a_citizen_applies_online_with_an_attachment_and_sees_the_acknowledgemen
     visit(page, "/apply/drafts/")
     visit(page, "/my/documents/")
     assert dossier.code in page.locator("main").inner_text()
+
+
+def test_a_citizen_resumes_a_draft_instead_of_starting_twice_and_deletes_one(page, visit, check_page, office):
+    from egov.accounts.models import AssuranceLevel
+    from egov.portal.apply_models import Draft
+
+    citizen = office["make"]("tran-van-an", office["Role"].CITIZEN, "An", "Trần Văn")
+    citizen.assurance_level = AssuranceLevel.VERIFIED
+    citizen.save()
+    sign_in(page, visit, citizen.username)
+    visit(page, "/apply/2.000488/")
+    submit(page, "main form button[type=submit]")
+    page.fill("input[name='form_purpose']", "Du học")
+    submit(page, "button[name='save']")  # save and finish later: on to "My drafts"
+    check_page(page)
+    assert page.url.endswith("/apply/drafts/")
+    draft = Draft.objects.get(owner=citizen)
+    row = page.locator("tbody tr")
+    assert row.count() == 1 and "Cấp Phiếu lý lịch tư pháp" in row.inner_text()
+
+    # Starting again offers the draft: continuing it makes no other one.
+    visit(page, "/apply/2.000488/")
+    assert page.locator("input[name='new']").count() == 1
+    with page.expect_navigation():
+        page.click(f"a[href='/apply/drafts/{draft.uid}/']")
+    check_page(page)
+    assert "/form-1/" in page.url and page.input_value("input[name='form_purpose']") == "Du học"
+    assert Draft.objects.filter(owner=citizen).count() == 1
+
+    # Deleting asks first, without JavaScript's help, then deletes.
+    visit(page, "/apply/drafts/")
+    with page.expect_navigation():
+        page.click(f"a[href='/apply/drafts/{draft.uid}/delete/']")
+    check_page(page)
+    submit(page, "main form button[type=submit]")
+    check_page(page)
+    assert page.url.endswith("/apply/drafts/") and page.locator("tbody tr").count() == 0
+    assert not Draft.objects.filter(owner=citizen).exists()

@@ -552,3 +552,76 @@ def test_clicks_at_the_same_instant_make_one_dossier_and_take_one_number(agency,
     assert Dossier.objects.count() == 1 and Draft.objects.get(pk=draft.pk).dossier_id == made[0]
     assert DossierCodeSequence.objects.get().last == 1
     assert Event.objects.filter(event_type="dossier.submitted").count() == 1
+
+
+# --- What the pages say ----------------------------------------------------------------------------------------------
+
+def test_a_required_document_is_not_labelled_optional_and_an_optional_one_is(client, mother, birth, english):  # noqa: F811
+    signed_in(client, mother)
+    draft, _ = start(client)
+    required = client.get(step_url(draft, "files-required")).content.decode()
+    assert '<label for="id_file_TK">Declaration</label>' in required
+    assert '<label for="id_file_GCS">Birth certificate from the hospital</label>' in required
+    assert "(optional)" not in required
+    optional = client.get(step_url(draft, "files-optional")).content.decode()
+    assert ('<label for="id_file_GCN_KH">Marriage certificate <span class="optional">(optional)</span></label>'
+            in optional)
+    # Named once: a document alone is one field, not a group repeating its name.
+    assert "<legend>" not in required and optional.count("Marriage certificate") == 1
+
+
+def test_a_document_with_a_stored_choice_is_a_group_named_once(client, mother, birth, english):  # noqa: F811
+    signed_in(client, mother)
+    first, _ = start(client)
+    fill_all(client, first)
+    client.post(step_url(first, "review"), {"idempotency_key": first.idempotency_key})
+    second, _ = start(client)
+    page = client.get(step_url(second, "files-required")).content.decode()
+    assert "<legend>Birth certificate from the hospital</legend>" in page
+    assert '<label for="id_file_GCS">Or upload a file</label>' in page
+    # The name once as a legend or label (the stored document offered says its name too, with its dossier).
+    assert page.count(">Birth certificate from the hospital<") == 1 and "(optional)" not in page
+
+
+def test_the_error_summary_links_a_radio_group_to_its_first_choice(client, mother, agency, calendar_2026,  # noqa: F811
+                                                                   english):
+    version = make_version(agency)
+    version.form_schema = {"type": "object", "required": ["certificate_type", "purpose"],
+                           "properties": {"certificate_type": {"type": "string", "enum": ["1", "2"]},
+                                          "purpose": {"type": "string"}}}
+    version.ui_schema = {"certificate_type": {"label": "Certificate", "widget": "radio",
+                                              "choices": {"1": "No. 1", "2": "No. 2"}}}
+    version.save()
+    signed_in(client, mother)
+    draft, _ = start(client, "2.000488")
+    response = client.post(step_url(draft, "form-1"), {"continue": "1"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = page[page.index("error-summary"):page.index("</ul>", page.index("error-summary"))]
+    assert '<a href="#id_form_certificate_type_0">Certificate</a>' in summary
+    assert 'id="id_form_certificate_type_0"' in page  # the link lands on the first radio
+    assert '<a href="#id_form_purpose">' in summary and 'id="id_form_purpose"' in page  # a text field: itself
+
+
+def test_the_review_shows_the_fees_to_pay_and_their_total(client, mother, birth, english):  # noqa: F811
+    birth.fees = [{"code": "LP", "name": "Lệ phí đăng ký khai sinh", "amount": 50000},
+                  {"code": "BS", "name": "Phí cấp bản sao", "amount": 1200000}]
+    birth.save()
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft)
+    page = client.get(step_url(draft, "review")).content.decode()
+    fees = page[page.index('id="fees-title"'):page.index("</section>", page.index('id="fees-title"'))]
+    assert "Lệ phí đăng ký khai sinh" in fees and ">50.000<" in fees
+    assert "Phí cấp bản sao" in fees and ">1.200.000<" in fees
+    assert "Total" in fees and "<strong>1.250.000</strong>" in fees and "Amount (VND)" in fees
+    assert "No fee." not in page
+
+
+def test_the_review_says_when_there_is_no_fee(client, mother, birth, english):  # noqa: F811
+    birth.fees = []
+    birth.save()
+    signed_in(client, mother)
+    draft, _ = start(client)
+    page = client.get(step_url(draft, "review")).content.decode()
+    assert "No fee." in page and "<strong>0</strong>" not in page

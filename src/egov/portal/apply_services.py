@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from egov.dossiers import services as dossier_services
 from egov.dossiers.forms import field_order
@@ -30,7 +30,8 @@ from egov.portal.apply_models import Draft, DraftFile, StoredDocument
 from egov.procedures.models import ProcedureVersion
 
 FIELDS_PER_STEP = 6
-PREFILL_PURPOSE = "prefill an online application"
+# Kept in English in the ledger, shown in the reader's language on /my/data-access/.
+PREFILL_PURPOSE = gettext_noop("prefill an online application")
 
 
 class ApplyError(ValidationError):
@@ -253,10 +254,88 @@ def start_draft(user, version: ProcedureVersion) -> Draft:
     return draft
 
 
-def drafts_of(user):
-    """My drafts: the applications not submitted yet, newest first."""
-    return (Draft.objects.filter(owner=user, dossier__isnull=True).select_related("procedure_version__procedure")
-            .order_by("-updated_at"))
+def drafts_of(user, *, procedure_id: int | None = None):
+    """My drafts: the applications not submitted yet, newest first; only those of one procedure (any of its
+    versions) when ``procedure_id`` is given."""
+    drafts = Draft.objects.filter(owner=user, dossier__isnull=True)
+    if procedure_id is not None:
+        drafts = drafts.filter(procedure_version__procedure_id=procedure_id)
+    return drafts.select_related("procedure_version__procedure").order_by("-updated_at", "-id")
+
+
+def start_or_resume(user, version: ProcedureVersion, *, new: bool) -> tuple[Draft, bool]:
+    """"Start the application": the newest unsubmitted draft of this procedure when there is one, unless ``new`` (a
+    new application asked for by name on the start page); else a new draft. A second click, or a start page left
+    open in another tab, thus goes on with the draft instead of making identical ones. Returns the draft and
+    whether it is one resumed."""
+    if not new:
+        _require_may_apply(user, version)  # as start_draft would: a level too low is refused either way
+        newest = drafts_of(user, procedure_id=version.procedure_id).first()
+        if newest is not None:
+            return newest, True
+    return start_draft(user, version), False
+
+
+def progress(draft: Draft) -> dict:
+    """Where a draft has got to: the step it goes on with (by the plan of its version), its number, how many steps
+    there are. A step the plan no longer has (the catalogue changed the form) counts as the first."""
+    steps = plan(draft.procedure_version)
+    index = next((i for i, spec in enumerate(steps) if spec.id == draft.step), 0)
+    return {"draft": draft, "step": steps[index], "number": index + 1, "total": len(steps)}
+
+
+class DraftSubmitted(Exception):
+    """The draft was submitted: it is a dossier now, whose record is not the applicant's to delete (they may
+    withdraw the dossier instead)."""
+
+    def __init__(self, dossier):
+        super().__init__(dossier.code)
+        self.dossier = dossier
+
+
+def draft_to_delete(user, uid) -> tuple[Draft, int]:
+    """The user's own unsubmitted draft and how many files were uploaded to it, for the confirmation that says what
+    deleting it loses. Someone else's draft, or none: ``Draft.DoesNotExist``; a submitted one: ``DraftSubmitted``."""
+    draft = draft_of(user, uid)
+    if draft.dossier_id:
+        raise DraftSubmitted(draft.dossier)
+    return draft, DraftFile.objects.filter(draft=draft).count()
+
+
+def delete_draft(user, uid) -> int:
+    """Xóa hồ sơ nháp: the owner deletes a draft not submitted yet, with the files uploaded to it (rows, then the
+    stored files and the draft's folder once that has committed). Documents chosen from the data store are the
+    applicant's own and stay. Returns how many files were deleted; errors as ``draft_to_delete``."""
+    from egov.kernel import ledger
+
+    if not getattr(user, "is_authenticated", False):
+        raise Draft.DoesNotExist
+    with transaction.atomic():
+        # Locked: a submission that commits first makes it a dossier, and then it is not deleted.
+        draft = Draft.objects.select_for_update().filter(owner=user, uid=uid).first()
+        if draft is None:
+            raise Draft.DoesNotExist
+        if draft.dossier_id:
+            raise DraftSubmitted(Dossier.objects.get(pk=draft.dossier_id))
+        draft_files = list(DraftFile.objects.filter(draft=draft).values_list("id", "file"))
+        delete(DraftFile, [pk for pk, _name in draft_files])
+        delete(Draft, [draft.pk])
+        ledger.append("portal.draft_deleted", partition="platform", actor=user, subject=draft,
+                      payload={"files": len(draft_files)})
+    # After the commit: a failure above leaves the rows and their files together.
+    _delete_stored([name for _pk, name in draft_files])
+    _delete_stored([], folder=f"drafts/{draft.uid}")
+    return len(draft_files)
+
+
+def fees_to_pay(version: ProcedureVersion) -> tuple[list[dict], int]:
+    """The fee lines and their total (VND) that the applicant will be asked to pay for ``version``: computed by the
+    payments rules from the version's fees, as the payment request is made (``payments.services.open_request``).
+    The fees do not depend on the answers; nothing is asked when there are none."""
+    from egov.payments import rules as payment_rules
+
+    lines = payment_rules.fee_lines(version.fees)
+    return lines, payment_rules.total(lines)
 
 
 def draft_of(user, uid) -> Draft:

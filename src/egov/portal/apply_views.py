@@ -144,11 +144,15 @@ def start(request, code):
     if not services.may_apply_online(version):
         return render(request, "portal/apply/start.html", {"version": version, "offline": True}, status=409)
     if request.method == "POST":
-        draft = services.start_draft(request.user, version)
+        # A new draft only when asked for by name ("new"), if one of this procedure is already waiting.
+        draft, resumed = services.start_or_resume(request.user, version, new=request.POST.get("new") == "1")
+        if resumed:
+            messages.info(request, _("You had already started this application: you go on with your draft."))
         return redirect("portal:apply:step", uid=draft.uid, step=draft.step)
-    drafts = [d for d in services.drafts_of(request.user) if d.procedure_version.procedure_id == version.procedure_id]
-    return render(request, "portal/apply/start.html", {"version": version, "drafts": drafts,
-                                                       "steps": services.plan(version)})
+    drafts = list(services.drafts_of(request.user, procedure_id=version.procedure_id))
+    return render(request, "portal/apply/start.html", {
+        "version": version, "steps": services.plan(version),
+        "newest": services.progress(drafts[0]) if drafts else None, "others": len(drafts) - 1})
 
 
 @never_cache
@@ -157,8 +161,28 @@ def my_drafts(request):
     """Hồ sơ nháp của tôi: resumable from any device."""
     from django.conf import settings
 
-    return render(request, "portal/apply/drafts.html", {"drafts": services.drafts_of(request.user),
-                                                        "retention_days": settings.DRAFT_RETENTION_DAYS})
+    return render(request, "portal/apply/drafts.html", {
+        "rows": [services.progress(draft) for draft in services.drafts_of(request.user)],
+        "retention_days": settings.DRAFT_RETENTION_DAYS})
+
+
+@never_cache
+@_signed_in
+@require_http_methods(["GET", "POST"])
+def delete_draft(request, uid):
+    """Xóa hồ sơ nháp: a confirmation that says what is lost (GET), then the deletion (POST). Only the owner's own
+    unsubmitted draft: anyone else's is 404; a submitted one is a dossier now and is not deleted (409)."""
+    try:
+        draft, files = services.draft_to_delete(request.user, uid)
+        if request.method == "POST":
+            services.delete_draft(request.user, uid)
+            messages.success(request, _("The draft is deleted."))
+            return redirect("portal:apply:drafts")
+    except Draft.DoesNotExist:
+        raise Http404 from None
+    except services.DraftSubmitted as submitted:
+        return render(request, "portal/apply/delete.html", {"dossier": submitted.dossier}, status=409)
+    return render(request, "portal/apply/delete.html", {"draft": draft, "files": files})
 
 
 @never_cache
@@ -406,7 +430,9 @@ def _review_context(request, draft, context, errors):
                           "step": services.step_of_field(version, f"file_{code}")})
     deliveries = dossier_services.result_deliveries(version)
     chosen = request.POST.get("result_delivery") if request.method == "POST" else None
+    fee_lines, fee_total = services.fees_to_pay(version)
     return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},
+            "fee_lines": fee_lines, "fee_total": fee_total,
             "errors": errors, "declaration": declaration,
             "declared": request.method == "POST" and request.POST.get("declared") == "on",
             "declaration_error": next((e["message"] for e in errors if e.get("name") == "declared"), ""),
