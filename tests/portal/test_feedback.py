@@ -105,7 +105,8 @@ def test_feedback_about_a_dossier_goes_to_the_agency_that_received_it(client, ci
     signed_in(client, citizen)
     unknown = client.post("/feedback/", {"topic": "dossier", "dossier_code": "000.00.12.H29-260101-0042",
                                          "text": "Chưa nhận được kết quả"})
-    assert unknown.status_code == 400 and "No dossier has this code." in unknown.content.decode()
+    # Not "no dossier has this code": that would tell which codes exist (tests/portal/test_feedback_dossier_check.py).
+    assert unknown.status_code == 400 and "This is not one of your dossiers." in unknown.content.decode()
     sent = client.post("/feedback/", {"topic": "dossier", "dossier_code": dossier.code.lower(),
                                       "text": "Chưa nhận được kết quả"})
     feedback = Feedback.objects.get()
@@ -156,6 +157,7 @@ def test_the_author_replies_when_asked_for_more(client, citizen, other_citizen, 
     signed_in(client, citizen)
     page = client.get(f"/feedback/mine/{feedback.reference}/").content.decode()
     assert "Anh nộp hồ sơ ngày nào?" in page and "Reply to the agency" in page
+    assert "13/02/2026 10:00</time>" in page  # when it was sent, as every page writes a time (not ISO text)
     assert client.post(f"/feedback/mine/{feedback.reference}/reply/", {"reply-text": ""}).status_code == 400
     assert client.post(f"/feedback/mine/{feedback.reference}/reply/",
                        {"reply-text": "Ngày 2 tháng 3."}).status_code == 302

@@ -5,7 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.dossiers.forms import ServiceErrorsMixin
 from egov.portal.feedback_models import FeedbackTopic
+from egov.portal.feedback_services import id_number_digits
 from egov.registries.models import Agency
+
+
+# What may be typed for a personal ID number: its 12 digits with a separator between each, and some room.
+ID_NUMBER_TYPED = 30
 
 
 class FeedbackForm(ServiceErrorsMixin, forms.Form):
@@ -15,7 +20,13 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
     dossier_code = forms.CharField(label=_("Dossier code"), required=False, max_length=40,
                                    help_text=_("If it is about a dossier: its code, as printed on the receipt."),
                                    widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}))
+    # Checked by the service (it decides when the number is needed: not for the citizen's own dossier).
+    id_number = forms.CharField(label=_("Applicant's personal ID number"), required=False, max_length=ID_NUMBER_TYPED,
+                                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+                                error_messages={"max_length": _("This is too long for a personal ID number of 12 "
+                                                                "digits.")})
     agency = forms.ModelChoiceField(label=_("Concerned agency"), required=False, queryset=Agency.objects.none(),
+                                    empty_label=_("None in particular"),
                                     help_text=_("If it is about a regulation or procedure: the agency concerned."))
     subject = forms.CharField(label=_("Regulation or procedure"), required=False, max_length=300,
                               help_text=_("If it is about a regulation or procedure: its name."))
@@ -28,16 +39,21 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     phone = forms.CharField(label=_("Phone number"), required=False, max_length=20,
                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
-    service_fields = {"topic": "topic", "dossier_code": "dossier_code", "agency": "agency", "subject": "subject",
-                      "text": "text", "full_name": "full_name", "email": "email", "phone": "phone"}
+    service_fields = {"topic": "topic", "dossier_code": "dossier_code", "id_number": "id_number", "agency": "agency",
+                      "subject": "subject", "text": "text", "full_name": "full_name", "email": "email",
+                      "phone": "phone"}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = Agency.objects.order_by("name")
         if getattr(user, "is_authenticated", False):
+            self.fields["id_number"].help_text = _("Not needed for your own dossiers. About someone else's dossier: "
+                                                   "the 12 digits of its applicant's citizen ID card.")
             for name in ("full_name", "email", "phone"):
                 self.fields[name].help_text = _("Leave empty to use your account's details.")
         else:
+            self.fields["id_number"].help_text = _("If it is about a dossier: the 12 digits of its applicant's "
+                                                   "citizen ID card, which show that you may write about it.")
             self.fields["full_name"].help_text = _("Needed so that the agency can answer you.")
             self.fields["email"].help_text = _("An email address or a phone number is needed.")
 
@@ -143,15 +159,17 @@ class LookupForm(forms.Form):
                            help_text=_("As printed on the receipt, e.g. 000.00.12.H29-260302-0001."),
                            widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
                            error_messages={"required": _("Enter the dossier code.")})
-    id_number = forms.CharField(label=_("Applicant's personal ID number"), max_length=12, min_length=12,
+    # No length of 12 here: "0360 7200 4321" is 14 characters typed; the digits are counted once the separators are
+    # dropped (``clean_id_number``).
+    id_number = forms.CharField(label=_("Applicant's personal ID number"), max_length=ID_NUMBER_TYPED,
                                 help_text=_("The 12 digits of the applicant's citizen ID card."),
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
                                 error_messages={"required": _("Enter the applicant's personal ID number."),
-                                                "min_length": _("A personal ID number has 12 digits."),
-                                                "max_length": _("A personal ID number has 12 digits.")})
+                                                "max_length": _("This is too long for a personal ID number of 12 "
+                                                                "digits.")})
 
     def clean_id_number(self):
-        value = "".join(self.cleaned_data["id_number"].split())
-        if not value.isdigit() or len(value) != 12:
-            raise forms.ValidationError(_("A personal ID number has 12 digits."))
-        return value
+        number, problem = id_number_digits(self.cleaned_data["id_number"])
+        if problem:
+            raise forms.ValidationError(problem)
+        return number

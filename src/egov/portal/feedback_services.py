@@ -15,20 +15,24 @@ author's words or contact, which are sealed on the row.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import re
 import secrets
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egov.accounts.rules import rights_of
 from egov.dossiers.rules import TransitionRefused
+from egov.dossiers import services as dossier_services
 from egov.dossiers.services import InvalidInput, NotAllowed
-from egov.kernel import calendar, ledger
+from egov.kernel import calendar, ledger, ratelimit
 from egov.kernel.text import fold
 from egov.portal import feedback_rules
 from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
@@ -113,33 +117,115 @@ def _new_reference(at: dt.datetime) -> str:
             return reference
 
 
-@transaction.atomic
-def submit(*, user, topic: str, text: str, agency=None, dossier_code: str = "", subject: str = "",
-           full_name: str = "", email: str = "", phone: str = "", at=None) -> Feedback:
-    """Gửi phản ánh, kiến nghị: about a dossier (by its code: the agency is the one that received it) or about a
-    regulation or procedure (the citizen names the agency). Signed in: the account is the contact. Anonymous: a name
-    and an email or a phone number are needed, so that the agency can answer."""
+# Separators people type between the digits of a personal ID number ("0360 7200 4321", "036.072.004.321").
+ID_NUMBER_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+def id_number_digits(raw: str) -> tuple[str, str]:
+    """A personal ID number as typed → (its 12 digits, ""), or ("", why it cannot be one). Spaces, dots and dashes
+    are separators and dropped first, so that the length is that of the number, not of what was typed."""
+    number = ID_NUMBER_SEPARATORS.sub("", raw or "")
+    if not number:
+        return "", _("Enter the applicant's personal ID number.")
+    others = sorted({char for char in number if char not in "0123456789"})
+    if others:
+        return "", _("A personal ID number has 12 digits. Only spaces, dots or dashes may stand between them, not "
+                     "%(characters)s.") % {"characters": ", ".join(f"“{char}”" for char in others[:5])}
+    if len(number) != 12:
+        return "", _("A personal ID number has 12 digits; this one has %(count)d.") % {"count": len(number)}
+    return number, ""
+
+
+def _own_dossier(user, code: str):
+    """The dossier with this code if it is the signed-in citizen's: filed from their account, or filed at the desk or
+    by post for them (the applicant, or the person it is about, is their record in the population registry)."""
     from egov.dossiers.models import Dossier
 
+    if not getattr(user, "is_authenticated", False):
+        return None
+    theirs = Q(applicant=user)
+    if user.person_id:
+        theirs |= Q(applicant_person_id=user.person_id) | Q(subject_person_id=user.person_id)
+    return Dossier.objects.select_related("receiving_agency").filter(theirs, code=code).first()
+
+
+def _dossier_named(user, dossier_code: str, id_number: str, client: str) -> tuple[object, dict]:
+    """The dossier a feedback is about, or the errors saying why not (``TooManyLookups`` past the limit).
+
+    Dossier codes are sequential (agency-date-number): were a bare code enough, anyone could learn which dossiers
+    exist and attach their feedback, and their name, to someone else's. So a citizen names their own dossier by its
+    code alone; anyone else (signed in or not) also gives its applicant's personal ID number, checked as the public
+    look-up checks it: one message whether the code is unknown or the number wrong, and the guesses counted per
+    client address in the look-up's own budget (both pages answer the same question: do this code and number go
+    together?), so that spreading guesses over the two pages gains nothing."""
+    from egov.dossiers.models import Dossier
+
+    code = " ".join((dossier_code or "").split()).upper()
+    if not code:
+        return None, {"dossier_code": [_("Enter the code of the dossier, as printed on its receipt "
+                                         "(e.g. 000.00.12.H29-260302-0001).")]}
+    own = _own_dossier(user, code)
+    if own is not None:
+        return own, {}
+    if not (id_number or "").strip():
+        # Said the same way whether the code exists or not: only the missing number is named.
+        if getattr(user, "is_authenticated", False):
+            message = _("This is not one of your dossiers. About someone else's dossier, also enter its applicant's "
+                        "personal ID number.")
+        else:
+            message = _("Without signing in, also enter the personal ID number of the dossier's applicant.")
+        return None, {"id_number": [message]}
+    number, problem = id_number_digits(id_number)
+    if problem:
+        return None, {"id_number": [problem]}
+    decision = ratelimit.hit(f"dossier-lookup:{client or '-'}"[:100], limit=dossier_services.LOOKUPS_PER_WINDOW,
+                             window_seconds=dossier_services.LOOKUP_WINDOW_SECONDS)
+    if not decision.allowed:
+        ledger.append("feedback.dossier_check_limited", partition="platform", payload={})
+        raise dossier_services.TooManyLookups(decision.retry_after)
+    dossier = Dossier.objects.select_related("receiving_agency").filter(code=code).first()
+    matched = False
+    if dossier is not None:
+        stored = str((dossier.content().get("applicant") or {}).get("id_number") or "")
+        matched = bool(stored) and hmac.compare_digest(stored.encode(), number.encode())
+    if not matched:
+        ledger.append("feedback.dossier_unmatched", partition="platform", payload={})
+        return None, {"dossier_code": [_("No dossier matches this code and personal ID number. Check both against "
+                                         "the receipt.")]}
+    return dossier, {}
+
+
+def submit(*, user, topic: str, text: str, agency=None, dossier_code: str = "", id_number: str = "",
+           subject: str = "", full_name: str = "", email: str = "", phone: str = "", client: str = "",
+           at=None) -> Feedback:
+    """Gửi phản ánh, kiến nghị: about a dossier (by its code: the agency is the one that received it) or about a
+    regulation or procedure (the citizen names the agency). Signed in: the account is the contact. Anonymous: a name
+    and an email or a phone number are needed, so that the agency can answer.
+
+    A dossier is named by its code alone only by its own citizen; anyone else adds the applicant's personal ID number
+    (``_dossier_named``; ``client``: the client address whose guesses are counted). Raises InvalidInput, or
+    ``TooManyLookups`` when that address has used its checks for now."""
     at = _now(at)
-    errors: dict[str, list[str]] = {}
     if topic not in FeedbackTopic.values:
         raise InvalidInput({"topic": [_("Choose what your feedback is about.")]})
+    dossier, errors = None, {}
+    if topic == FeedbackTopic.DOSSIER:
+        # Outside the transaction below: a refused guess must still count (and be logged) when the submission fails.
+        dossier, errors = _dossier_named(user, dossier_code, id_number, client)
+        if dossier is not None:
+            agency = dossier.receiving_agency
+    return _record(user=user, topic=topic, text=text, agency=agency, dossier=dossier, errors=errors, subject=subject,
+                   full_name=full_name, email=email, phone=phone, at=at)
+
+
+@transaction.atomic
+def _record(*, user, topic, text, agency, dossier, errors, subject, full_name, email, phone, at) -> Feedback:
+    errors = dict(errors)
     try:
         text = _text(text, "text", _("Write your feedback or complaint."))
     except InvalidInput as exc:
         errors.update(exc.message_dict)
-    dossier = None
-    if topic == FeedbackTopic.DOSSIER:
-        code = " ".join((dossier_code or "").split()).upper()
-        dossier = Dossier.objects.select_related("receiving_agency").filter(code=code).first() if code else None
-        if dossier is None:
-            errors["dossier_code"] = [_("Enter the code of the dossier, as printed on its receipt "
-                                        "(e.g. 000.00.12.H29-260302-0001).") if not code
-                                      else _("No dossier has this code. Check it on the receipt.")]
-        else:
-            agency = dossier.receiving_agency
-    else:
+    if topic != FeedbackTopic.DOSSIER:
         if agency is None:
             errors["agency"] = [_("Choose the agency your feedback concerns.")]
         subject = " ".join((subject or "").split())

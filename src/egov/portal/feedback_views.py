@@ -8,11 +8,13 @@ now (accept, refuse, ask for more, record an answer the author gave another way,
 citizen gets 403; another agency's item is 404.
 Look-up (``/lookup/``, no sign-in): dossier code + applicant's personal ID number → status and appointment date only.
 """
+import datetime as dt
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +32,8 @@ BY = {"author": _("You"), "agency": _("The agency")}
 
 
 def _thread(feedback) -> list[dict]:
-    return [{"at": entry["at"], "by": BY.get(entry["by"], entry["by"]), "text": entry["text"]}
+    # Kept as ISO 8601 text in the sealed content; shown as the other pages show a time (Vietnam time, d/m/Y H:i).
+    return [{"at": dt.datetime.fromisoformat(entry["at"]), "by": BY.get(entry["by"], entry["by"]), "text": entry["text"]}
             for entry in feedback.content().get("thread", [])]
 
 
@@ -44,11 +47,21 @@ def feedback_home(request):
         form = forms.FeedbackForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                feedback = services.submit(user=request.user, **form.arguments())
+                feedback = services.submit(user=request.user, client=client_address(request) or "",
+                                           **form.arguments())
+            except dossier_services.TooManyLookups as exc:
+                # The dossier checks of this address are used up for now: say until when, keep what was typed.
+                until = timezone.localtime(timezone.now() + dt.timedelta(seconds=exc.retry_after))
+                form.add_error("dossier_code", gettext("Too many dossier codes have been checked from your "
+                                                       "connection. Try again after %(time)s.")
+                               % {"time": until.strftime("%H:%M")})
+                response = render(request, "portal/feedback/form.html", {"form": form}, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             except services.InvalidInput as exc:
                 form.show_service_error(exc)
             else:
-                messages.success(request, _t("Your feedback is sent. Its reference is %(reference)s.")
+                messages.success(request, gettext("Your feedback is sent. Its reference is %(reference)s.")
                                  % {"reference": feedback.reference})
                 if request.user.is_authenticated:
                     return redirect("portal:feedback_mine_detail", reference=feedback.reference)
@@ -103,7 +116,7 @@ def feedback_reply(request, reference):
         except services.InvalidInput as exc:
             form.show_service_error(exc)
         else:
-            messages.success(request, _t("Your reply is sent."))
+            messages.success(request, gettext("Your reply is sent."))
             return redirect("portal:feedback_mine_detail", reference=feedback.reference)
     return _render_mine_detail(request, feedback, reply_form=form, status=400)
 
@@ -156,7 +169,7 @@ def handler_required(view):
     @officer_required
     def wrapper(request, *args, **kwargs):
         if not request.user.agency_id or services.HANDLER_RIGHT not in rights_of(request.user.role):
-            return denied(request, _t("Only officers of the concerned agency may handle feedback."))
+            return denied(request, gettext("Only officers of the concerned agency may handle feedback."))
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -222,7 +235,7 @@ def backoffice_detail(request, reference):
 def backoffice_action(request, reference, action):
     feedback = queries.for_officer(request.user, reference)
     if action not in ACTIONS:
-        raise Http404(_t("There is no such action on feedback."))
+        raise Http404(gettext("There is no such action on feedback."))
     label, form_class, service, _statuses = ACTIONS[action]
     form = form_class(request.POST)
     if form.is_valid():
@@ -235,7 +248,7 @@ def backoffice_action(request, reference, action):
         except services.InvalidInput as exc:
             form.show_service_error(exc)
         else:
-            messages.success(request, _t("Done: %(action)s.") % {"action": label})
+            messages.success(request, gettext("Done: %(action)s.") % {"action": label})
             return redirect("portal:feedback_backoffice_detail", reference=feedback.reference)
     feedback.refresh_from_db()
     return _render_backoffice_detail(request, feedback, bound=form, status=400)
