@@ -145,6 +145,43 @@ def test_agency_and_its_administrative_unit(catalogue):
     assert codes(province_code="40", text="khai sinh") == ["1.001193"]
 
 
+NATIONAL = ["1.002153", "2.002204"]  # the lawyer's certificate (Bộ Tư pháp) and the passport (Bộ Công an)
+
+
+def test_a_province_filter_keeps_the_procedures_of_central_agencies(catalogue):
+    # A citizen filtering by their province may still apply to a ministry: its procedures are open in every province.
+    assert codes(province_code="01") == NATIONAL   # Hà Nội: no local agency in the demo, only the central ones
+    ho_chi_minh = codes(province_code="79")
+    assert set(NATIONAL) <= set(ho_chi_minh) and "1.009994" in ho_chi_minh
+    assert "1.012267" not in ho_chi_minh           # Nghệ An's Department of Health serves Nghệ An only
+    assert codes(province_code="40", text="ho chieu") == ["2.002204"]
+    assert codes(province_code="40", agency_code="000.00.00.G09") == ["2.002204"]
+    assert codes(province_code="40", agency_code="000.00.15.H29") == []   # another province's agency
+
+
+def test_a_central_agencys_branch_in_a_province_and_a_provincial_agency_without_unit_are_not_national(catalogue):
+    nghe_an = AdministrativeUnit.objects.get(generation=CURRENT, code="40")
+    passport = ProcedureVersion.objects.get(procedure__code="2.002204")
+    branch = Agency.objects.create(code="000.00.21.G09", name="Phòng Quản lý xuất nhập cảnh, Công an tỉnh Nghệ An",
+                                   administrative_unit=nghe_an, parent=catalogue["000.00.00.G09"])
+    unplaced = Agency.objects.create(code="000.00.13.H41", name="Sở Công Thương tỉnh Nghệ An",
+                                     parent=catalogue["000.00.00.H41"])
+    permit = ProcedureVersion.objects.get(procedure__code="1.009994")   # the construction permit, Hồ Chí Minh only
+    permit.agencies.add(branch, unplaced)
+    assert "1.009994" in codes(province_code="40")      # through the branch serving Nghệ An
+    assert "1.009994" not in codes(province_code="01")  # neither the branch nor the unit-less H agency is national
+    passport.agencies.set([branch])
+    assert codes(province_code="01") == ["1.002153"]
+
+
+def test_the_search_page_filtered_by_a_province_without_local_agencies_lists_the_national_procedures(client,
+                                                                                                     catalogue):
+    AdministrativeUnit.objects.create(generation=CURRENT, level="province", code="01", name="Thành phố Hà Nội")
+    html = client.get("/procedures/", {"province": "01"}).content.decode()
+    assert "2 procedures found" in html
+    assert all(f'href="/procedures/{code}/"' in html for code in NATIONAL)
+
+
 def test_pages_by_key_cover_every_match_once(catalogue):
     seen, after = [], ""
     while True:

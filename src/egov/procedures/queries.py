@@ -201,7 +201,8 @@ def search_procedures(*, text: str = "", sector: str = "", life_event: str = "",
 
     ``text``: every word must appear in the procedure's code or name, in any order, with or without diacritics
     ("dang ky khai sinh" finds "Đăng ký khai sinh"). ``agency_code``: implemented by that agency (in any version);
-    ``province_code``: implemented by an agency serving that current province or one of its communes.
+    ``province_code``: open to the province's citizens, i.e. implemented by an agency serving that current
+    province or one of its communes, or by a central agency (_open_in_province).
 
     One query: the matches are found in code order up to SEARCH_COUNT_CAP + 1 (the count, by a window over them),
     and only the page's rows get their version in force, from correlated subqueries on the (procedure,
@@ -311,10 +312,8 @@ def _search_conditions(text: str, sector: str, life_event: str, agency_code: str
     agency_ids = None
     if agency_code:
         agency_ids = set(Agency.objects.filter(code=agency_code).values_list("id", flat=True))
-    if province_code:  # the agencies serving the province or one of its communes: a few, from a small table
-        serving = set(Agency.objects.filter(
-            Q(administrative_unit__code=province_code) | Q(administrative_unit__parent__code=province_code),
-            administrative_unit__generation=AdministrativeUnit.Generation.CURRENT).values_list("id", flat=True))
+    if province_code:  # the agencies a citizen of the province can apply to: a few, from a small table
+        serving = _open_in_province(province_code)
         agency_ids = serving if agency_ids is None else agency_ids & serving
     if agency_ids is not None:
         if not agency_ids:
@@ -326,6 +325,23 @@ def _search_conditions(text: str, sector: str, life_event: str, agency_code: str
                          f"WHERE v.procedure_id = p.id AND l.agency_id IN ({', '.join(['%s'] * len(ids))}))")
             params += ids
     return where, params
+
+
+def _open_in_province(province_code: str) -> set[int]:
+    """Ids of the agencies a citizen of the current province ``province_code`` can apply to: those serving the
+    province or one of its communes, and the central agencies, which serve the whole country.
+
+    A central agency (a ministry, the Government Office, or one of their units: ``000.00.00.G09``, ``000.00.18.G12``)
+    has a level-1 code starting with G (Decision 20/2020; a province's starts with H) and no administrative unit: it
+    serves no one place. Without them a province filter hid every national procedure (the passport, issued by the
+    Ministry of Public Security, for anyone anywhere). A G unit tied to an administrative unit (a ministry's branch in
+    a province) serves that unit only, and an H agency whose unit is not filled in is not national: neither counts."""
+    current = AdministrativeUnit.Generation.CURRENT
+    in_province = Q(administrative_unit__generation=current) & (
+        Q(administrative_unit__code=province_code) | Q(administrative_unit__parent__code=province_code))
+    # Codes are stored in upper case (Agency.clean_fields) and only the level-1 part has a letter, after the last dot.
+    central = Q(administrative_unit__isnull=True, code__contains=".G")
+    return set(Agency.objects.filter(in_province | central).values_list("id", flat=True))
 
 
 def _total_fee(fees) -> int:
