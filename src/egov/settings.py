@@ -148,6 +148,9 @@ EGOV_ATTACHMENT_MAX_BYTES = config.env_int("EGOV_ATTACHMENT_MAX_BYTES", 10 * 102
 # day): they hold personal data the applicant never sent, or already sent in their dossier. 0 keeps them forever.
 DRAFT_RETENTION_DAYS = config.env_int("EGOV_DRAFT_RETENTION_DAYS", 90)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Django's default (100) answered a long scan chosen page by page with a bare "Bad request" that lost the note; the
+# forms state their own, lower limits (dossiers.rules.SUPPLY_MAX_FILES) beside the field and keep what was typed.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 _EMAIL_BACKEND = config.env("EGOV_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 MAILERS = {

@@ -109,6 +109,22 @@ def test_a_supplement_before_reception_returns_the_dossier_to_submitted(citizen,
     assert dossier.transitions.get(form="02").details == {"missing": ["Tờ khai có chữ ký", "Ảnh 4x6"]}
 
 
+def test_supplied_papers_that_answer_no_component_keep_the_names_the_applicant_gave_them(citizen, officers, version,
+                                                                                          agency):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.dossiers.conftest import PNG
+
+    dossier = online(citizen, version, agency)
+    services.request_supplement(dossier.pk, officer=officers["desk"], missing=["Căn cước", "Ảnh 4x6"])
+    services.supply(dossier.pk, user=citizen, files=[
+        ("", pdf_file("C:\\Giấy tờ\\cccd mặt trước.pdf")), ("", SimpleUploadedFile("ảnh.png", PNG, "image/png")),
+        ("", pdf_file(".pdf")), ("to_khai", pdf_file("scan001.pdf"))])
+    names = sorted(dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT).values_list("name", flat=True))
+    assert names == ["Supplementary document.pdf", "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp.pdf", "cccd mặt trước.pdf",
+                     "ảnh.png"]
+
+
 def test_the_whole_road_to_delivery(officers, version):
     dossier = walk_in(officers, version)
     services.transfer(dossier.pk, officer=officers["desk"])
@@ -187,6 +203,7 @@ def test_forms_are_rendered_from_what_was_issued(officers, version):
     download = services.form_pdf(dossier, "01", reader=officers["desk"])
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download.content)).pages)
     assert dossier.code in text and "Đỗ Văn Hùng" in text
+    assert "Nguyễn Văn An" in text  # the desk officer who received it, family name first as Vietnamese is written
     with pytest.raises(services.TransitionRefused, match="02"):
         services.form_pdf(dossier, "02", reader=officers["desk"])
     assert Event.objects.filter(event_type="dossier.read", subject_id=str(dossier.pk)).count() == 1

@@ -210,6 +210,11 @@ def test_the_whole_journey_through_the_dossier_page(client, officers, version, m
 
     page = desk.get(f"/backoffice/dossiers/{dossier.code}/").content.decode()
     assert "Nothing for you to do on this dossier now." in page
+    # The history names each document issued, and who acted, family name first (Vietnamese order).
+    for document in ("Form 01: receipt and appointment slip", "Form 06: process-control slip", "Result",
+                     "Delivery of the result"):
+        assert f"<td>{document}</td>" in page, document
+    assert "<td>Nguyễn Văn An</td>" in page and "<td>06</td>" not in page
     for form in ("01", "02", "06"):
         response = desk.get(f"/backoffice/dossiers/{dossier.code}/forms/{form}.pdf")
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf", form

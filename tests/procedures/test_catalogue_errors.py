@@ -216,3 +216,86 @@ def test_remember_is_true_or_false(tmp_path):
     assert [(e.path, e.message) for e in caught.value.errors] == [
         ("procedures[0].versions[0].ui_schema.child_full_name.remember", "must be true or false, not text")]
     parse_catalogue(with_hints.replace("yes please", "true"), source="good.yaml", base_dir=tmp_path)
+
+
+# --- Values YAML recognises but cannot build, and files nested too deeply: located errors, never a traceback ---------
+
+def test_a_date_that_does_not_exist_is_reported_at_its_line(tmp_path):
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(EFORM.replace("effective_from: 2025-07-01", "effective_from: 2026-02-30"),
+                        source="bad.yaml", base_dir=tmp_path)
+    assert [str(error) for error in caught.value.errors] == [
+        "bad.yaml:7: procedures[0].versions[0].effective_from: “2026-02-30” is not a date that exists: check the "
+        "month and the day (YYYY-MM-DD)"]
+
+
+def test_a_date_that_does_not_exist_inside_the_eform_is_reported_at_its_own_path(tmp_path):
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(EFORM.replace("child_full_name: {type: string}",
+                                      "child_full_name: {type: string, default: 2026-13-01}"),
+                        source="bad.yaml", base_dir=tmp_path)
+    assert [(e.line, e.path, e.message) for e in caught.value.errors] == [
+        (19, "procedures[0].versions[0].form_schema.properties.child_full_name.default",
+         "“2026-13-01” is not a date that exists: check the month and the day (YYYY-MM-DD)")]
+
+
+def test_a_value_that_cannot_be_read_where_a_list_belongs_is_reported(tmp_path):
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(EFORM.replace("agencies: [000.00.61.H29]", "agencies: 2026-02-30"),
+                        source="bad.yaml", base_dir=tmp_path)
+    assert [(e.line, e.path, e.message) for e in caught.value.errors] == [
+        (9, "procedures[0].versions[0].agencies", "must be a list, not a value that cannot be read")]
+
+
+def test_a_file_nested_too_deeply_gets_one_error_with_its_line(tmp_path):
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue("format: egov-catalogue/1\nprocedures: " + "[" * 20000 + "\n", source="deep.yaml",
+                        base_dir=tmp_path)
+    assert [str(error) for error in caught.value.errors] == [
+        "deep.yaml:2: the file is nested too deeply: more than 50 levels of lists and mappings inside each other"]
+    block = "format: egov-catalogue/1\nprocedures:\n" + "".join("  " * depth + "-\n" for depth in range(1, 60))
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(block, source="deep.yaml", base_dir=tmp_path)
+    assert [(e.line, e.message.split(":")[0]) for e in caught.value.errors] == [
+        (52, "the file is nested too deeply")]  # the 51st level (the root mapping is the 1st) opens there
+
+
+def test_aliases_that_loop_or_explode_in_the_eform_are_reported(tmp_path):
+    looping = EFORM.replace("child_full_name: {type: string}", "child_full_name: &field {type: object, "
+                            "properties: {inner: *field}}")
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(looping, source="bad.yaml", base_dir=tmp_path)
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("procedures[0].versions[0].form_schema", "an alias refers to the list or mapping that contains it (*name "
+                                                  "inside &name): the e-form cannot be circular")]
+    levels = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}, *l{n - 1}, "
+        f"*l{n - 1}, *l{n - 1}]" for n in range(1, 9)]  # 10^9 values once expanded
+    exploding = EFORM.replace("child_full_name: {type: string}", "child_full_name: {type: string, enum: *l8}").replace(
+        "        form_schema:\n", "        form_schema:\n          $defs: {"
+        + ", ".join(levels) + "}\n")
+    with pytest.raises(CatalogueErrors) as caught:
+        parse_catalogue(exploding, source="bad.yaml", base_dir=tmp_path)
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("procedures[0].versions[0].form_schema",
+         "too large: with its aliases expanded it has more than 100,000 values")]
+
+
+def test_the_import_command_reports_a_bad_date_and_deep_nesting_in_one_line_each(db, tmp_path, capsys):
+    from egov.cli import main
+
+    bad_date = tmp_path / "bad-date.yaml"
+    bad_date.write_text(EFORM.replace("effective_from: 2025-07-01", "effective_from: 2026-02-30"), encoding="utf-8")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("format: egov-catalogue/1\nprocedures: " + "[" * 20000 + "\n", encoding="utf-8")
+    for file, expected in [
+            (bad_date, f"{bad_date}:7: procedures[0].versions[0].effective_from: “2026-02-30” is not a date that "
+                       "exists: check the month and the day (YYYY-MM-DD)"),
+            (deep, f"{deep}:2: the file is nested too deeply: more than 50 levels of lists and mappings inside "
+                   "each other")]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["catalogue", "import", str(file)])
+        assert exit_info.value.code == 1
+        err = capsys.readouterr().err
+        assert err.splitlines() == [expected, "egov catalogue: 1 error(s); nothing was imported"]
+    assert not Procedure.objects.exists()

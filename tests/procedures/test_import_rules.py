@@ -132,7 +132,7 @@ def test_a_demo_database_seeded_before_the_marks_takes_them_on_its_used_versions
     """The upgrade path of `egov demo` run again: the file now marks the e-form declarations and the remembered
     answers of versions that dossiers already use."""
     text = catalogue_copy.read_text(encoding="utf-8")
-    catalogue_copy.write_text(text.replace(", eform: true}", "}").replace(", remember: true}", "}"), encoding="utf-8")
+    catalogue_copy.write_text(text.replace(", eform: true}", "}").replace(", remember: true", ""), encoding="utf-8")
     services.import_catalogue(catalogue_copy)
     birth = ProcedureVersion.objects.get(procedure__code="1.001193")
     assert birth.eform_component is None and "remember" not in birth.ui_schema["father_pin"]

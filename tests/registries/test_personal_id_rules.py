@@ -26,6 +26,7 @@ def test_a_number_says_where_the_birth_was_registered_the_sex_and_the_century(nu
     ("0010990123456", "length"),
     ("003099012345", "province"),   # 003 was never a province code
     ("097099012345", "province"),
+    ("999199000001", "province"),   # the demo audit's number: 999 is neither a province nor any place code
 ])
 def test_each_malformed_number_names_the_rule_it_breaks(number, rule):
     with pytest.raises(InvalidPersonalId) as refused:

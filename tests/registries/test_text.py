@@ -84,3 +84,25 @@ def test_the_key_ignores_case_and_normalisation_and_tones_only_break_ties(text):
     assert key == vietnamese_key(unicodedata.normalize("NFD", text)) == vietnamese_key(text.upper())
     toneless = "".join(c for c in unicodedata.normalize("NFD", text) if c not in TONE_MARKS)
     assert vietnamese_key(toneless)[0] == key[0]
+
+
+@pytest.mark.parametrize("size, english, vietnamese", [
+    (10 * 2**20, "10", "10"), (10 * 2**20 + 1, "10.1", "10,1"), (33_000_000, "31.5", "31,5"), (1, "0.1", "0,1")])
+def test_a_file_size_reads_in_megabytes_of_the_limit_in_the_users_number_format(size, english, vietnamese):
+    from django.utils import translation
+
+    from egov.kernel.text import megabytes
+
+    with translation.override("en"):
+        assert megabytes(size) == english
+    with translation.override("vi"):
+        assert megabytes(size) == vietnamese
+
+
+@given(st.integers(min_value=1, max_value=2**40))
+def test_a_size_over_a_whole_megabyte_limit_never_reads_as_the_limit(size):
+    from egov.kernel.text import megabytes
+
+    limit = (size // 2**20) * 2**20
+    if size > limit > 0:
+        assert megabytes(size) != megabytes(limit)

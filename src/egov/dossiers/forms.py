@@ -11,9 +11,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.models import Role, User
+from egov.dossiers import rules
 from egov.dossiers.models import Channel
 from egov.kernel.text import vietnamese_key
 from egov.procedures.models import ProcedureVersion
@@ -327,6 +330,19 @@ def answer_rows(version: ProcedureVersion, values: dict, *, all_fields: bool = F
     return rows
 
 
+def _personal_id_check(sex: str | None):
+    """The registry's rules of the number (place code) and the field's ``sex`` hint, on 12 digits only: anything else
+    already has the field's own message."""
+    from egov.registries.rules import personal_id_field_problem
+
+    def check(value):
+        problem = personal_id_field_problem(value, sex=sex) if re.fullmatch(PIN_REGEX, value or "") else ""
+        if problem:
+            raise forms.ValidationError(problem, code="personal_id")
+
+    return check
+
+
 def schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field:
     """A form field for one property of the e-form: its type and constraints from the schema, its look from the
     hints (widget ``text``, ``textarea``, ``number``, ``date``, ``select``, ``radio``, ``checkbox``, ``email``,
@@ -364,7 +380,8 @@ def schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field
         attrs.update(inputmode="numeric", autocomplete="off")
         return forms.RegexField(label=label, help_text=help_text or _("12 digits."), required=required,
                                 regex=PIN_REGEX, widget=forms.TextInput(attrs=attrs),
-                                error_messages={"invalid": _("Enter the 12 digits of the number.")})
+                                error_messages={"invalid": _("Enter the 12 digits of the number.")},
+                                validators=[_personal_id_check(ui.get("sex"))])
     checks = [v for v in [pattern_validator(label, spec, ui)] if v]
     if checks and not help_text and _example(spec, ui):
         help_text = _("For example: %(example)s") % {"example": _example(spec, ui)}
@@ -517,7 +534,8 @@ class SupplementRequestForm(ActionForm):
     missing = forms.CharField(label=_("What is missing or must be completed"), widget=forms.Textarea(attrs={"rows": 4}),
                               help_text=_("One item per line: form 02 lists them all in one notice."),
                               error_messages={"required": _("Enter at least one missing item.")})
-    note = forms.CharField(label=_("Note to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note to the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           max_length=rules.TEXT_MAX_CHARS)
     service_fields = {"missing": "missing", "note": "note"}
 
     def clean_missing(self):
@@ -552,10 +570,19 @@ class SupplyForm(ActionForm):
     """The supplement: files and a note, from the applicant or from a desk officer on their behalf."""
     prefix_name = "supply"
     files = MultipleFileField(label=_("Supplement files"), required=False,
-                              help_text=_("PDF, JPEG or PNG; you can choose several."))
+                              help_text=lazy(lambda: gettext("PDF, JPEG or PNG; you can choose several (at most "
+                                                             "%(count)d).") % {"count": rules.SUPPLY_MAX_FILES},
+                                             str)())  # translated when shown, not at import
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text=_("What is supplied, or why no file is needed."))
+                           help_text=_("What is supplied, or why no file is needed."), max_length=rules.TEXT_MAX_CHARS)
     service_fields = {"files": "files", "file_supplement": "files", "note": "note"}
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if len(files) > rules.SUPPLY_MAX_FILES:
+            raise ValidationError(_("Choose at most %(limit)d files (you chose %(count)d): put the pages of one "
+                                    "document in one PDF.") % {"limit": rules.SUPPLY_MAX_FILES, "count": len(files)})
+        return files
 
     def arguments(self):
         return {"files": [("supplement", f) for f in self.cleaned_data["files"]], "note": self.cleaned_data["note"]}
@@ -568,7 +595,8 @@ class CompleteStepForm(ActionForm):
     task_id = forms.ChoiceField(label=_("Step"))
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, initial="approve",
                                  choices=[("approve", _("Approve and forward")), ("return", _("Return for rework"))])
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           max_length=rules.TEXT_MAX_CHARS)
     next_assignee = forms.TypedChoiceField(label=_("Next step assigned to"), required=False, coerce=int,
                                            empty_value=None)
     service_fields = {"task_id": "task_id", "decision": "decision", "note": "note", "next_assignee": "next_assignee"}
@@ -626,7 +654,8 @@ class ApologyForm(ActionForm):
         help_text=_("Day/month/year and time, e.g. 20/03/2026 16:00."),
         error_messages={"invalid": _("Enter the date as day/month/year and the time, e.g. 20/03/2026 16:00.")},
         widget=forms.DateTimeInput(attrs={"autocomplete": "off"}, format="%d/%m/%Y %H:%M"))
-    reason = forms.CharField(label=_("Reason for the delay"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason for the delay"), widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=rules.TEXT_MAX_CHARS)
     service_fields = {"new_appointment_at": "new_appointment_at", "reason": "reason"}
 
     def arguments(self):
@@ -634,7 +663,7 @@ class ApologyForm(ActionForm):
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=rules.TEXT_MAX_CHARS)
     service_fields = {"reason": "reason"}
 
     def arguments(self):

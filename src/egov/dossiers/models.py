@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from egov.kernel import crypto
 
@@ -18,7 +19,7 @@ from egov.kernel import crypto
 class Status(models.IntegerChoices):
     """Trạng thái hồ sơ: the codes used when synchronising with the national portal."""
     SUBMITTED = 1, _("Submitted online, not yet received")
-    RECEIVED = 2, _("Received")
+    RECEIVED = 2, pgettext_lazy("dossier status", "Received")  # not the column "Received" (the date)
     REFUSED = 3, _("Not received")
     PROCESSING = 4, _("Being processed")
     SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
@@ -159,6 +160,13 @@ class Transition(models.Model):
         indexes = [models.Index(fields=["dossier", "at", "id"], name="dossiers_transition_history"),
                    models.Index(fields=["at", "id"], name="dossiers_transition_time")]
         ordering = ["at", "id"]
+
+    @property
+    def form_label(self) -> str:
+        """The document issued, as the history shows it (its code only when the rules do not name it)."""
+        from egov.dossiers.rules import DOCUMENT_LABELS
+
+        return str(DOCUMENT_LABELS.get(self.form, self.form))
 
 
 class Pause(models.Model):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from egov.dossiers import result_rules
+from egov.kernel.text import megabytes
 
 
 class CodeForm(forms.Form):
@@ -22,10 +23,10 @@ def read_pdf(upload) -> bytes:
     limit = settings.RESULT_VERIFY_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise forms.ValidationError(_("The file is %(size)s MB; files may be at most %(limit)s MB.")
-                                    % {"size": round(upload.size / 1e6, 1), "limit": round(limit / 1e6, 1)})
+                                    % {"size": megabytes(upload.size), "limit": megabytes(limit)})
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise forms.ValidationError(_("The file is larger than %(limit)s MB.") % {"limit": round(limit / 1e6, 1)})
+        raise forms.ValidationError(_("The file is larger than %(limit)s MB.") % {"limit": megabytes(limit)})
     if not content:
         raise forms.ValidationError(_("The file is empty."))
     if b"%PDF-" not in content[:1024]:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from egov.kernel.calendar_rules import to_vn
 
@@ -21,7 +21,7 @@ NEW = None  # "(none)": the dossier does not exist yet
 
 STATUS_LABELS = {
     SUBMITTED: gettext_lazy("Submitted online, not yet received"),
-    RECEIVED: gettext_lazy("Received"),
+    RECEIVED: pgettext_lazy("dossier status", "Received"),
     REFUSED: gettext_lazy("Not received"),
     PROCESSING: gettext_lazy("Being processed"),
     SUPPLEMENT_REQUESTED: gettext_lazy("Supplement requested"),
@@ -32,6 +32,27 @@ STATUS_LABELS = {
     DELIVERED: gettext_lazy("Result delivered"),
 }
 FINAL = frozenset({REFUSED, STOPPED, DELIVERED})
+TEXT_MAX_CHARS = 2000  # a reason or a note, as written on a form and kept in the history
+LINE_MAX_CHARS = 500   # one reason for refusing, or one missing item, of a list printed on form 02 or 03
+SUPPLY_MAX_FILES = 30  # files in one supplement: a document of many pages is one PDF, not a file per page
+
+# The document a transition issued (``Transition.form``), as the history names it: the one-stop forms by their number
+# and purpose (Decree 118/2025), the rest by what they are.
+DOCUMENT_LABELS = {
+    "ack": gettext_lazy("Acknowledgement of the online application"),
+    "01": gettext_lazy("Form 01: receipt and appointment slip"),
+    "02": gettext_lazy("Form 02: request to supplement the dossier"),
+    "03": gettext_lazy("Form 03: refusal to receive the dossier"),
+    "04": gettext_lazy("Form 04: apology and new appointment date"),
+    "05": gettext_lazy("Form 05: notice of stopping"),
+    "06": gettext_lazy("Form 06: process-control slip"),
+    "fees": gettext_lazy("Notice of fees due"),
+    "receipt": gettext_lazy("Payment receipt"),
+    "result": gettext_lazy("Result"),
+    "delivery": gettext_lazy("Delivery of the result"),
+    "notice": gettext_lazy("Notice to the applicant"),
+    "registry": gettext_lazy("Population registry updated"),
+}
 
 ACTION_LABELS = {
     "submit": gettext_lazy("Submit online"), "intake": gettext_lazy("Receive at the desk"),

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from django.db import connections, router, transaction
 from django.db.models import Count
 from django.db.models.functions import Mod
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from egov.dossiers import rules, workflow
@@ -38,6 +40,7 @@ from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: v
 from egov.kernel import calendar, crypto, ledger
 from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
 from egov.kernel.db import insert
+from egov.kernel.text import megabytes
 
 logger = logging.getLogger("egov.dossiers")
 
@@ -257,13 +260,25 @@ def _validator(schema_text: str) -> jsonschema.Draft202012Validator:
                                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
-def check_form_data(schema: dict, data: dict) -> None:
-    """Validate the e-form's answers against the procedure version's JSON Schema; errors per field.
+FORM_TEXT_MAX_CHARS = 10_000  # an answer longer than this is no answer to an e-form, whatever its schema allows
+
+
+def check_form_data(schema: dict, data: dict, ui_schema: dict | None = None) -> None:
+    """Validate the e-form's answers against the procedure version's JSON Schema, and what every e-form refuses
+    whatever its schema (NUL and control characters, a text over ``FORM_TEXT_MAX_CHARS``, a personal ID number that
+    breaks the registry's rules or the field's ``sex`` hint); errors per field. The web form checks the same; this
+    is what an API client or a stale draft meets.
 
     The validator is built once per schema text and kept (a few hundred versions at most): keyed by the schema's
     own canonical text, so an edited schema gets a new validator and a stale one is never used."""
     validator = _validator(json.dumps(schema, sort_keys=True, separators=(",", ":")))
     errors: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for name, value in data.items():
+            problem = _answer_problem(value, (schema.get("properties") or {}).get(name),
+                                      (ui_schema or {}).get(name))
+            if problem:
+                errors.setdefault(f"form.{name}", []).append(problem)
     for error in validator.iter_errors(data):
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -276,21 +291,47 @@ def check_form_data(schema: dict, data: dict) -> None:
         raise InvalidInput(errors)
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab and line ends
+
+
+def _answer_problem(value, spec, hints) -> str:
+    """What no e-form accepts in an answer (see ``check_form_data``); "" for none."""
+    texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, list) else []
+    for text in texts:
+        if _CONTROL_CHARACTERS.search(text):
+            return _("Remove the control characters from this answer.")
+        if len(text) > FORM_TEXT_MAX_CHARS:
+            return _("Write at most %(limit)s characters here (this answer has %(count)s).") % {
+                "limit": number_format(FORM_TEXT_MAX_CHARS, force_grouping=True),
+                "count": number_format(len(text), force_grouping=True)}
+    hints = hints if isinstance(hints, dict) else {}
+    if isinstance(value, str) and re.fullmatch(r"\d{12}", value) and (
+            hints.get("widget") == "pin" or (spec or {}).get("pattern") in (r"^\d{12}$", "^[0-9]{12}$")):
+        from egov.registries.rules import personal_id_field_problem
+
+        return personal_id_field_problem(value, sex=hints.get("sex"))
+    return ""
+
+
 def _read_upload(field: str, upload) -> tuple[bytes, str]:
+    # Each message names the file: several are posted at once (a supplement), and the user must know which to fix.
     limit = settings.EGOV_ATTACHMENT_MAX_BYTES
+    name = getattr(upload, "name", "") or ""
     if upload.size is not None and upload.size > limit:
-        raise InvalidInput({field: [_("The file is %(size)s MB; files may be at most %(limit)s MB.")
-                                    % {"size": round(upload.size / 1e6, 1), "limit": round(limit / 1e6, 1)}]})
+        raise InvalidInput({field: [_("“%(name)s” is %(size)s MB; files may be at most %(limit)s MB.")
+                                    % {"name": name, "size": megabytes(upload.size), "limit": megabytes(limit)}]})
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise InvalidInput({field: [_("The file is larger than %(limit)s MB.") % {"limit": round(limit / 1e6, 1)}]})
+        raise InvalidInput({field: [_("“%(name)s” is larger than %(limit)s MB.")
+                                    % {"name": name, "limit": megabytes(limit)}]})
     if not content:
-        raise InvalidInput({field: [_("The file is empty.")]})
+        raise InvalidInput({field: [_("“%(name)s” is empty.") % {"name": name}]})
     kind = filetype.guess(content[:8192])
     mime = kind.mime if kind else ""
     if mime not in ALLOWED_TYPES:
-        raise InvalidInput({field: [_("Only PDF, JPEG and PNG files are accepted; this file is not one of them "
-                                      "(whatever its name says).")]})
+        raise InvalidInput({field: [_("Only PDF, JPEG and PNG files are accepted; “%(name)s” is not one of them, "
+                                      "whatever its name says.") % {"name": name}]})
     return content, mime
 
 
@@ -321,24 +362,37 @@ def check_files(files: list[tuple[str, object]], components: list[dict], *, requ
     return checked
 
 
-def _store(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict]) -> list[Attachment]:
-    stored = _written(dossier, checked, kind=kind, user=user, components=components)
+def _store(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict],
+           uploaded_names: list[str] | None = None) -> list[Attachment]:
+    stored = _written(dossier, checked, kind=kind, user=user, components=components, uploaded_names=uploaded_names)
     for attachment in stored:
         attachment.save()
     return stored
 
 
-def _written(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict]) -> list[Attachment]:
+def _uploaded_stem(name: str) -> str:
+    """An uploaded file's own name without its folder and extension, printable, for a document no component names."""
+    stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return " ".join("".join(ch for ch in stem if ch.isprintable()).split())[:180]
+
+
+def _written(dossier: Dossier, checked: list[tuple], *, kind: str, user, components: list[dict],
+             uploaded_names: list[str] | None = None) -> list[Attachment]:
     """The checked files written to the dossier's storage, as attachments not saved yet (the dossier may not be
-    either): writing 200 KB needs no transaction, and a transaction that waits for it holds its locks longer."""
+    either): writing 200 KB needs no transaction, and a transaction that waits for it holds its locks longer.
+
+    A file is named after its component; one that answers no component (a free-form supplement) keeps the name the
+    applicant gave it (``uploaded_names``, in the order of ``checked``), so that the officer tells two apart."""
     names = {c["code"]: c.get("name", c["code"]) for c in components}
     written = []
     try:
-        for code, content, mime in checked:
+        for index, (code, content, mime) in enumerate(checked):
+            name = names.get(code)
+            if name is None:
+                name = (_uploaded_stem(uploaded_names[index]) if uploaded_names else "") or _("Supplementary document")
             attachment = Attachment(dossier=dossier, kind=kind, component_code=code, content_type=mime,
                                     size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                    uploaded_by=_user_or_none(user),
-                                    name=f"{names.get(code, code)[:180]}.{ALLOWED_TYPES[mime]}")
+                                    uploaded_by=_user_or_none(user), name=f"{name[:180]}.{ALLOWED_TYPES[mime]}")
             attachment.file.save(ALLOWED_TYPES[mime], ContentFile(content), save=False)
             written.append(attachment)
     except BaseException:
@@ -584,7 +638,7 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
     errors = _errors_of(lambda: _check_version_at(version, agency, at),
                         lambda: _person_details(applicant, "applicant"),
                         lambda: _person_details(subject, "subject"),
-                        lambda: check_form_data(version.form_schema, form_data))
+                        lambda: check_form_data(version.form_schema, form_data, version.ui_schema))
     try:
         checked = check_files(files, version.components, require_all=False)
     except InvalidInput as exc:
@@ -654,7 +708,7 @@ def submit_online(*, applicant_user, procedure_version, agency, form_data: dict,
     errors = _errors_of(lambda: _check_version_at(version, agency, at),
                         lambda: _check_online(version),
                         lambda: _person_details(subject, "subject"),
-                        lambda: check_form_data(version.form_schema, form_data),
+                        lambda: check_form_data(version.form_schema, form_data, version.ui_schema),
                         lambda: _result_delivery(version, result_delivery))
     reused = reused or {}
     try:
@@ -751,19 +805,52 @@ def receive(dossier_id, *, officer, at=None) -> Dossier:
     return dossier
 
 
+# What an officer or an applicant writes is printed on the forms (02, 03, 05) and kept in the history: never cut
+# without telling, so a text over its limit (rules.TEXT_MAX_CHARS, LINE_MAX_CHARS) is refused with the limit and its
+# length, and the form keeps it.
+TEXT_MAX_CHARS, LINE_MAX_CHARS = rules.TEXT_MAX_CHARS, rules.LINE_MAX_CHARS
+
+
+def _too_long(field: str, limit: int, count: int, line: int | None = None) -> InvalidInput:
+    numbers = {"limit": number_format(limit, force_grouping=True), "count": number_format(count, force_grouping=True)}
+    if line is None:
+        return InvalidInput({field: [_("Write at most %(limit)s characters (this text has %(count)s).") % numbers]})
+    return InvalidInput({field: [_("Each line may have at most %(limit)s characters; line %(line)d has %(count)s.")
+                                 % {**numbers, "line": line}]})
+
+
 def _clean_lines(lines, field: str, message: str) -> list[str]:
     clean = [" ".join(str(line).split()) for line in (lines or [])]
-    clean = [line[:500] for line in clean if line]
+    clean = [line for line in clean if line]
     if not clean:
         raise InvalidInput({field: [message]})
+    for number, line in enumerate(clean, start=1):
+        if len(line) > LINE_MAX_CHARS:
+            raise _too_long(field, LINE_MAX_CHARS, len(line), line=number)
     return clean
 
 
+def _tidy_text(text) -> str:
+    """Spaces collapsed within each line; the line breaks the writer made kept (at most one blank line in a row)."""
+    lines = [" ".join(line.split()) for line in str(text or "").splitlines()]
+    tidy = "\n".join(lines).strip("\n")
+    while "\n\n\n" in tidy:
+        tidy = tidy.replace("\n\n\n", "\n\n")
+    return tidy
+
+
+def _optional_text(text, field: str) -> str:
+    text = _tidy_text(text)
+    if len(text) > TEXT_MAX_CHARS:
+        raise _too_long(field, TEXT_MAX_CHARS, len(text))
+    return text
+
+
 def _clean_text(text: str, field: str, message: str) -> str:
-    text = " ".join(str(text or "").split())
+    text = _optional_text(text, field)
     if not text:
         raise InvalidInput({field: [message]})
-    return text[:2000]
+    return text
 
 
 @transaction.atomic
@@ -783,9 +870,10 @@ def request_supplement(dossier_id, *, officer, missing: list[str], note: str = "
     missing item in one notice."""
     dossier, role, at = _officer_on(dossier_id, officer, at)
     missing = _clean_lines(missing, "missing", _("List every missing or incomplete item, one per line."))
+    note = _optional_text(note, "note")
     was_processing = dossier.status == Status.PROCESSING
     _move(dossier, Status.SUPPLEMENT_REQUESTED, action="request-supplement", actor=officer, role=role, at=at,
-          note=" ".join((note or "").split())[:2000], details={"missing": missing})
+          note=note, details={"missing": missing})
     if was_processing:
         _pause(dossier, Pause.Reason.SUPPLEMENT, at)
     dossier.supplement_count += 1
@@ -799,14 +887,15 @@ def supply(dossier_id, *, user, files: list[tuple[str, object]], note: str = "",
     at = _now(at)
     dossier = _locked(dossier_id)
     role = _acting_role(user, dossier)
-    note = " ".join((note or "").split())[:2000]
+    note = _optional_text(note, "note")
     if not files and not note:
         raise InvalidInput({"files": [_("Attach the missing documents or say what you are supplying.")]})
     target = Status.PROCESSING if dossier.received_at else Status.SUBMITTED
     _check_move(dossier, target, action="supply", role=role, at=at)
     components = dossier.procedure_version.components
     checked = check_files([(code if code else "supplement", f) for code, f in files], components, require_all=False)
-    supplied = _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=components)
+    supplied = _store(dossier, checked, kind=Attachment.Kind.SUPPLEMENT, user=user, components=components,
+                      uploaded_names=[getattr(upload, "name", "") or "" for _code, upload in files])
     # A document that answers one of the procedure's components goes into the applicant's data store, like one
     # filed with the dossier (a free-form "supplement" stands in for nothing, so it is not kept for reuse).
     codes = {c["code"] for c in components}
@@ -842,6 +931,7 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
                                   "“%(status)s”).") % {"status": rules.label(dossier.status)})
     if decision not in ("approve", "return"):
         raise InvalidInput({"decision": [_("Choose approve or return.")]})
+    note = _optional_text(note, "note")
     step = dossier.steps.filter(task_id=task_id, completed_at__isnull=True).first()
     if step is None:
         raise TransitionRefused(_("The step “%(step)s” is not open on this dossier.") % {"step": task_id})
@@ -858,7 +948,7 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
         raise TransitionRefused(str(exc)) from None
     step.completed_at, step.completed_by = at, officer
     step.verdict = rules.verdict(at, step.due_at)
-    step.outcome, step.note = decision, " ".join((note or "").split())[:2000]
+    step.outcome, step.note = decision, note
     step.save()
     _event("step_completed", dossier, officer, {"task": task_id, "decision": decision, "verdict": step.verdict})
     cal = calendar.Calendar()

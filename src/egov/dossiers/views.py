@@ -28,25 +28,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from egov.kernel.paging import row_id
 from egov.accounts.views import denied, officer_required
 from egov.dossiers import applicant_queries, forms, queries, rules, services
 from egov.dossiers.models import Attachment, Status
 
 FORMS = services.FORMS
-FORM_TITLES = {
-    "01": _("Form 01: receipt and appointment slip"),
-    "02": _("Form 02: request to supplement the dossier"),
-    "03": _("Form 03: refusal to receive the dossier"),
-    "04": _("Form 04: apology and new appointment date"),
-    "05": _("Form 05: notice of stopping"),
-    "06": _("Form 06: process-control slip"),
-    rules.EFORM_DECLARATION: _("Declaration made from the e-form"),
-}
+FORM_TITLES = {**{form: rules.DOCUMENT_LABELS[form] for form in ("01", "02", "03", "04", "05", "06")},
+               rules.EFORM_DECLARATION: _("Declaration made from the e-form")}
 FLAGS = {"near_deadline": _("Near the deadline"), "overdue": _("Overdue")}
 
 
@@ -146,7 +140,7 @@ def _inbox_tabs_html(counts: dict[int, int], filters: dict, base: str) -> str:
     open_total = sum(counts.get(value, 0) for value in queries.OPEN_STATUSES)
     here = ' aria-current="page"'
     items = [f'<li><a href="{html.escape(_inbox_url(base, **{**filters, "status": None}))}"'
-             f'{here if current is None else ""}>{html.escape(_t("Open"))} <span class="count">{open_total}</span></a></li>']
+             f'{here if current is None else ""}>{html.escape(gettext("Open"))} <span class="count">{open_total}</span></a></li>']
     for value, label in Status.choices:
         count = counts.get(value, 0)
         if count or value == current:
@@ -154,7 +148,7 @@ def _inbox_tabs_html(counts: dict[int, int], filters: dict, base: str) -> str:
                          f'{here if value == current else ""}>{html.escape(str(label))} <span class="count">{count}</span>'
                          f"</a></li>")
     return mark_safe(  # noqa: S308 - every value is escaped
-        f'<nav class="tabs" aria-label="{html.escape(_t("Dossiers by status"))}">\n  <ul>\n    '
+        f'<nav class="tabs" aria-label="{html.escape(gettext("Dossiers by status"))}">\n  <ul>\n    '
         + "\n    ".join(items) + "\n  </ul>\n</nav>")
 
 
@@ -172,10 +166,10 @@ def _inbox_filters_html(language: str, base: str, chosen: tuple, procedures: tup
     (most pages show an agency's unfiltered form). Every value is escaped."""
     filters = dict(zip(("status", "procedure", "flag", "mine"), chosen, strict=True))
     fields = [
-        ("filter-status", "status", _t("Status"), _options_html(Status.choices, filters["status"], _t("All statuses"))),
-        ("filter-procedure", "procedure", _t("Procedure"),
-         _options_html(procedures, filters["procedure"], _t("All procedures"))),
-        ("filter-flag", "flag", _t("Deadline"), _options_html(FLAGS.items(), filters["flag"], _t("Any"))),
+        ("filter-status", "status", gettext("Status"), _options_html(Status.choices, filters["status"], gettext("All statuses"))),
+        ("filter-procedure", "procedure", gettext("Procedure"),
+         _options_html(procedures, filters["procedure"], gettext("All procedures"))),
+        ("filter-flag", "flag", gettext("Deadline"), _options_html(FLAGS.items(), filters["flag"], gettext("Any"))),
     ]
     parts = [f'<form method="get" action="{html.escape(base)}" class="filters">']
     parts += [f'  <div class="field">\n    <label for="{field_id}">{html.escape(label)}</label>\n'
@@ -183,8 +177,8 @@ def _inbox_filters_html(language: str, base: str, chosen: tuple, procedures: tup
               for field_id, name, label, options in fields]
     parts.append('  <div class="field field-checkbox"><div class="choice"><input type="checkbox" id="filter-mine" '
                  f'name="mine" value="1"{" checked" if filters["mine"] else ""}><label for="filter-mine">'
-                 f'{html.escape(_t("Only mine"))}</label></div></div>')
-    parts.append(f'  <p><button type="submit">{html.escape(_t("Show"))}</button></p>\n</form>')
+                 f'{html.escape(gettext("Only mine"))}</label></div></div>')
+    parts.append(f'  <p><button type="submit">{html.escape(gettext("Show"))}</button></p>\n</form>')
     return mark_safe("\n".join(parts))  # noqa: S308 - every value is escaped
 
 
@@ -231,10 +225,7 @@ def _inbox_rows_html(page: queries.InboxPage) -> str:
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return row_id(value)  # a filter or a page key that is no id is ignored (kernel.paging)
 
 
 def _inbox_url(base: str | None = None, **params) -> str:
@@ -277,7 +268,7 @@ def intake(request):
             except services.TransitionRefused as exc:
                 return _refused(request, None, exc.reason)
             else:
-                messages.success(request, _t("Dossier %(code)s is received. Form 01 (receipt and appointment slip) "
+                messages.success(request, gettext("Dossier %(code)s is received. Form 01 (receipt and appointment slip) "
                                              "is ready to print.") % {"code": dossier.code})
                 return redirect("backoffice:detail", code=dossier.code)
     context = {"form": form, "version": version, "chooser": chooser,
@@ -355,7 +346,7 @@ def action(request, code, action):
         return denied(request, str(exc))
     spec = ACTIONS.get(action)
     if spec is None:
-        raise Http404(_t("There is no such action on a dossier."))
+        raise Http404(gettext("There is no such action on a dossier."))
     form = spec.form_class(request.POST, request.FILES, dossier=dossier, officer=request.user)
     if form.is_valid():
         try:
@@ -367,7 +358,7 @@ def action(request, code, action):
         except services.InvalidInput as exc:
             form.show_service_error(exc)
         else:
-            messages.success(request, _t("Done: %(action)s.") % {"action": spec.label})
+            messages.success(request, gettext("Done: %(action)s.") % {"action": spec.label})
             return redirect("backoffice:detail", code=dossier.code)
     dossier.refresh_from_db()
     return _render_detail(request, dossier, bound=form, status=400)
@@ -385,7 +376,7 @@ def form_pdf(request, code, form):
 
 def _pdf_response(request, dossier, form):
     if form not in FORMS:
-        raise Http404(_t("There is no form %(form)s: the one-stop forms are 01 to 06.") % {"form": form})
+        raise Http404(gettext("There is no form %(form)s: the one-stop forms are 01 to 06.") % {"form": form})
     try:
         download = services.form_pdf(dossier, form, reader=request.user)
     except services.TransitionRefused as exc:  # not issued to this dossier
@@ -417,7 +408,7 @@ def _file_response(dossier, pk, *, kinds=None, hidden_codes=()):
         found = found.filter(kind__in=kinds)
     item = found.first()
     if item is None:
-        raise Http404(_t("This dossier has no such file."))
+        raise Http404(gettext("This dossier has no such file."))
     return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True,
                         filename=item.name)
 
@@ -528,10 +519,7 @@ def my_dossiers(request):
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    try:
-        after = int(request.GET.get("after") or 0) or None
-    except ValueError:
-        after = None
+    after = row_id(request.GET.get("after", "")) or None
     page = applicant_queries.my_dossiers(request.user, after_id=after)
     return render(request, "dossiers/my_dossiers.html", {"page": page, "dossiers": page.rows,
                                                          "rows": _my_rows_html(page.rows)})
@@ -631,7 +619,7 @@ def _applicant_action(request, dossier, form, service, success, **forms_back):
 @require_GET
 def my_form_pdf(request, dossier, form):
     if form not in APPLICANT_FORMS:
-        raise Http404(_t("There is no such document for you."))
+        raise Http404(gettext("There is no such document for you."))
     return _pdf_response(request, dossier, form)
 
 

@@ -56,3 +56,15 @@ def vietnamese_key(text: str) -> tuple:
             tones.append(0)
     primary = tuple((1, _ALPHABET.index(c)) if c in _ALPHABET else (0, ord(c)) for c in letters)
     return primary, tuple(tones)
+
+
+def megabytes(size: int) -> str:
+    """A file size in MB (of 1,048,576 bytes, as the limits are set) for a message, in the active language's number
+    format: "10" for the 10 MB limit, "31,5" in Vietnamese for a 33,000,000-byte file. Never rounds a file over a
+    limit down to the limit: 10 MB and one byte reads "10,1"."""
+    import math
+
+    from django.utils.formats import number_format
+
+    tenths = math.ceil(size * 10 / 2**20)
+    return number_format(tenths // 10 if tenths % 10 == 0 else tenths / 10, decimal_pos=None if tenths % 10 == 0 else 1)

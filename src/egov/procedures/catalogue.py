@@ -30,7 +30,8 @@ ONLINE_LEVELS = ("full", "partial", "none")
 LIFE_EVENTS = ("birth", "marriage", "death", "moving", "business", "building", "work", "travel", "papers")
 REGISTRY_EFFECTS = ("", "population.birth", "population.death", "population.residence")
 STEP_ROLES = bpmn_rules.ROLES
-UI_HINTS = ("label", "widget", "help", "placeholder", "choices", "remember")
+UI_HINTS = ("label", "widget", "help", "placeholder", "choices", "remember", "sex")
+SEXES = ("male", "female")  # the ``sex`` hint of a personal identification field: whose number it must be
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkbox", "email", "tel", "pin", "commune")
 
 
@@ -105,6 +106,74 @@ class Catalogue:
 
 _MISSING = object()
 _constructor = yaml.constructor.SafeConstructor()
+# Far deeper than any catalogue needs (the deepest e-form schemas are about a dozen levels), and shallow enough that
+# composing the file, turning a schema into JSON and checking it stay well inside Python's recursion limit.
+MAX_DEPTH = 50
+JSON_VALUES_LIMIT = 100_000  # values in one form_schema or ui_schema, aliases expanded (a large e-form has hundreds)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int | None):
+        super().__init__(line)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML composes nested lists and mappings by recursion: thousands of ``[`` would exhaust Python's stack
+    (RecursionError). Count the depth and stop at ``MAX_DEPTH`` with the line where it was passed."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Cycle(Exception):
+    """An alias inside its own anchor (``&a [*a]``): PyYAML composes it as a circular node, which has no JSON value."""
+
+
+class _TooLarge(Exception):
+    """Aliases that expand to more values than any e-form has (the "billion laughs": each level repeats the last)."""
+
+
+class _BadScalar(Exception):
+    """A scalar YAML recognises but cannot turn into a value: a date that does not exist (2026-02-30), an integer
+    too long to read, an explicit tag that does not fit its text (``!!int abc``)."""
+
+    def __init__(self, node, message: str):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+def _value(node):
+    """The Python value of a scalar node, or _BadScalar saying why there is none."""
+    try:
+        return _constructor.construct_object(node)
+    except (ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as exc:
+        # PyYAML checks a timestamp's shape (YYYY-MM-DD) but leaves the calendar to ``datetime``, which raises
+        # ValueError for 2026-02-30; other tags fail in their own ways. None of them has a line: the node has.
+        text = str(getattr(node, "value", ""))
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        if node.tag == _TIMESTAMP and len(text.strip()) <= 10:
+            message = _("“%(value)s” is not a date that exists: check the month and the day (YYYY-MM-DD)") % {
+                "value": shown}
+        elif node.tag == _TIMESTAMP:
+            message = _("“%(value)s” is not a date and time that exists: check the month, the day and the time") % {
+                "value": shown}
+        else:
+            message = _("the value “%(value)s” cannot be read: %(reason)s") % {
+                "value": shown, "reason": getattr(exc, "problem", None) or exc}
+        raise _BadScalar(node, message) from None
 
 
 def _line(node) -> int:
@@ -116,7 +185,10 @@ def _kind(node) -> str:
         return _("a mapping")
     if isinstance(node, yaml.SequenceNode):
         return _("a list")
-    value = _constructor.construct_object(node)
+    try:
+        value = _value(node)
+    except _BadScalar:
+        return _("a value that cannot be read")
     if value is None:
         return _("nothing (null)")
     return {bool: _("true/false"), int: _("an integer"), float: _("a number"), str: _("text"),
@@ -169,7 +241,11 @@ class _Parser:
         if node is None:
             return default
         if isinstance(node, yaml.ScalarNode):
-            value = _constructor.construct_object(node)
+            try:
+                value = _value(node)
+            except _BadScalar as exc:
+                self.error(node, path, exc.message)
+                return _MISSING
             if isinstance(value, types) and not (isinstance(value, bool) and bool not in types):
                 return value
         self.error(node, path, _("must be %(what)s, not %(kind)s") % {"what": what, "kind": _kind(node)})
@@ -225,7 +301,19 @@ class _Parser:
 
     def json_value(self, node, path: str):
         """A subtree as JSON (the e-form): YAML dates and the like are not JSON."""
-        value = self._construct_deep(node)
+        try:
+            value = self._construct_deep(node, path, set(), [JSON_VALUES_LIMIT])
+        except _BadScalar as exc:
+            self.error(exc.node, exc.path, exc.message)
+            return _MISSING
+        except _Cycle:
+            self.error(node, path, _("an alias refers to the list or mapping that contains it (*name inside &name): "
+                                     "the e-form cannot be circular"))
+            return _MISSING
+        except _TooLarge:
+            self.error(node, path, _("too large: with its aliases expanded it has more than %(limit)s values")
+                       % {"limit": f"{JSON_VALUES_LIMIT:,}"})
+            return _MISSING
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -234,12 +322,32 @@ class _Parser:
             return _MISSING
         return value
 
-    def _construct_deep(self, node):
-        if isinstance(node, yaml.MappingNode):
-            return {str(_constructor.construct_object(k)): self._construct_deep(v) for k, v in node.value}
-        if isinstance(node, yaml.SequenceNode):
-            return [self._construct_deep(item) for item in node.value]
-        return _constructor.construct_object(node)
+    def _construct_deep(self, node, path: str, open_nodes: set[int], budget: list[int]):
+        """The subtree's value; ``path`` names the node in errors, ``open_nodes`` are the lists and mappings being
+        built around it (meeting one again is an alias cycle), ``budget`` the values still allowed (an alias is
+        expanded at every use, so a small file can stand for an enormous value)."""
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooLarge
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if id(node) in open_nodes:
+                raise _Cycle
+            open_nodes = open_nodes | {id(node)}
+        try:
+            if isinstance(node, yaml.MappingNode):
+                result = {}
+                for key_node, value_node in node.value:
+                    key = str(_value(key_node)) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+                    result[key] = self._construct_deep(value_node, f"{path}.{key}", open_nodes, budget)
+                return result
+            if isinstance(node, yaml.SequenceNode):
+                return [self._construct_deep(item, f"{path}[{index}]", open_nodes, budget)
+                        for index, item in enumerate(node.value)]
+            return _value(node)
+        except _BadScalar as exc:
+            if not hasattr(exc, "path"):
+                exc.path = path  # the innermost path: the one the author must fix
+            raise
 
     # -- the document ---------------------------------------------------------------------------------------
     def document(self, root) -> list[ProcedureSpec]:
@@ -500,7 +608,10 @@ class _Parser:
             amount = _MISSING
             amount_node = keys.get("amount")
             if amount_node is not None:
-                value = _constructor.construct_object(amount_node) if isinstance(amount_node, yaml.ScalarNode) else None
+                try:
+                    value = _value(amount_node) if isinstance(amount_node, yaml.ScalarNode) else None
+                except _BadScalar:
+                    value = None  # reported below as not a whole number of đồng
                 if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                     amount = value
                 elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
@@ -608,7 +719,7 @@ class _Parser:
                 ok = False
             elif not isinstance(hint_node, yaml.MappingNode):
                 self.error(hint_node, f"{path}.{key}", _("must be a mapping of hints (label, widget, help, "
-                                                          "placeholder, choices, remember)"))
+                                                          "placeholder, choices, remember, sex)"))
                 ok = False
             else:
                 hints = self.mapping(hint_node, f"{path}.{key}", ("label",), UI_HINTS[1:])
@@ -620,6 +731,8 @@ class _Parser:
                     ok = False
                 elif "remember" in hints and self.boolean(hints["remember"], f"{path}.{key}.remember",
                                                           False) is _MISSING:
+                    ok = False
+                elif "sex" in hints and self.choice(hints["sex"], f"{path}.{key}.sex", SEXES, _("sex")) is _MISSING:
                     ok = False
         return value if ok else _MISSING
 
@@ -699,8 +812,11 @@ def _days_text(value: Decimal) -> str:
 def parse_catalogue(text: str, *, source: str, base_dir: Path | None = None) -> Catalogue:
     """Read a catalogue file's text; raise CatalogueErrors listing every problem (file, line, path, what)."""
     parser = _Parser(source, base_dir)
+    too_deep = _("the file is nested too deeply: more than %(depth)d levels of lists and mappings inside each other")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        raise CatalogueErrors([CatalogueError(source, exc.line, "", too_deep % {"depth": MAX_DEPTH})]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise CatalogueErrors([CatalogueError(source, mark.line + 1 if mark else None, "",
@@ -709,7 +825,11 @@ def parse_catalogue(text: str, *, source: str, base_dir: Path | None = None) -> 
     except yaml.YAMLError as exc:
         raise CatalogueErrors([CatalogueError(source, None, "", _("not valid YAML: %(reason)s") % {"reason": exc})]
                               ) from None
-    procedures = parser.document(root)
+    try:
+        procedures = parser.document(root)
+    except RecursionError:
+        # A safety net: the depth limit above keeps every recursion of the checks shallow, so this is not expected.
+        raise CatalogueErrors([CatalogueError(source, None, "", too_deep % {"depth": MAX_DEPTH})]) from None
     if parser.errors:
         parser.errors.sort(key=lambda error: (error.source != source, error.line or 0))
         raise CatalogueErrors(parser.errors)

@@ -30,8 +30,9 @@ VERSION_FIELDS = ("name", "sector", "level", "legal_basis", "duration_days", "sa
 DESCRIPTIVE_FIELDS = ("applicants",)
 # Marks that only change what a future online application asks for or fills in, so a version already used by dossiers
 # may still change them: which component the e-form stands for (``eform``: the dossiers filed keep their files) and
-# which answers an earlier dossier prefills (``remember`` in the hints of ``ui_schema``).
-FUTURE_ONLY_MARKS = {"components": "eform", "ui_schema": "remember"}
+# which answers an earlier dossier prefills (``remember`` in the hints of ``ui_schema``), and whose number a personal
+# identification field must be (``sex``: checked when an application is made, not on dossiers already filed).
+FUTURE_ONLY_MARKS = {"components": {"eform"}, "ui_schema": {"remember", "sex"}}
 
 
 @dataclass
@@ -158,10 +159,10 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
 
 def _without_future_marks(name: str, value):
     """A version field without the marks that only concern future online applications."""
-    mark = FUTURE_ONLY_MARKS[name]
+    marks = FUTURE_ONLY_MARKS[name]
     if name == "components":
-        return [{key: v for key, v in component.items() if key != mark} for component in value or []]
-    return {field: ({key: v for key, v in hints.items() if key != mark} if isinstance(hints, dict) else hints)
+        return [{key: v for key, v in component.items() if key not in marks} for component in value or []]
+    return {field: ({key: v for key, v in hints.items() if key not in marks} if isinstance(hints, dict) else hints)
             for field, hints in (value or {}).items()}
 
 

@@ -234,6 +234,20 @@ def check_personal_id(raw: str, *, date_of_birth=None, sex: str | None = None) -
     return pid
 
 
+def personal_id_field_problem(number: str, *, sex: str | None = None) -> str:
+    """Why a number typed in an e-form's personal ID field cannot be right: a rule of the number broken, or (``sex``,
+    the field's hint: the father's, the wife's…) a 4th digit of the other sex; "" when it can be."""
+    try:
+        pid = parse_personal_id(number)
+    except InvalidPersonalId as exc:
+        return str(exc.message)
+    if sex == Sex.MALE and pid.sex == Sex.FEMALE:
+        return str(_("Digit 4 (%(digit)s) is a woman's: this field takes a man's number.") % {"digit": pid.number[3]})
+    if sex == Sex.FEMALE and pid.sex == Sex.MALE:
+        return str(_("Digit 4 (%(digit)s) is a man's: this field takes a woman's number.") % {"digit": pid.number[3]})
+    return ""
+
+
 def compose_personal_id(province_code: str, date_of_birth, sex: str, random_part: int) -> str:
     """The number a birth registration allocates: province, century/sex, year, and six random digits."""
     if province_code not in PIN_PROVINCE_CODES:
