@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_post_parameters
 
+from egov.kernel.paging import row_id
 from egov.accounts import queries, services
 from egov.accounts.forms import EgovPasswordResetForm, EgovSetPasswordForm, SignInForm, TOTPForm
 from egov.accounts.rules import Action
@@ -141,9 +142,9 @@ def agency_officers(request, code: str):
     except services.AgencyPermissionDenied as exc:
         return denied(request, exc.reason)
     raw_after = request.GET.get("after", "0")
-    if not raw_after.isdigit():
+    if row_id(raw_after) is None:
         return denied(request, _("The page link is not valid. Go back to the first page."), status=400)
-    officers, next_after = queries.officers_of_agency(agency, after_id=int(raw_after))
+    officers, next_after = queries.officers_of_agency(agency, after_id=row_id(raw_after))
     return render(request, "accounts/agency_officers.html",
                   {"agency": agency, "officers": officers, "next_after": next_after, "is_first_page": raw_after == "0"})
 
@@ -338,11 +339,11 @@ def sessions(request):
     sign-on); any of them can be signed out from here."""
     current = request.session.session_key
     if request.method == "POST" and "system" in request.POST:
-        raw = request.POST.get("system", "")
-        if not raw.isdigit():
+        system = row_id(request.POST.get("system", ""))
+        if system is None:
             return denied(request, _("Choose a system to sign out of."), 400)
         try:
-            services.revoke_system_access(request.user, int(raw))
+            services.revoke_system_access(request.user, system)
         except PermissionDenied as refused:
             return denied(request, str(refused), 404)
         from django.contrib import messages as flash
@@ -350,11 +351,11 @@ def sessions(request):
         flash.success(request, _("You are signed out of that system: it can no longer act with your egov sign-in."))
         return redirect("accounts:sessions")
     if request.method == "POST":
-        raw = request.POST.get("session", "")
-        if not raw.isdigit():
+        session = row_id(request.POST.get("session", ""))
+        if session is None:
             return denied(request, _("Choose a session to sign out."), 400)
         try:
-            services.revoke_session(request.user, int(raw), current_key=current)
+            services.revoke_session(request.user, session, current_key=current)
         except PermissionDenied as refused:
             return denied(request, str(refused), 404)
         from django.contrib import messages as flash
@@ -369,7 +370,7 @@ def sessions(request):
 def history(request):
     """Lịch sử đăng nhập: sign-ins, failed attempts and account changes, newest first, paged by key."""
     raw = request.GET.get("before", "")
-    if raw and not raw.isdigit():
+    if raw and row_id(raw) is None:
         return denied(request, _("The page link is not valid. Go back to the first page."), 400)
-    rows, older = queries.account_history(request.user, before_id=int(raw) if raw else None)
+    rows, older = queries.account_history(request.user, before_id=row_id(raw) if raw else None)
     return render(request, "accounts/history.html", {"rows": rows, "older": older, "paged": bool(raw)})

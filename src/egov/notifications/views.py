@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from egov.kernel.paging import row_id
 from egov.notifications import queries, services
 from egov.notifications.models import Language
 
@@ -18,7 +19,7 @@ def demo_outbox(request):
     if not settings.DEMO_OUTBOX:
         raise Http404
     raw = request.GET.get("before", "")
-    before = int(raw) if raw.isdigit() else None
+    before = row_id(raw)
     messages = queries.newest_messages(before_id=before)
     rows = [{"message": m, **m.content()} for m in messages]
     older = messages[-1].id if len(messages) == queries.OUTBOX_PAGE else None
@@ -32,7 +33,7 @@ def my_notifications(request):
     """Thông báo của tôi: the signed-in account's own notices, newest first (``?before=<id>`` for older ones), the
     unread count, and the language the notices are written in."""
     raw = request.GET.get("before", "")
-    before = int(raw) if raw.isdigit() else None
+    before = row_id(raw)
     rows = queries.notifications_of(request.user, before_id=before, limit=queries.NOTIFICATIONS_PAGE + 1)
     page = rows[:queries.NOTIFICATIONS_PAGE]
     context = {

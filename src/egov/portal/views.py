@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
+from egov.kernel.paging import row_id
 from egov.accounts.models import Role
 from egov.accounts.views import assurance_required
 from egov.portal import queries
@@ -82,7 +83,9 @@ def _what(entry) -> str:
 
 
 def _row(entry) -> AccessRow:
-    return AccessRow(id=entry.id, at=entry.at, who=_who(entry), what=_what(entry), why=entry.purpose,
+    # A purpose is kept as the reader declared it; egov's own (marked with gettext_noop where declared) are shown in
+    # the reader's language, a system's free text as it was written.
+    return AccessRow(id=entry.id, at=entry.at, who=_who(entry), what=_what(entry), why=_(entry.purpose) if entry.purpose else "",
                      via=str(VIA_LABELS.get(entry.via, entry.via)))
 
 
@@ -97,7 +100,7 @@ def data_access(request):
     if person is None:
         return render(request, "portal/data_access.html", context)
     raw_before = request.GET.get("before", "")
-    before = int(raw_before) if raw_before.isdigit() else None
+    before = row_id(raw_before)
     context["bad_link"] = bool(raw_before) and before is None
     entries = registry_queries.access_log(person, before_id=before, limit=ACCESS_LOG_PAGE + 1)
     page = entries[:ACCESS_LOG_PAGE]
