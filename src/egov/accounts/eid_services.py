@@ -11,13 +11,15 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from egov.accounts.eid import Assertion, EidError
 from egov.accounts.models import AssuranceLevel, AssuranceMethod, Role, User
 from egov.accounts.services import PLATFORM_PARTITION, AssuranceRefused, raise_assurance
 from egov.kernel import crypto, ledger
 
-READ_PURPOSE = "Sign-in with the national eID: identity matched to the population registry"
+# Kept in English in the ledger, shown in the reader's language on /my/data-access/.
+READ_PURPOSE = gettext_noop("Sign-in with the national eID: identity matched to the population registry")
 
 
 class EidRefused(Exception):

@@ -51,6 +51,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def get_full_name(self) -> str:
+        """Họ và tên: the family and middle names (``last_name``) before the given name (``first_name``), as a
+        Vietnamese name is written and as the forms and results that officers sign print it ("Nguyễn Văn An", not
+        Django's "An Nguyễn Văn")."""
+        return " ".join(part for part in (self.last_name.strip(), self.first_name.strip()) if part)
+
     @property
     def is_officer(self) -> bool:
         """Cán bộ: every role except citizen and business representative."""

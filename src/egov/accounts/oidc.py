@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -31,7 +32,8 @@ from egov.kernel import ledger
 
 PERSONAL_ID_SCOPE = "personal_id"
 # Shown to the person in their data-access log as the reason their number was read.
-SIGN_IN_PURPOSE = "Sign-in with egov (OpenID Connect), consented by the person"
+# Kept in English in the ledger, shown in the reader's language.
+SIGN_IN_PURPOSE = gettext_noop("Sign-in with egov (OpenID Connect), consented by the person")
 ACR_BY_LEVEL = {1: "urn:egov:loa:1", 2: "urn:egov:loa:2"}
 USED_CODES_KEPT = timedelta(days=1)
 

@@ -273,7 +273,7 @@ def _list_item(row: dict, step: dict | None) -> dict:
     procedure_code, file_id, sub = row["procedure_version__procedure__code"], str(row["uid"]), \
         row["applicant__oidc_subject__sub"]
     username = step["assignee__username"] if step else None
-    operator = (f"{step['assignee__first_name']} {step['assignee__last_name']}".strip() or username) if username \
+    operator = (f"{step['assignee__last_name']} {step['assignee__first_name']}".strip() or username) if username \
         else None  # User.get_full_name(), or the username
     return {"fileId": file_id, "mainTaskId": file_id, "taskTitle": step["name"] if step else None,
             "roleId": step["role"] if step else None, "roleName": step["role"] if step else None,
