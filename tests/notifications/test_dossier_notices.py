@@ -34,13 +34,13 @@ def test_a_received_dossier_reaches_the_applicant_in_app_by_email_and_by_sms(
     notices = list(Notification.objects.filter(user=reachable_citizen).order_by("id"))
     assert [n.event_type for n in notices] == ["dossier.submitted", "dossier.received"]
     notice = notices[-1]
-    assert notice.title == f"Hồ sơ {dossier.code} đã được tiếp nhận, hẹn trả kết quả 09/03/2026"
+    assert notice.title == f"Hồ sơ {dossier.code} đã được tiếp nhận, hẹn trả kết quả 09/03/2026 10:00"
     assert "Cấp Phiếu lý lịch tư pháp" in notice.body and "Trạng thái: Được tiếp nhận." in notice.body
     assert "Sở Tư pháp Thành phố Hồ Chí Minh" in notice.body and notice.read_at is None
 
     mails = smtp_server.to("hung.citizen@example.org")
     assert [m["Subject"] for m in mails] == [f"Hồ sơ {dossier.code} đã được nộp trực tuyến", notice.title]
-    assert "Ngày hẹn trả kết quả: 09/03/2026." in mails[-1].get_content()
+    assert "Ngày hẹn trả kết quả: 09/03/2026 10:00." in mails[-1].get_content()
 
     sms = sms_provider.to("0912345678")
     assert [s["text"] for s in sms] == [f"Hồ sơ {dossier.code} đã được nộp trực tuyến", notice.title]
@@ -64,7 +64,7 @@ def test_an_applicant_who_chose_english_gets_english_notices(reachable_citizen, 
     dossier = received(reachable_citizen, version, agency, officers)
     services.run_once()
     notice = Notification.objects.get(user=reachable_citizen, event_type="dossier.received")
-    assert notice.title == f"Dossier {dossier.code} received, result due 09/03/2026"
+    assert notice.title == f"Dossier {dossier.code} received, result due 09/03/2026 10:00"
     assert "Status: Received." in notice.body
     assert smtp_server.to("hung.citizen@example.org")[-1]["Subject"] == notice.title
     assert sms_provider.to("0912345678")[-1]["text"] == notice.title
@@ -76,7 +76,7 @@ def test_every_applicant_event_has_a_vietnamese_and_an_english_template():
         for language in ("vi", "en"):
             assert (event, language) in found, f"{event}.{language}.txt is missing"
             text = texts.render(event, language, {"code": "000.00.12.H29-260302-0001", "procedure": "P",
-                                                  "agency": "A", "status": "S", "appointment": "09/03/2026"})
+                                                  "agency": "A", "status": "S", "appointment": "09/03/2026 10:00"})
             assert "000.00.12.H29-260302-0001" in text.subject and text.body
 
 

@@ -20,6 +20,9 @@ SUBJECTS = [
     "Hồ sơ đã nộp",  # short: one line
     "Dossier 000.00.61.H29-260302-0007 was received, with its result due on 09/03/2026: procedure Birth registration "
     "at the ward",  # ASCII only: folded at its spaces, not encoded
+    # ASCII, a little over a line with its field name: Python's folder moved it whole to a continuation line, which a
+    # reader unfolds with a leading blank (" Dossier …").
+    "Dossier 000.00.12.H29-260302-0001 received, result due 09/03/2026 10:00",
 ]
 
 

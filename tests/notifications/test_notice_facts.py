@@ -158,9 +158,9 @@ def test_a_received_notice_sent_after_a_backlog_quotes_the_date_given_at_recepti
                        reason="Cần xác minh thêm", at=vn("2026-03-04 09:00"))
     services.run_once()   # the notifier was down until now
     titles = dict(Notification.objects.values_list("event_type", "title"))
-    assert titles["dossier.received"] == f"Hồ sơ {dossier.code} đã được tiếp nhận, hẹn trả kết quả 09/03/2026"
-    assert "Ngày hẹn trả kết quả: 09/03/2026." in Notification.objects.get(event_type="dossier.transfer").body
-    assert titles["dossier.rescheduled"].endswith("hẹn lại ngày trả kết quả 13/03/2026")
+    assert titles["dossier.received"] == f"Hồ sơ {dossier.code} đã được tiếp nhận, hẹn trả kết quả 09/03/2026 10:00"
+    assert "Ngày hẹn trả kết quả: 09/03/2026 10:00." in Notification.objects.get(event_type="dossier.transfer").body
+    assert titles["dossier.rescheduled"].endswith("hẹn lại ngày trả kết quả 13/03/2026 17:00")
     event = Event.objects.get(event_type="dossier.received")
     assert dt.datetime.fromisoformat(event.payload["appointment"]) == vn("2026-03-09 10:00")
 
@@ -176,7 +176,7 @@ def test_the_return_of_a_supplement_quotes_the_date_the_pause_moved_it_to(
     dossiers.apologise(dossier.pk, officer=officers["head"], new_appointment_at=vn("2026-03-20 17:00"),
                        reason="Cần xác minh thêm", at=vn("2026-03-06 09:00"))
     services.run_once()
-    assert "Ngày hẹn trả kết quả: 11/03/2026." in Notification.objects.get(event_type="dossier.supplied").body
+    assert "Ngày hẹn trả kết quả: 11/03/2026 10:00." in Notification.objects.get(event_type="dossier.supplied").body
 
 
 def test_an_event_written_before_payloads_carried_the_date_quotes_the_dossiers(
@@ -186,7 +186,7 @@ def test_an_event_written_before_payloads_carried_the_date_quotes_the_dossiers(
     ledger.append("dossier.transfer", partition=agency.code, actor=officers["desk"], subject=dossier,
                   payload={"code": dossier.code, "status": 4, "from": 2, "to": 4, "form": "06"})  # the old shape
     services.run_once()
-    assert "Ngày hẹn trả kết quả: 09/03/2026." in Notification.objects.get(event_type="dossier.transfer").body
+    assert "Ngày hẹn trả kết quả: 09/03/2026 10:00." in Notification.objects.get(event_type="dossier.transfer").body
 
 
 # --- Where the result is obtained -----------------------------------------------------------------------------------

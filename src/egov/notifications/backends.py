@@ -58,7 +58,7 @@ def sms_backend():
 
 
 class _EncodedSubject(str):
-    """A non-ASCII Subject that writes its own RFC 2047 encoded words when the message is generated.
+    """A Subject that folds itself (a non-ASCII one into RFC 2047 encoded words) when the message is generated.
 
     The email package's folder (``email.policy.SMTP``, which Django's SMTP backend uses) changes the spaces of long
     non-ASCII subjects it folds into several encoded words. Python 3.12.1 leaves a space outside, between two encoded
@@ -71,7 +71,8 @@ class _EncodedSubject(str):
     name = "Subject"
 
     def fold(self, *, policy) -> str:
-        encoded = Header(str(self), "utf-8", maxlinelen=policy.max_line_length or 78, header_name=self.name)
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, maxlinelen=policy.max_line_length or 78, header_name=self.name)
         return f"{self.name}: {encoded.encode(linesep=policy.linesep)}{policy.linesep}"
 
 
@@ -79,8 +80,10 @@ class _Email(EmailMessage):
     def message(self, *, policy=email.policy.default):
         msg = super().message(policy=policy)  # Django's checks first (no line breaks in a header)
         subject = str(self.subject)
-        # An ASCII subject folds at its spaces, which a reader keeps; with SMTPUTF8 (``utf8``) nothing is encoded.
-        if not subject.isascii() and not getattr(policy, "utf8", False):
+        # An ASCII subject too: the policy's folder moves a long one whole to a continuation line, and the reader's
+        # unfolding keeps that line's leading space (" Dossier … received"). With SMTPUTF8 (``utf8``) nothing is
+        # encoded.
+        if not getattr(policy, "utf8", False):
             msg.replace_header("Subject", _EncodedSubject(subject))
         return msg
 

@@ -211,6 +211,13 @@ def _date(instant) -> str:
     return to_vn(instant).strftime("%d/%m/%Y") if instant else ""
 
 
+def _date_time(instant) -> str:
+    """An appointment as the receipt (form 01) gives it: the day and the time, Vietnam time ("15/12/2026 11:30")."""
+    from egov.kernel.calendar_rules import to_vn
+
+    return to_vn(instant).strftime("%d/%m/%Y %H:%M") if instant else ""
+
+
 def _instant(value: str | None, fallback):
     return dt.datetime.fromisoformat(value) if value else fallback
 
@@ -281,7 +288,7 @@ def _dossier_context(event, dossier, language: str) -> dict:
     context = {"code": dossier.code, "procedure": dossier.procedure_version.name,
                "agency": _agency_name(agency, language),
                "status": texts.status_name(payload.get("status", dossier.status), language),
-               "appointment": _date(_appointment(event, dossier)), "hours": _office_hours(agency),
+               "appointment": _date_time(_appointment(event, dossier)), "hours": _office_hours(agency),
                "link": _absolute("dossiers:detail", code=dossier.code) if dossier.applicant_id is not None else ""}
     transition = _quoted_transition(event, dossier)
     if transition is None:
