@@ -28,6 +28,7 @@ def test_choosing_vietqr_shows_the_code_whose_payload_names_the_account_amount_a
     assert response.status_code == 302 and response["Location"] == f"/payments/{fees_due.code}/"
     page = client.get(f"/payments/{fees_due.code}/").content.decode()
     assert f"/payments/{fees_due.code}/qr.svg" in page and f"NOP PHI HS {fees_due.code}" in page
+    assert "<dd>Vietcombank (BIN 970436)</dd>" in page  # the bank a citizen knows, not only its number
     svg = client.get(f"/payments/{fees_due.code}/qr.svg")
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     qr = QRPay(queries.vietqr_payload(PaymentRequest.objects.get(dossier=fees_due)))

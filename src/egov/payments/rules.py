@@ -189,3 +189,20 @@ def dossier_code_in(content: str) -> str | None:
 def transfer_content(dossier_code: str) -> str:
     """What the applicant's bank transfer says (VietQR purpose): the dossier code, which the bank's credit carries back."""
     return f"NOP PHI HS {dossier_code}"
+
+
+# The banks of the Napas network by their BIN (the 6-digit bank identifier a VietQR code carries): the pay page names
+# the bank a citizen knows, not a number. Banks not listed here are shown by their BIN.
+BANK_NAMES = {
+    "970436": "Vietcombank", "970415": "VietinBank", "970418": "BIDV", "970405": "Agribank", "970422": "MB",
+    "970407": "Techcombank", "970416": "ACB", "970432": "VPBank", "970423": "TPBank", "970403": "Sacombank",
+    "970437": "HDBank", "970441": "VIB", "970443": "SHB", "970431": "Eximbank", "970426": "MSB", "970448": "OCB",
+    "970440": "SeABank", "970449": "LPBank", "970412": "PVcomBank", "970428": "Nam A Bank", "970419": "NCB",
+    "970425": "ABBANK", "970409": "Bac A Bank", "970400": "Saigonbank", "970452": "KienlongBank",
+}
+
+
+def bank_name(bin_code: str) -> str:
+    """"Vietcombank (BIN 970436)"; the BIN alone for a bank not in ``BANK_NAMES``."""
+    name = BANK_NAMES.get(bin_code)
+    return f"{name} (BIN {bin_code})" if name else f"BIN {bin_code}"

@@ -49,7 +49,7 @@ def pay(request, dossier):
 
         from egov.payments import rules
 
-        context.update({"vietqr": True, "bank_bin": settings.PAYMENT_BANK_BIN,
+        context.update({"vietqr": True, "bank": rules.bank_name(settings.PAYMENT_BANK_BIN),
                         "bank_account": settings.PAYMENT_BANK_ACCOUNT,
                         "bank_account_name": settings.PAYMENT_BANK_ACCOUNT_NAME,
                         "transfer_content": rules.transfer_content(payment.dossier_code)})
