@@ -30,6 +30,17 @@ def test_the_page_shows_the_figures_and_the_charts_without_signing_in(client, fi
     assert "Sở Tư pháp Thành phố Hồ Chí Minh" in page  # the agency filter offers the agencies with figures
 
 
+def test_the_province_filter_names_each_province_by_its_place(client, figures_2026):
+    from egov.registries.models import AdministrativeUnit, Agency
+
+    unit = AdministrativeUnit.objects.create(generation=AdministrativeUnit.Generation.CURRENT, level="province",
+                                             code="79", name="Thành phố Hồ Chí Minh")
+    Agency.objects.update_or_create(code="000.00.00.H29", defaults={
+        "name": "Ủy ban nhân dân Thành phố Hồ Chí Minh", "administrative_unit": unit})
+    page = client.get("/statistics/?year=2026").content.decode()
+    assert '<option value="H29">Thành phố Hồ Chí Minh</option>' in page
+
+
 def test_a_month_shows_its_table_without_charts(client, figures_2026):
     page = client.get("/statistics/?year=2026&month=3").content.decode()
     assert "Figures for 3/2026" in page and "<svg" not in page

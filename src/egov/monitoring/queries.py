@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from egov.dossiers.models import Channel
 from egov.kernel.caching import kept
+from egov.kernel.text import vietnamese_key
 from egov.monitoring import rules
 from egov.monitoring.models import COUNTERS, AgencyMonthlyFigures, DossierFact, MonthlyFigures
 from egov.procedures.models import Procedure
@@ -358,8 +359,12 @@ def _read_choices() -> dict:
     procedure_ids = set(MonthlyFigures.objects.values_list("procedure_id", flat=True).distinct())
     agencies = list(Agency.objects.filter(id__in=agency_ids).order_by("code").values_list("code", "name"))
     parts = sorted({code.rsplit(".", 1)[-1] for code, _ in agencies})
-    names = dict(Agency.objects.filter(code__in=[f"000.00.00.{part}" for part in parts]).values_list("code", "name"))
-    provinces = [(part, names.get(f"000.00.00.{part}", part)) for part in parts]
+    # A province by its name ("Thành phố Hồ Chí Minh"): the administrative unit of its People's Committee (000.00.00.
+    # <part>), else that agency's name, else the code's part alone; in Vietnamese alphabetical order.
+    names = {code: unit or name for code, name, unit in Agency.objects.filter(
+        code__in=[f"000.00.00.{part}" for part in parts]).values_list("code", "name", "administrative_unit__name")}
+    provinces = sorted(((part, names.get(f"000.00.00.{part}", part)) for part in parts),
+                       key=lambda row: (vietnamese_key(row[1]), row[0]))
     procedures = list(Procedure.objects.filter(id__in=procedure_ids).order_by("code").values_list("code", "name"))
     years = sorted({d.year for d in MonthlyFigures.objects.dates("month", "year")} | {timezone.localdate().year},
                    reverse=True)

@@ -86,7 +86,7 @@ def _options(f: queries.Filter) -> dict[str, SafeString]:
     choices = queries.choices()
     if _data_options is None or _data_options[0] is not choices:
         _data_options = (choices, {
-            "province": _options_html((code, f"{name} ({code})") for code, name in choices["provinces"]),
+            "province": _options_html(choices["provinces"]),
             "agency": _options_html(choices["agencies"]),
             "procedure": _options_html((code, f"{code} {name}") for code, name in choices["procedures"]),
             "year": _options_html((year, year) for year in choices["years"]),
