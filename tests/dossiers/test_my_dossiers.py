@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from egov.dossiers import services
 from egov.dossiers.models import Attachment, Channel, Dossier, Rating, Status
 from egov.kernel.ledger_models import Event
-from tests.dossiers.conftest import APPLICANT, PDF, pdf_file, signed_in
+from tests.dossiers.conftest import APPLICANT, PDF, english, pdf_file, signed_in  # noqa: F401
 from tests.kernel.conftest import vn
 
 
@@ -269,3 +269,19 @@ def test_behind_the_platforms_proxy_the_lookup_limit_counts_each_citizen_not_the
     # A client cannot step out of its limit by writing the header itself: its proxy appends the address it saw.
     assert client.post("/lookup/", {"code": dossier.code, "id_number": APPLICANT["id_number"]}, **through_proxy,
                        HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7").status_code == 429
+
+
+@pytest.mark.parametrize("hours, days, said", [
+    (83.5, (10, 3.5), "The clock is running: 10 working days and 3.5 hours left before the appointment date."),
+    (80.0, (10, 0.0), "The clock is running: 10 working days left before the appointment date."),
+    (8.04, (1, 0.0), "The clock is running: 1 working day left before the appointment date."),
+    (2.5, (0, 2.5), "The clock is running: 0 working days and 2.5 hours left before the appointment date.")])
+def test_the_applicant_reads_the_time_left_in_working_days(english, hours, days, said):  # noqa: F811
+    from django.template.loader import render_to_string
+
+    from egov.dossiers.queries import DossierClock
+
+    clock = DossierClock(received_at=None, appointment_at=None, original_appointment_at=None, rescheduled=False,
+                         paused=False, remaining_hours=hours)
+    assert clock.remaining_days == days
+    assert said in " ".join(render_to_string("dossiers/my_clock.html", {"clock": clock}).split())

@@ -13,6 +13,7 @@ from django.utils import timezone
 from egov.dossiers import rules, services
 from egov.dossiers.models import AgencyStatusCount, Attachment, Dossier, Pause, Status, Step, Transition
 from egov.kernel import calendar
+from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY
 from egov.kernel.caching import kept
 from egov.kernel.db import column_converter
 from egov.procedures.models import Procedure, ProcedureVersion
@@ -230,6 +231,15 @@ class DossierClock:
     verdict: str = ""           # of the whole dossier once it has ended
     remaining_hours: float | None = None   # working hours left (negative: overdue by), None when not running
     overdue: bool = False
+
+    @property
+    def remaining_days(self) -> tuple[int, float] | None:
+        """The working time left as a citizen counts it: whole working days (of 8 hours, Decree 118/2025's unit for
+        deadlines) and the hours over; None when the clock is not running or is overdue."""
+        if self.remaining_hours is None or self.remaining_hours < 0:
+            return None
+        days, hours = divmod(round(self.remaining_hours, 1), HOURS_PER_WORKING_DAY)
+        return int(days), round(hours, 1)
 
 
 def clock(dossier: Dossier, *, now: dt.datetime | None = None) -> DossierClock:
