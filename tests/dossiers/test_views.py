@@ -181,6 +181,7 @@ def test_the_whole_journey_through_the_dossier_page(client, officers, version, m
                                       for r in ("desk", "specialist", "head", "leader"))
     page = desk.get(f"/backoffice/dossiers/{dossier.code}/").content.decode()
     assert "Đỗ Văn Hùng" in page and "Xin việc làm" in page and 'id="action-transfer"' in page
+    assert "<dd>20/08/1972</dd>" in page  # the date of birth as dates are written, not ISO text
     assert 'id="action-refuse"' not in page
 
     assert post_action(desk, dossier, "transfer").status_code == 302

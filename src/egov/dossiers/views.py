@@ -16,6 +16,7 @@ Applicant (``/dossiers/``: my dossiers, newest first; ``/dossiers/<code>/``): st
 deadline clock with its pauses and steps, documents; answer a supplement request; ask to withdraw; download the result
 once delivered; rate the service once processing has ended.
 """
+import datetime as dt
 import html
 from functools import lru_cache, wraps
 from urllib.parse import urlencode
@@ -328,12 +329,24 @@ def _dossier_context(dossier) -> dict:
              if a["attachment"].kind == Attachment.Kind.COMPONENT}
     eform = dossier.declaration_from_answers(filed) if answers else None
     return {
-        "dossier": dossier, "version": version, "applicant": content.get("applicant") or {},
-        "subject": content.get("subject") or None, "answers": answers, "attachments": attachments,
+        "dossier": dossier, "version": version, "applicant": _shown_person(content.get("applicant") or {}),
+        "subject": _shown_person(content.get("subject")) or None, "answers": answers, "attachments": attachments,
         "documents": [(form, FORM_TITLES[form]) for form in issued],
         # Filed as the component it stands for, beside the files: the applicant wrote it, the agency did not issue it.
         "eform_declaration": eform,
     }
+
+
+def _shown_person(person: dict | None) -> dict:
+    """A person's sealed details as the page shows them: the date of birth (kept as ISO text) as dd/mm/yyyy."""
+    if not person:
+        return {}
+    born = person.get("date_of_birth") or ""
+    try:
+        born = dt.date.fromisoformat(born).strftime("%d/%m/%Y") if born else ""
+    except (TypeError, ValueError):
+        pass  # kept as it was written
+    return {**person, "date_of_birth": born}
 
 
 @backoffice_required
