@@ -134,6 +134,19 @@ def test_a_refused_file_is_explained_on_its_step_whatever_the_button_and_the_res
         assert "Attach this document" not in page  # saving or going back does not ask for the missing ones
 
 
+def test_an_empty_file_is_refused_once_by_its_name_and_the_limit_is_said_before(client, mother, birth):
+    signed_in(client, mother)
+    draft, _ = start(client)
+    fill_all(client, draft, files=False)
+    assert "PDF, JPEG or PNG, at most 10 MB." in client.get(step_url(draft, "files-required")).content.decode()
+    empty = SimpleUploadedFile("giay-chung-sinh.pdf", b"", content_type="application/pdf")
+    response = client.post(step_url(draft, "files-required"), {"file_TK": pdf_file(), "file_GCS": empty,
+                                                               "continue": "1"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "“giay-chung-sinh.pdf” is empty." in page
+    assert "The submitted file is empty." not in page
+
+
 def test_saving_good_files_says_the_draft_is_saved(client, mother, birth):
     signed_in(client, mother)
     draft, _ = start(client)

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from egov.accounts.models import Role, User
 from egov.dossiers import rules
 from egov.dossiers.models import Channel
-from egov.kernel.text import vietnamese_key
+from egov.kernel.text import megabytes, vietnamese_key
 from egov.procedures.models import ProcedureVersion
 
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
@@ -443,7 +444,9 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
             field_name = f"file_{component['code']}"
             self.fields[field_name] = forms.FileField(
                 label=component.get("name") or component["code"], required=bool(component.get("required")),
-                help_text=_("A scan or photo (PDF, JPEG or PNG)."))
+                allow_empty_file=True,  # refused by the service, which names the file
+                help_text=_("A scan or photo (PDF, JPEG or PNG), at most %(limit)s MB.")
+                % {"limit": megabytes(settings.EGOV_ATTACHMENT_MAX_BYTES)})
             self.file_field_names.append(field_name)
             self.service_fields[component["code"]] = field_name
             self.service_fields[f"files.{component['code']}"] = field_name
@@ -557,6 +560,7 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("allow_empty_file", True)  # refused by the service, which names the file
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

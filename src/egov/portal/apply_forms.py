@@ -8,8 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from egov.kernel.text import megabytes
 from egov.dossiers.forms import (  # noqa: F401  (the e-form's fields are built as the desk builds them; re-exported)
     DATE_FORMATS, PIN_REGEX, answer_rows, commune_name, date_field, pattern_example, schema_field)
 
@@ -132,10 +134,13 @@ class FilesStep(forms.Form):
                 self.fields[f"use_{code}"] = forms.ChoiceField(
                     label=_("Use a document from your data store?"), widget=forms.RadioSelect, required=False,
                     choices=[("", _("No, I upload a file"))] + [(str(d.uid), d.label) for d in fitting])
+            # allow_empty_file: an empty file is refused by the service, which names it (Django's own message
+            # came too, for the same field).
             self.fields[f"file_{code}"] = forms.FileField(
-                label=component.get("name") or code, required=False,
+                label=component.get("name") or code, required=False, allow_empty_file=True,
                 help_text=(_("Already uploaded: choose a file only to replace it.") if code in uploaded
-                           else _("A scan or photo: PDF, JPEG or PNG.")))
+                           else _("A scan or photo: PDF, JPEG or PNG, at most %(limit)s MB.")
+                           % {"limit": megabytes(settings.EGOV_ATTACHMENT_MAX_BYTES)}))
 
     def rows(self):
         for component in self.components:
