@@ -32,7 +32,8 @@ def test_a_bad_key_is_no_id(raw):
 @pytest.mark.parametrize("who, path", [
     ("desk", "/backoffice/?after={}"), ("desk", "/backoffice/?status={}&procedure={}"),
     ("citizen", "/dossiers/?after={}"), ("citizen", "/my/notifications/?before={}"),
-    ("citizen", "/my/data-access/?before={}"), ("citizen", "/accounts/history/?before={}")])
+    ("citizen", "/my/data-access/?before={}"), ("citizen", "/accounts/history/?before={}"),
+    ("citizen", "/feedback/answers/?after={}")])
 def test_a_tampered_page_link_never_fails(client, officers, citizen, who, path, raw):
     from urllib.parse import quote
 

@@ -23,6 +23,7 @@ from egov.accounts.rules import rights_of
 from egov.accounts.views import denied, officer_required
 from egov.dossiers import services as dossier_services
 from egov.kernel.client_address import client_address
+from egov.kernel.paging import row_id
 from egov.portal import feedback_forms as forms
 from egov.portal import feedback_queries as queries
 from egov.portal import feedback_services as services
@@ -153,10 +154,7 @@ def feedback_reply_by_link(request, token):
 def feedback_answers(request):
     """Published answers, searchable without diacritics."""
     query = (request.GET.get("q") or "").strip()[:200]
-    try:
-        after = int(request.GET.get("after") or 0) or None
-    except ValueError:
-        after = None
+    after = row_id(request.GET.get("after", "")) or None
     page = queries.published(query, after_id=after)
     return render(request, "portal/feedback/answers.html", {"page": page, "query": query})
 
@@ -187,10 +185,7 @@ def backoffice_list(request):
     status = request.GET.get("status") or None
     if status not in FeedbackStatus.values:
         status = None
-    try:
-        after = int(request.GET.get("after") or 0) or None
-    except ValueError:
-        after = None
+    after = row_id(request.GET.get("after", "")) or None
     page = queries.agency_list(request.user, status=status, after_id=after)
     return render(request, "portal/feedback/backoffice_list.html",
                   {"page": page, "status": status or "", "filters": STATUS_FILTERS})
