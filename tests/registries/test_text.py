@@ -106,3 +106,11 @@ def test_a_size_over_a_whole_megabyte_limit_never_reads_as_the_limit(size):
     limit = (size // 2**20) * 2**20
     if size > limit > 0:
         assert megabytes(size) != megabytes(limit)
+
+
+@given(st.text())
+def test_control_characters_are_found_but_tab_and_line_ends_are_text(text):
+    from egov.kernel.text import has_control_characters
+
+    controls = {chr(c) for c in [*range(0x20), *range(0x7f, 0xa0)]} - {"\t", "\n", "\r"}
+    assert has_control_characters(text) == any(ch in controls for ch in text)

@@ -40,7 +40,7 @@ from egov.dossiers.rules import TransitionRefused  # noqa: F401  (re-exported: v
 from egov.kernel import calendar, crypto, ledger
 from egov.kernel.calendar_rules import HOURS_PER_WORKING_DAY, to_vn
 from egov.kernel.db import insert
-from egov.kernel.text import megabytes
+from egov.kernel.text import has_control_characters, megabytes
 
 logger = logging.getLogger("egov.dossiers")
 
@@ -291,15 +291,12 @@ def check_form_data(schema: dict, data: dict, ui_schema: dict | None = None) -> 
         raise InvalidInput(errors)
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab and line ends
-
-
 def _answer_problem(value, spec, hints) -> str:
     """What no e-form accepts in an answer (see ``check_form_data``); "" for none."""
     texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
         if isinstance(value, list) else []
     for text in texts:
-        if _CONTROL_CHARACTERS.search(text):
+        if has_control_characters(text):
             return _("Remove the control characters from this answer.")
         if len(text) > FORM_TEXT_MAX_CHARS:
             return _("Write at most %(limit)s characters here (this answer has %(count)s).") % {

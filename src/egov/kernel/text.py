@@ -5,6 +5,7 @@ Unicode decomposition (NFD) separates most Vietnamese letters into a base letter
 dropped; but đ/Đ (U+0111/U+0110, "d with stroke") is a letter of its own that does not decompose, so it is mapped
 explicitly. Folding is for search keys only: never show folded text to a user.
 """
+import re
 import unicodedata
 
 # Letters with no canonical decomposition that users type without their stroke. Keys are lower case because the text
@@ -68,3 +69,12 @@ def megabytes(size: int) -> str:
 
     tenths = math.ceil(size * 10 / 2**20)
     return number_format(tenths // 10 if tenths % 10 == 0 else tenths / 10, decimal_pos=None if tenths % 10 == 0 else 1)
+
+
+# C0 and C1 control characters but tab, line feed and carriage return: what no text typed by a person holds, and what
+# breaks storage and exports (NUL in a PostgreSQL text column) or a terminal reading a log (ESC).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL_CHARACTERS.search(text) is not None

@@ -2,7 +2,6 @@
 import importlib.util
 import json
 import math
-import re
 import secrets
 import sqlite3
 import time
@@ -17,6 +16,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from egov.kernel import crypto, ledger, ratelimit
+from egov.kernel.text import has_control_characters
 from egov.kernel.db import write_group
 from egov.kernel.access import Caller, Denied
 from egov.kernel.text import fold
@@ -801,7 +801,6 @@ def _may(caller: Caller, registry: Registry, action: str) -> None:
 # refusal rather than have it sealed into a record (NUL breaks PostgreSQL text and every export; a megabyte string
 # or a 400-digit integer is no registry value and costs every reader that decrypts it).
 RECORD_TEXT_MAX_CHARS = 10_000  # unless the field's schema sets its own maxLength
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab, LF and CR
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what PostgreSQL's bigint and every client language's long can hold
 
 
@@ -809,7 +808,7 @@ def _check_scalar(value, spec: dict, where: str) -> None:
     """Refuse (422 naming ``where``) a string with control characters or over its length limit, an integer outside
     the signed 64-bit range, a number that is not finite."""
     if isinstance(value, str):
-        if _CONTROL_CHARACTERS.search(value):
+        if has_control_characters(value):
             raise InvalidInput(_("%(where)s: remove the control characters (only tab, line feed and carriage return "
                                  "may appear in a value).") % {"where": where}, field=where, rule="control_characters")
         limit = spec.get("maxLength")
@@ -844,7 +843,7 @@ def _check_values(content: dict, schema: dict) -> None:
             properties = spec.get("properties") if isinstance(spec.get("properties"), dict) else {}
             for key, item in value.items():
                 key = str(key)
-                if _CONTROL_CHARACTERS.search(key) or len(key) > RECORD_TEXT_MAX_CHARS:
+                if has_control_characters(key) or len(key) > RECORD_TEXT_MAX_CHARS:
                     raise InvalidInput(_("%(where)s: a property name may not hold control characters or be longer "
                                          "than %(limit)s characters.")
                                        % {"where": where or "(record)",
