@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,11 +17,25 @@ from egov.kernel.paging import row_id
 from egov.accounts.models import Role
 from egov.accounts.views import assurance_required
 from egov.portal import queries
+from egov.portal.catalogue_views import QUERY_MAX_LENGTH
+from egov.procedures.models import LifeEvent
 from egov.registries import queries as registry_queries
 
 
 def home(request):
-    return render(request, "portal/home.html", {"figures": queries.home_figures()})
+    """The citizen's front door: search, life events, look-up, their own dossiers (or sign-in), feedback, figures."""
+    figures = queries.home_figures()
+    return render(request, "portal/home.html", {
+        "figures": figures,
+        "figures_text": {name: _grouped(number) for name, number in figures.items()},
+        "life_events": LifeEvent.choices,
+        "query_max_length": QUERY_MAX_LENGTH,
+    })
+
+
+def _grouped(number: int) -> str:
+    """3321 -> "3.321" in Vietnamese, "3,321" in English (egov.formats groups Vietnamese numbers by three)."""
+    return number_format(number, force_grouping=True)
 
 
 # --- Who accessed my data (nhật ký truy cập dữ liệu cá nhân) ---------------------------------------------------------
