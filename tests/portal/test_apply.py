@@ -618,6 +618,39 @@ def test_the_review_shows_the_fees_to_pay_and_their_total(client, mother, birth,
     assert "No fee." not in page
 
 
+COPIES_FEE = [{"code": "LP", "name": "Lệ phí đăng ký khai sinh", "amount": 0},
+              {"code": "BS", "name": "Phí cấp bản sao trích lục", "amount": 8000, "per": "copies", "unit": "bản",
+               "included": 1, "unit_amount": 8000}]
+
+
+def test_the_fees_to_pay_count_the_copies_the_draft_asks_for(client, mother, birth):  # noqa: F811
+    birth.fees = COPIES_FEE
+    birth.save()
+    signed_in(client, mother)
+    draft, _ = start(client)
+    client.post(step_url(draft, "form-1"), {**STEP1, "form_copies": "3", "continue": "1"})
+    lines, total = apply_services.fees_to_pay(birth, Draft.objects.get(pk=draft.pk).content()["raw"])
+    assert [(line["name"], line["amount"]) for line in lines] == [
+        ("Lệ phí đăng ký khai sinh", 0), ("Phí cấp bản sao trích lục (3 bản)", 24000)]
+    assert total == 24000
+    # Before the question is answered (or with an answer that is no number), the fee is at its minimum.
+    assert apply_services.fees_to_pay(birth)[1] == 8000
+    assert apply_services.fees_to_pay(birth, {"copies": "ba"})[1] == 8000
+
+
+def test_the_review_shows_the_fee_for_the_copies_asked(client, mother, birth, english):  # noqa: F811
+    birth.fees = COPIES_FEE
+    birth.save()
+    signed_in(client, mother)
+    draft, _ = start(client)
+    client.post(step_url(draft, "form-1"), {**STEP1, "form_copies": "3", "continue": "1"})
+    client.post(step_url(draft, "form-2"), {"form_relationship": "me", "continue": "1"})
+    page = client.get(step_url(draft, "review")).content.decode()
+    fees = page[page.index('id="fees-title"'):page.index("</section>", page.index('id="fees-title"'))]
+    assert "Phí cấp bản sao trích lục (3 bản)" in fees and ">24.000<" in fees
+    assert "<strong>24.000</strong>" in fees
+
+
 def test_the_review_says_when_there_is_no_fee(client, mother, birth, english):  # noqa: F811
     birth.fees = []
     birth.save()

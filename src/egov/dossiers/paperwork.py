@@ -54,7 +54,8 @@ def render(dossier: Dossier, form: str) -> bytes | None:
     who = issuer(dossier.receiving_agency)
     if form == rules.EFORM_DECLARATION:
         return _declaration(dossier, who)
-    about = facts(dossier)
+    content = dossier.content()
+    about = facts(dossier, content)
     if form == "01":
         issued = _last(dossier, "01")
         if issued is None or dossier.received_at is None:
@@ -65,7 +66,7 @@ def render(dossier: Dossier, form: str) -> bytes | None:
                                      "Đã nộp, tờ khai điện tử" if eform and eform["code"] == c["code"] else
                                      ("Bắt buộc" if c.get("required") else ""))
                       for c in dossier.procedure_version.components]
-        fees = [(f.get("name", ""), int(f.get("amount", 0))) for f in dossier.procedure_version.fees]
+        fees = [(line["name"], line["amount"]) for line in _fee_lines(dossier, content)]
         return documents.form_01_receipt(who, about, received_at=dossier.received_at,
                                          appointment_at=dossier.original_appointment_at or dossier.appointment_at,
                                          components=components, fees=fees, officer_name=_officer_name(issued))
@@ -103,6 +104,14 @@ def render(dossier: Dossier, form: str) -> bytes | None:
         return documents.form_06_process_control(who, about, received_at=dossier.received_at,
                                                  appointment_at=dossier.appointment_at, steps=step_rows(dossier))
     return None
+
+
+def _fee_lines(dossier: Dossier, content: dict) -> list[dict]:
+    """Form 01's fees: the lines the payment request will ask for, from the version's fees and the dossier's e-form
+    answers (a fee may count copies or pages), by the same rule (``payments.rules.fee_lines``)."""
+    from egov.payments import rules as payment_rules  # a pure rule; late, as payments builds on dossiers
+
+    return payment_rules.fee_lines(dossier.procedure_version.fees, content.get("form") or {})
 
 
 def _declaration(dossier: Dossier, who: documents.Issuer) -> bytes | None:

@@ -271,7 +271,13 @@ def _fees(dossier, details: dict, language: str) -> dict:
 
     from egov.payments import rules as payment_rules
 
-    lines = payment_rules.fee_lines(details.get("fees", dossier.procedure_version.fees))
+    from egov.payments.models import PaymentRequest
+
+    # The lines as asked (counted from the dossier's answers when a fee counts copies or pages); a dossier whose fees
+    # were requested without a payment request (cash at the desk) gets them from the version, at their minimum.
+    request = PaymentRequest.objects.filter(dossier=dossier).order_by("-id").only("lines").first()
+    lines = request.lines if request is not None else payment_rules.fee_lines(
+        details.get("fees", dossier.procedure_version.fees))
     context = {"amount": texts.money(payment_rules.total(lines), language) if lines else "",
                "lines": [f"{line['name'] or line['code']}: {texts.money(line['amount'], language)}" for line in lines]}
     if dossier.applicant_id is not None:

@@ -62,18 +62,75 @@ def signature_problem(secret: str, timestamp: str | None, signature: str | None,
 # --- Fee lines -------------------------------------------------------------------------------------------------------
 
 FEE_TYPE = "fee"  # phí/lệ phí; a tax line ("tax") comes from the tax authority, not from the procedure version
+# The keys a procedure version's fee may add to code, name and amount to depend on the e-form's answers (documented in
+# docs/catalogue-format.md, listed and checked by the catalogue reader, procedures.catalogue.FEE_QUANTITY_KEYS): ``per``
+# names an integer field counted in ``unit``s; ``amount`` covers the first ``included`` of them (0 when not given) and
+# each further one costs ``unit_amount``, up to the ``up_to``-th when given (a later tier is a second line with
+# ``included`` at this one's ``up_to``). ``times`` names an integer field (in ``times_unit``s) that multiplies the whole
+# line, such as copies of a per-page fee.
 
 
-def fee_lines(fees: list[dict]) -> list[dict]:
-    """The request's lines from the procedure version's fees: type, code, name, amount (VND, whole, not negative)."""
-    lines = []
-    for fee in fees or []:
-        amount = int(fee.get("amount") or 0)
-        if amount < 0:
-            raise ValueError(f"fee {fee.get('code')!r} has a negative amount")
-        lines.append({"type": fee.get("type") or FEE_TYPE, "code": str(fee.get("code") or ""),
-                      "name": str(fee.get("name") or ""), "amount": amount})
-    return lines
+_TYPED_COUNT = re.compile(r"[0-9]+(\.0*)?")  # as a number field sends it ("5", "5.0"), the way Django reads it
+
+
+def quantity(value) -> int | None:
+    """An e-form answer as a count: a whole number (an int, a float without decimals, or digits as typed in a form,
+    "5" or "5.0"), not negative; None for anything else (missing, empty, text, negative, true/false)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and _TYPED_COUNT.fullmatch(value.strip()):
+        value = int(value.strip().split(".")[0])
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _whole(fee: dict, key: str, default: int = 0) -> int:
+    value = fee.get(key)
+    value = default if value is None else int(value)
+    if value < 0:
+        raise ValueError(f"fee {fee.get('code')!r} has a negative {key}")
+    return value
+
+
+def fee_line(fee: dict, answers: dict | None = None) -> dict:
+    """One request line (type, code, name, amount in VND, whole, not negative) from one of the version's fees and the
+    dossier's e-form answers. A fee with ``per`` charges ``unit_amount`` for each unit of the answer after the
+    ``included`` ones (up to the ``up_to``-th); one with ``times`` is multiplied by that answer. A missing or invalid
+    answer counts as the minimum: no further unit, one time. Where an answer counts, the name says how many (``Phí
+    cung cấp thông tin lý lịch tư pháp (5 bản)``): the pay page, the receipt and the messages show the name."""
+    answers = answers or {}
+    amount = _whole(fee, "amount")
+    counts = []
+    if fee.get("per"):
+        units = quantity(answers.get(fee["per"]))
+        included = _whole(fee, "included")
+        if units is not None:
+            counted = units if fee.get("up_to") is None else min(units, _whole(fee, "up_to"))
+            amount += max(0, counted - included) * _whole(fee, "unit_amount")
+            counts.append(f"{units} {fee.get('unit') or ''}".strip())
+    if fee.get("times"):
+        times = quantity(answers.get(fee["times"]))
+        if times is not None and times >= 1:
+            amount *= times
+            counts.append(f"{times} {fee.get('times_unit') or ''}".strip())
+    name = str(fee.get("name") or "")
+    if counts:
+        name = f"{name} ({' × '.join(counts)})"
+    return {"type": fee.get("type") or FEE_TYPE, "code": str(fee.get("code") or ""), "name": name, "amount": amount}
+
+
+def fee_lines(fees: list[dict], answers: dict | None = None) -> list[dict]:
+    """The request's lines from the procedure version's fees and the dossier's e-form answers (``fee_line``); without
+    answers, each fee at its minimum (its fixed amount). A counted fee that comes to nothing (a second price tier the
+    answer does not reach) is left out: a line of 0 đồng asks the applicant for nothing."""
+    lines = [(fee, fee_line(fee, answers)) for fee in fees or []]
+    return [line for fee, line in lines if line["amount"] or not (fee.get("per") or fee.get("times"))]
+
+
+def counted_fields(fees: list[dict]) -> set[str]:
+    """The e-form fields whose answers the fees depend on (none for fixed fees: the answers need not be read)."""
+    return {fee[key] for fee in fees or [] for key in ("per", "times") if fee.get(key)}
 
 
 def total(lines: list[dict]) -> int:

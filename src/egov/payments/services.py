@@ -74,9 +74,14 @@ def _event(name: str, request: PaymentRequest, payload: dict | None = None) -> N
 # --- Requests --------------------------------------------------------------------------------------------------------
 
 def open_request(dossier, *, at: dt.datetime) -> PaymentRequest | None:
-    """The dossier entered 6: its payment request, with the fee lines of its procedure version (in the caller's
-    transaction). A version without fees asks nothing (the desk records the move back)."""
-    lines = rules.fee_lines(dossier.procedure_version.fees)
+    """The dossier entered 6: its payment request, with the fee lines of its procedure version for the dossier's
+    e-form answers (a fee may count copies or pages: ``rules.fee_line``), in the caller's transaction. A version
+    without fees asks nothing (the desk records the move back)."""
+    fees = dossier.procedure_version.fees
+    counted = rules.counted_fields(fees)
+    # Only the counts the fees depend on are taken from the sealed answers (none for fixed fees).
+    form = (dossier.content().get("form") or {}) if counted else {}
+    lines = rules.fee_lines(fees, {name: form.get(name) for name in counted})
     if not lines:
         return None
     existing = PaymentRequest.objects.filter(dossier=dossier, status=PaymentRequest.Status.PENDING).first()

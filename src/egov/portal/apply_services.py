@@ -328,13 +328,14 @@ def delete_draft(user, uid) -> int:
     return len(draft_files)
 
 
-def fees_to_pay(version: ProcedureVersion) -> tuple[list[dict], int]:
-    """The fee lines and their total (VND) that the applicant will be asked to pay for ``version``: computed by the
-    payments rules from the version's fees, as the payment request is made (``payments.services.open_request``).
-    The fees do not depend on the answers; nothing is asked when there are none."""
+def fees_to_pay(version: ProcedureVersion, answers: dict | None = None) -> tuple[list[dict], int]:
+    """The fee lines and their total (VND) that the applicant will be asked to pay for ``version`` given the e-form
+    ``answers`` (the draft's, as typed): computed by the payments rules, as the payment request is made
+    (``payments.services.open_request``), so a fee that counts copies or pages says how many and what they cost.
+    A missing or invalid answer counts as the minimum; nothing is asked when the version has no fees."""
     from egov.payments import rules as payment_rules
 
-    lines = payment_rules.fee_lines(version.fees)
+    lines = payment_rules.fee_lines(version.fees, answers)
     return lines, payment_rules.total(lines)
 
 

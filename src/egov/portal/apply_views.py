@@ -430,7 +430,7 @@ def _review_context(request, draft, context, errors):
                           "step": services.step_of_field(version, f"file_{code}")})
     deliveries = dossier_services.result_deliveries(version)
     chosen = request.POST.get("result_delivery") if request.method == "POST" else None
-    fee_lines, fee_total = services.fees_to_pay(version)
+    fee_lines, fee_total = services.fees_to_pay(version, content.get("raw", {}))
     return {**context, "answers": answers, "documents": documents, "subject": content.get("subject") or {},
             "fee_lines": fee_lines, "fee_total": fee_total,
             "errors": errors, "declaration": declaration,

@@ -215,6 +215,28 @@ class FeeRow:
     amount: str
 
 
+def fee_text(fee: dict) -> str:
+    """What a fee costs, as the procedure page says it: its amount, or for a fee that counts copies or pages
+    (payments.rules.fee_line) what each further one adds, and what multiplies it."""
+    amount = int(fee.get("amount") or 0)
+    if not fee.get("per"):
+        text = vnd(amount)
+    else:
+        each = {"each": vnd(int(fee.get("unit_amount") or 0)), "unit": fee.get("unit") or "",
+                "included": int(fee.get("included") or 0)}
+        if amount and each["included"]:
+            text = _("%(amount)s for the first %(included)s %(unit)s, then %(each)s for each further one") % {
+                **each, "amount": vnd(amount)}
+        elif each["included"]:
+            text = _("%(each)s for each %(unit)s after the first %(included)s") % each
+        else:
+            text = _("%(amount)s, then %(each)s for each %(unit)s") % {**each, "amount": vnd(amount)} if amount \
+                else _("%(each)s for each %(unit)s") % each
+    if fee.get("times"):
+        text = _("%(text)s, for each %(unit)s") % {"text": text, "unit": fee.get("times_unit") or ""}
+    return text
+
+
 def procedure_detail(request, code: str):
     """Trang thủ tục: what a citizen needs to know before applying, in plain words."""
     found = queries.procedure_page(code, timezone.localdate())
@@ -228,7 +250,7 @@ def procedure_detail(request, code: str):
         names = queries.procedure_names(reused)
         context.update({
             "components": [component_row(c, names, online=version.offered_online) for c in version.components],
-            "fees": [FeeRow(fee["name"], vnd(fee["amount"])) for fee in version.fees],
+            "fees": [FeeRow(fee["name"], fee_text(fee)) for fee in version.fees],
             "total_fee": vnd(version.total_fee) if version.total_fee else "",
             "duration": working_days(version.duration_days),
             "online": version.offered_online,

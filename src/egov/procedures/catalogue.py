@@ -31,6 +31,9 @@ LIFE_EVENTS = ("birth", "marriage", "death", "moving", "business", "building", "
 REGISTRY_EFFECTS = ("", "population.birth", "population.death", "population.residence")
 STEP_ROLES = bpmn_rules.ROLES
 UI_HINTS = ("label", "widget", "help", "placeholder", "choices", "remember", "sex")
+# The keys by which a fee depends on an integer answer of the e-form (docs/catalogue-format.md; computed by
+# payments.rules.fee_line, whose QUANTITY_KEYS they are).
+FEE_QUANTITY_KEYS = ("per", "unit", "included", "unit_amount", "up_to", "times", "times_unit")
 SEXES = ("male", "female")  # the ``sex`` hint of a personal identification field: whose number it must be
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkbox", "email", "tel", "pin", "commune")
 
@@ -178,6 +181,13 @@ def _value(node):
 
 def _line(node) -> int:
     return node.start_mark.line + 1
+
+
+def _is_integer(schema) -> bool:
+    """Whether a form_schema property holds whole numbers (type integer, alone or with null)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind == "integer" or (isinstance(kind, list) and "integer" in kind and
+                                 set(kind) <= {"integer", "null"})
 
 
 def _kind(node) -> str:
@@ -502,11 +512,11 @@ class _Parser:
                            _("the steps add up to %(total)s working days but duration_days is %(duration)s")
                            % {"total": _days_text(total), "duration": _days_text(duration)})
                 ok = False
-        fees = self.fees(keys.get("fees"), f"{path}.fees")
         components = self.components(keys.get("components"), f"{path}.components", lines)
-        if fees is _MISSING or components is _MISSING:
+        if components is _MISSING:
             ok = False
         form_schema = get("form_schema", self.form_schema(keys.get("form_schema"), f"{path}.form_schema"))
+        fees = get("fees", self.fees(keys.get("fees"), f"{path}.fees", form_schema))
         if (components not in (_MISSING, None) and any(c.get("eform") for c in components)
                 and form_schema is not _MISSING and not (form_schema or {}).get("properties")):
             self.error(lines.get(f"{path}.components.eform"), f"{path}.components", _(
@@ -592,11 +602,13 @@ class _Parser:
             steps.append({"id": step_id, "name": name, "role": role, "working_days": json_number(days)})
         return steps if ok else _MISSING
 
-    def fees(self, node, path):
+    def fees(self, node, path, form_schema):
+        """The version's fees: code, name and a fixed amount, and the keys by which a fee depends on an integer
+        answer of the e-form (``FEE_QUANTITY_KEYS``), written only where given."""
         fees, ok, seen = [], True, set()
         for index, fee_node in enumerate(self.sequence(node, path)):
             fee_path = f"{path}[{index}]"
-            keys = self.mapping(fee_node, fee_path, ("code", "name", "amount"), ())
+            keys = self.mapping(fee_node, fee_path, ("code", "name", "amount"), FEE_QUANTITY_KEYS)
             if keys is None:
                 ok = False
                 continue
@@ -605,28 +617,106 @@ class _Parser:
                 self.error(keys["code"], f"{fee_path}.code", _("duplicate fee code “%(code)s”") % {"code": code})
                 code = _MISSING
             name = self.text(keys.get("name"), f"{fee_path}.name")
-            amount = _MISSING
-            amount_node = keys.get("amount")
-            if amount_node is not None:
-                try:
-                    value = _value(amount_node) if isinstance(amount_node, yaml.ScalarNode) else None
-                except _BadScalar:
-                    value = None  # reported below as not a whole number of đồng
-                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                    amount = value
-                elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                    self.error(amount_node, f"{fee_path}.amount", _("a fee cannot be negative: %(value)s")
-                               % {"value": amount_node.value})
-                else:
-                    self.error(amount_node, f"{fee_path}.amount", _("a fee is a whole number of đồng (VND, no "
-                                                                    "decimals, no separators), not “%(value)s”")
-                               % {"value": getattr(amount_node, "value", "")})
-            if _MISSING in (code, name, amount):
+            amount = self.vnd(keys.get("amount"), f"{fee_path}.amount")
+            quantity = self.fee_quantity(keys, fee_path, form_schema)
+            if _MISSING in (code, name, amount, quantity):
                 ok = False
                 continue
             seen.add(code)
-            fees.append({"code": code, "name": name, "amount": amount})
+            fees.append({"code": code, "name": name, "amount": amount, **quantity})
         return fees if ok else _MISSING
+
+    def vnd(self, node, path, *, default=_MISSING):
+        """A sum of money: a whole number of đồng, not negative."""
+        if node is None:
+            return default
+        try:
+            value = _value(node) if isinstance(node, yaml.ScalarNode) else None
+        except _BadScalar:
+            value = None  # reported below as not a whole number of đồng
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            self.error(node, path, _("a fee cannot be negative: %(value)s") % {"value": node.value})
+        else:
+            self.error(node, path, _("a fee is a whole number of đồng (VND, no decimals, no separators), not "
+                                     "“%(value)s”") % {"value": getattr(node, "value", "")})
+        return _MISSING
+
+    def fee_quantity(self, keys: dict, path: str, form_schema):
+        """The keys by which a fee depends on answers (``per``, ``times`` and what goes with them), checked against
+        the e-form: a counted field must be an integer field of the form_schema."""
+        quantity, ok = {}, True
+        for field_key, unit_key in (("per", "unit"), ("times", "times_unit")):
+            if field_key not in keys:
+                continue
+            field = self.integer_field(keys[field_key], f"{path}.{field_key}", form_schema)
+            unit = self.text(keys.get(unit_key), f"{path}.{unit_key}")
+            if unit_key not in keys:
+                self.error(keys[field_key], f"{path}.{unit_key}", _(
+                    "missing key “%(key)s”: say what %(field)s counts, as the fee line shows it (for example bản, "
+                    "trang)") % {"key": unit_key, "field": field_key})
+            if _MISSING in (field, unit):
+                ok = False
+            else:
+                quantity.update({field_key: field, unit_key: unit})
+        if "per" in keys:
+            if "unit_amount" not in keys:
+                self.error(keys["per"], f"{path}.unit_amount", _(
+                    "missing key “unit_amount”: what each unit after the included ones costs (VND)"))
+            unit_amount = self.vnd(keys.get("unit_amount"), f"{path}.unit_amount")
+            included = self.count(keys.get("included"), f"{path}.included", default=0)
+            up_to = self.count(keys.get("up_to"), f"{path}.up_to", default=None)
+            if _MISSING in (unit_amount, included, up_to):
+                ok = False
+            else:
+                quantity.update({"included": included} if "included" in keys else {})
+                quantity.update({"unit_amount": unit_amount}, **({"up_to": up_to} if up_to is not None else {}))
+            up_to, included = quantity.get("up_to"), quantity.get("included", 0)
+            if up_to is not None and up_to <= included:
+                self.error(keys["up_to"], f"{path}.up_to", _(
+                    "up_to (%(up_to)s) must be more than included (%(included)s), or the line never counts a unit")
+                           % {"up_to": up_to, "included": included})
+                ok = False
+            if quantity.get("per") is not None and quantity.get("per") == quantity.get("times"):
+                self.error(keys["times"], f"{path}.times", _("per and times cannot name the same field"))
+                ok = False
+        else:
+            for key in ("unit", "included", "unit_amount", "up_to"):
+                if key in keys:
+                    self.error(keys[key], f"{path}.{key}", _(
+                        "%(key)s only applies to a fee with per (the integer e-form field it counts)") % {"key": key})
+                    ok = False
+        if "times_unit" in keys and "times" not in keys:
+            self.error(keys["times_unit"], f"{path}.times_unit", _(
+                "times_unit only applies to a fee with times (the integer e-form field that multiplies it)"))
+            ok = False
+        return quantity if ok else _MISSING
+
+    def count(self, node, path, *, default=_MISSING):
+        """A number of units: a whole number, not negative."""
+        value = self.scalar(node, path, (int,), _("a whole number of units"), default)
+        if isinstance(value, int) and value < 0:
+            self.error(node, path, _("must not be negative: %(value)s") % {"value": value})
+            return _MISSING
+        return value
+
+    def integer_field(self, node, path: str, form_schema):
+        """The name of an integer field of the version's form_schema."""
+        name = self.text(node, path)
+        if name is _MISSING or form_schema is _MISSING:
+            return _MISSING
+        properties = (form_schema or {}).get("properties") or {}
+        if name not in properties:
+            fields = ", ".join(f"“{field}”" for field, schema in properties.items() if _is_integer(schema))
+            self.error(node, path, _("“%(field)s” is not a field of the form_schema: name an integer field "
+                                     "(%(fields)s)") % {"field": name, "fields": fields or _("there is none")})
+            return _MISSING
+        if not _is_integer(properties[name]):
+            self.error(node, path, _("“%(field)s” is not an integer field of the form_schema (give it type: "
+                                     "integer): a fee counts whole units") % {"field": name})
+            return _MISSING
+        return name
 
     def components(self, node, path, lines):
         components, ok, seen, eform_path = [], True, set(), ""

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from egov.kernel import ledger
 from egov.procedures import queries
 from egov.procedures.catalogue import (
-    Catalogue, CatalogueError, CatalogueErrors, ProcedureSpec, VersionSpec, dump_catalogue, parse_catalogue,
+    FEE_QUANTITY_KEYS, Catalogue, CatalogueError, CatalogueErrors, ProcedureSpec, VersionSpec, dump_catalogue,
+    parse_catalogue,
 )
 from egov.procedures.models import Procedure, ProcedureLifeEvent, ProcedureVersion
 from egov.registries.models import Agency
@@ -127,6 +128,8 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
         # Marks that only change what a future online application asks for or fills in (FUTURE_ONLY_MARKS).
         future_only = {name for name in differing & set(FUTURE_ONLY_MARKS)
                        if _without_future_marks(name, getattr(version, name)) == _without_future_marks(name, fields[name])}
+        if "fees" in differing and _fees_gain_counts_only(version.fees, fields["fees"]):
+            future_only.add("fees")
         same_agencies = sorted(version.agencies.values_list("code", flat=True)) == sorted(version_spec.agencies)
         if not differing and same_agencies:
             report.unchanged.append(f"{label} (v{version.version})")
@@ -155,6 +158,19 @@ def _import_procedure(spec: ProcedureSpec, agencies: dict, report: ImportReport,
         _published(version, actor, change="updated")
     procedure.save(update_fields=["words"])  # the names of its results are search words: re-read them
     return errors
+
+
+def _fees_gain_counts_only(old: list, new: list) -> bool:
+    """Fixed fees that gain the counting of copies or pages their legal basis already set (``FEE_QUANTITY_KEYS``),
+    every fixed amount as it was: requests already opened keep their lines, and a request opened afterwards counts
+    the dossier's answers, as the regulation always asked. Any other change of a used version's fees is refused."""
+    if any(key in fee for fee in old or [] for key in FEE_QUANTITY_KEYS):
+        return False
+
+    def fixed(fees):
+        return sorted((fee.get("code"), fee.get("amount")) for fee in fees or [] if fee.get("amount"))
+
+    return fixed(old) == fixed(new)
 
 
 def _without_future_marks(name: str, value):
