@@ -129,7 +129,7 @@ LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
-FORMAT_MODULE_PATH = ["egov.formats"]  # Vietnamese numbers grouped by three (egov/formats/vi/formats.py)
+FORMAT_MODULE_PATH = ["egov.kernel.formats"]  # Vietnamese numbers grouped by three (kernel/formats/vi/formats.py)
 USE_TZ = True
 
 STATIC_URL = "/static/"

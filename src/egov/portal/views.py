@@ -34,7 +34,7 @@ def home(request):
 
 
 def _grouped(number: int) -> str:
-    """3321 -> "3.321" in Vietnamese, "3,321" in English (egov.formats groups Vietnamese numbers by three)."""
+    """3321 -> "3.321" in Vietnamese, "3,321" in English (egov.kernel.formats groups Vietnamese numbers by three)."""
     return number_format(number, force_grouping=True)
 
 
