@@ -57,3 +57,16 @@ def test_the_web_field_checks_the_same_rules_and_says_the_12_digits_first():
         with pytest.raises(forms.ValidationError) as caught:
             field.clean(typed)
         assert [error.code for error in caught.value.error_list] == [code], typed
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("31/02/2026", "31/02/2026 is not a date that exists: check the day and the month."),
+    ("29-02-2025", "29-02-2025 is not a date that exists: check the day and the month."),
+    ("2026/02/01", "Enter the date as day/month/year, e.g. 17/05/2003."),
+    ("ngày mai", "Enter the date as day/month/year, e.g. 17/05/2003.")])
+def test_a_date_that_no_calendar_has_is_told_apart_from_one_typed_in_another_form(english, typed, message):
+    from egov.dossiers.forms import date_field
+
+    with pytest.raises(forms.ValidationError) as caught:
+        date_field("Ngày sinh", required=True).clean(typed)
+    assert caught.value.messages == [message]

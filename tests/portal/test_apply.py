@@ -123,7 +123,7 @@ def test_invalid_fields_show_inline_errors_and_keep_everything_entered(client, m
     response = client.post(step_url(draft, "form-1"), posted)
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Enter the date as day/month/year" in page
+    assert "31/02/2026 is not a date that exists: check the day and the month." in page
     assert "Enter the 12 digits of the number." in page
     assert 'value="Đỗ Minh An"' in page and 'value="31/02/2026"' in page and 'value="12345"' in page
     # Kept in the draft too: coming back later shows them.

@@ -27,8 +27,25 @@ DATETIME_FORMATS = ["%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m
 PERSON_FIELDS = ("full_name", "id_number", "date_of_birth", "phone", "email", "address")
 
 
+_DAY_MONTH_YEAR = re.compile(r"\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*")
+
+
+class DayMonthYearField(forms.DateField):
+    """A date typed day/month/year. One typed in the right form that no calendar has (31/02/2026) is told so, not
+    told to use the form it already uses."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            if isinstance(value, str) and _DAY_MONTH_YEAR.fullmatch(value):
+                raise ValidationError(_("%(value)s is not a date that exists: check the day and the month.")
+                                      % {"value": value.strip()}, code="invalid") from None
+            raise
+
+
 def date_field(label, *, required=False, help_text=None) -> forms.DateField:
-    return forms.DateField(
+    return DayMonthYearField(
         label=label, required=required, input_formats=DATE_FORMATS,
         help_text=help_text or _("Day/month/year, e.g. 17/05/2003."),
         error_messages={"invalid": _("Enter the date as day/month/year, e.g. 17/05/2003.")},
