@@ -327,11 +327,16 @@ def answer_text(value, spec: dict, ui: dict) -> str:
         names = ui.get("choices") or {}
         return str(names.get(value, names.get(str(value), value)))
     if spec.get("format") == "date":
-        try:
-            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
+        return iso_date_text(value)
     return str(value)
+
+
+def iso_date_text(value) -> str:
+    """A date kept as ISO text (2003-05-17) as pages write it (17/05/2003); anything else as it was written."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
 
 
 def answer_rows(version: ProcedureVersion, values: dict, *, all_fields: bool = False) -> list[tuple[str, str, str]]:

@@ -805,7 +805,6 @@ def receive(dossier_id, *, officer, at=None) -> Dossier:
 # What an officer or an applicant writes is printed on the forms (02, 03, 05) and kept in the history: never cut
 # without telling, so a text over its limit (rules.TEXT_MAX_CHARS, LINE_MAX_CHARS) is refused with the limit and its
 # length, and the form keeps it.
-TEXT_MAX_CHARS, LINE_MAX_CHARS = rules.TEXT_MAX_CHARS, rules.LINE_MAX_CHARS
 
 
 def _too_long(field: str, limit: int, count: int, line: int | None = None) -> InvalidInput:
@@ -822,8 +821,8 @@ def _clean_lines(lines, field: str, message: str) -> list[str]:
     if not clean:
         raise InvalidInput({field: [message]})
     for number, line in enumerate(clean, start=1):
-        if len(line) > LINE_MAX_CHARS:
-            raise _too_long(field, LINE_MAX_CHARS, len(line), line=number)
+        if len(line) > rules.LINE_MAX_CHARS:
+            raise _too_long(field, rules.LINE_MAX_CHARS, len(line), line=number)
     return clean
 
 
@@ -838,8 +837,8 @@ def _tidy_text(text) -> str:
 
 def _optional_text(text, field: str) -> str:
     text = _tidy_text(text)
-    if len(text) > TEXT_MAX_CHARS:
-        raise _too_long(field, TEXT_MAX_CHARS, len(text))
+    if len(text) > rules.TEXT_MAX_CHARS:
+        raise _too_long(field, rules.TEXT_MAX_CHARS, len(text))
     return text
 
 
@@ -1340,11 +1339,11 @@ class LookupResult:
     appointment_at: dt.datetime | None
 
 
-def lookup_status(code: str, id_number: str, *, client: str, now: float | None = None) -> LookupResult | None:
-    """Tra cứu hồ sơ: anyone who knows a dossier's code and its applicant's personal ID number sees its status and
-    appointment date. Counted per client address in the shared store (``LOOKUPS_PER_WINDOW`` per
-    ``LOOKUP_WINDOW_SECONDS``); a wrong pair returns None without telling which half was wrong; every look-up,
-    matched or not, is a ledger event (the code only when it matched, never the ID number)."""
+def dossier_by_code_and_id(code: str, id_number: str, *, client: str, now: float | None = None) -> Dossier | None:
+    """The dossier with this code whose applicant has this personal ID number, or None, without telling which half
+    was wrong. Every check counts against the client address's budget in the shared store (``LOOKUPS_PER_WINDOW`` per
+    ``LOOKUP_WINDOW_SECONDS``), whichever page asks (the look-up, feedback about someone else's dossier): past it,
+    ``TooManyLookups``. The callers log the outcome."""
     import hmac
 
     from egov.kernel import ratelimit
@@ -1352,17 +1351,28 @@ def lookup_status(code: str, id_number: str, *, client: str, now: float | None =
     decision = ratelimit.hit(f"dossier-lookup:{client or '-'}"[:100], limit=LOOKUPS_PER_WINDOW,
                              window_seconds=LOOKUP_WINDOW_SECONDS, now=now)
     if not decision.allowed:
-        ledger.append("dossier.lookup_limited", partition="platform", payload={})
         raise TooManyLookups(decision.retry_after)
     code = " ".join((code or "").split()).upper()[:40]
     id_number = "".join((id_number or "").split())[:20]
     dossier = (Dossier.objects.select_related("receiving_agency").filter(code=code).first()
                if code and id_number else None)
-    matched = False
-    if dossier is not None:
-        stored = str((dossier.content().get("applicant") or {}).get("id_number") or "")
-        matched = bool(stored) and hmac.compare_digest(stored.encode(), id_number.encode())
-    if not matched:
+    if dossier is None:
+        return None
+    stored = str((dossier.content().get("applicant") or {}).get("id_number") or "")
+    return dossier if stored and hmac.compare_digest(stored.encode(), id_number.encode()) else None
+
+
+def lookup_status(code: str, id_number: str, *, client: str, now: float | None = None) -> LookupResult | None:
+    """Tra cứu hồ sơ: anyone who knows a dossier's code and its applicant's personal ID number sees its status and
+    appointment date. Counted per client address in the shared store (``LOOKUPS_PER_WINDOW`` per
+    ``LOOKUP_WINDOW_SECONDS``); a wrong pair returns None without telling which half was wrong; every look-up,
+    matched or not, is a ledger event (the code only when it matched, never the ID number)."""
+    try:
+        dossier = dossier_by_code_and_id(code, id_number, client=client, now=now)
+    except TooManyLookups:
+        ledger.append("dossier.lookup_limited", partition="platform", payload={})
+        raise
+    if dossier is None:
         ledger.append("dossier.looked_up", partition="platform", payload={"matched": False})
         return None
     _event("looked_up", dossier, None, {"matched": True})

@@ -16,7 +16,6 @@ Applicant (``/dossiers/``: my dossiers, newest first; ``/dossiers/<code>/``): st
 deadline clock with its pauses and steps, documents; answer a supplement request; ask to withdraw; download the result
 once delivered; rate the service once processing has ended.
 """
-import datetime as dt
 import html
 from functools import lru_cache, wraps
 from urllib.parse import urlencode
@@ -112,14 +111,14 @@ def inbox(request):
     """Hồ sơ của đơn vị: the agency's dossiers, with counts per status, filters and flags, newest first."""
     officer = request.user
     procedures = _procedure_choices(officer.agency_id)
-    status = _int_or_none(request.GET.get("status"))
+    status = row_id(request.GET.get("status"))
     status = status if status in Status.values else None
-    procedure = _int_or_none(request.GET.get("procedure"))
+    procedure = row_id(request.GET.get("procedure"))
     procedure = procedure if procedure in {pk for pk, _name in procedures} else None
     flag = request.GET.get("flag") or None
     flag = flag if flag in FLAGS else None
     mine = request.GET.get("mine") == "1"
-    after_id = _int_or_none(request.GET.get("after"))
+    after_id = row_id(request.GET.get("after"))
     page = queries.inbox(officer, status=status, procedure_id=procedure, flag=flag, mine=mine, after_id=after_id)
     filters = {"status": status, "procedure": procedure, "flag": flag, "mine": "1" if mine else None}
     base = reverse("backoffice:inbox")
@@ -225,8 +224,6 @@ def _inbox_rows_html(page: queries.InboxPage) -> str:
     return mark_safe("\n".join(lines))  # noqa: S308 - every value is escaped above
 
 
-def _int_or_none(value):
-    return row_id(value)  # a filter or a page key that is no id is ignored (kernel.paging)
 
 
 def _inbox_url(base: str | None = None, **params) -> str:
@@ -341,12 +338,8 @@ def _shown_person(person: dict | None) -> dict:
     """A person's sealed details as the page shows them: the date of birth (kept as ISO text) as dd/mm/yyyy."""
     if not person:
         return {}
-    born = person.get("date_of_birth") or ""
-    try:
-        born = dt.date.fromisoformat(born).strftime("%d/%m/%Y") if born else ""
-    except (TypeError, ValueError):
-        pass  # kept as it was written
-    return {**person, "date_of_birth": born}
+    return {**person, "date_of_birth": forms.iso_date_text(person["date_of_birth"]) if person.get("date_of_birth")
+            else ""}
 
 
 @backoffice_required

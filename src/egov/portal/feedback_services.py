@@ -15,7 +15,6 @@ author's words or contact, which are sealed on the row.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
 import secrets
 
@@ -32,7 +31,7 @@ from egov.accounts.rules import rights_of
 from egov.dossiers.rules import TransitionRefused
 from egov.dossiers import services as dossier_services
 from egov.dossiers.services import InvalidInput, NotAllowed
-from egov.kernel import calendar, ledger, ratelimit
+from egov.kernel import calendar, ledger
 from egov.kernel.text import fold
 from egov.portal import feedback_rules
 from egov.portal.feedback_models import Feedback, FeedbackStatus, FeedbackTopic
@@ -158,7 +157,6 @@ def _dossier_named(user, dossier_code: str, id_number: str, client: str) -> tupl
     look-up checks it: one message whether the code is unknown or the number wrong, and the guesses counted per
     client address in the look-up's own budget (both pages answer the same question: do this code and number go
     together?), so that spreading guesses over the two pages gains nothing."""
-    from egov.dossiers.models import Dossier
 
     code = " ".join((dossier_code or "").split()).upper()
     if not code:
@@ -178,17 +176,12 @@ def _dossier_named(user, dossier_code: str, id_number: str, client: str) -> tupl
     number, problem = id_number_digits(id_number)
     if problem:
         return None, {"id_number": [problem]}
-    decision = ratelimit.hit(f"dossier-lookup:{client or '-'}"[:100], limit=dossier_services.LOOKUPS_PER_WINDOW,
-                             window_seconds=dossier_services.LOOKUP_WINDOW_SECONDS)
-    if not decision.allowed:
+    try:
+        dossier = dossier_services.dossier_by_code_and_id(code, number, client=client)
+    except dossier_services.TooManyLookups:
         ledger.append("feedback.dossier_check_limited", partition="platform", payload={})
-        raise dossier_services.TooManyLookups(decision.retry_after)
-    dossier = Dossier.objects.select_related("receiving_agency").filter(code=code).first()
-    matched = False
-    if dossier is not None:
-        stored = str((dossier.content().get("applicant") or {}).get("id_number") or "")
-        matched = bool(stored) and hmac.compare_digest(stored.encode(), number.encode())
-    if not matched:
+        raise
+    if dossier is None:
         ledger.append("feedback.dossier_unmatched", partition="platform", payload={})
         return None, {"dossier_code": [_("No dossier matches this code and personal ID number. Check both against "
                                          "the receipt.")]}
