@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo" and os.environ.get("EGOV_ENV", "development") != "production":
         # The demo's "Sign in with national eID" button talks to `egov fake-eid` unless another issuer is set.
         os.environ.setdefault("EGOV_EID_ISSUER", "http://127.0.0.1:8002")
+    if args.command == "demo":
+        # The demo is what officials and citizens try first: a mistyped address gets the platform's own page, not
+        # Django's debug page with the settings in it. EGOV_DEBUG=1 brings the debug page back for a developer.
+        os.environ.setdefault("EGOV_DEBUG", "0")
     if args.command == "fake-eid":
         fake_eid_serve(args.bind)
         return

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -72,6 +73,16 @@ def test_demo_serves_the_vietnamese_home_page_and_the_printed_officer_signs_in_w
 
     signed_in_home = browser.get("/")
     assert "Đăng xuất" in signed_in_home  # "Sign out": the officer is signed in, second factor passed
+
+
+def test_a_mistyped_address_in_the_demo_gets_the_platforms_own_page_not_the_debug_page(demo):
+    base, _printed, _environment = demo
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(base + "/thu-tuc-khong-co/", timeout=10)
+    assert answer.value.code == 404
+    page = answer.value.read().decode()
+    assert "Không tìm thấy trang" in page and '<html lang="vi"' in page
+    assert "Traceback" not in page and "DEBUG = True" not in page and "URLconf" not in page
 
 
 def test_demo_starts_the_processes_that_run_next_to_the_web_servers(demo):
