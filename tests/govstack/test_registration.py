@@ -276,6 +276,33 @@ def test_bad_applications_are_refused_with_the_field(api, client, version, hung,
     assert not Dossier.objects.exists()
 
 
+def test_where_the_answers_stand_for_the_declaration_the_applicant_must_have_declared_them_true(api, client, agency,
+                                                                                                 calendar_2026,  # noqa: F811
+                                                                                                 hung, portal):
+    """Tờ khai điện tử: as on the portal's review page, answers that stand for the signed declaration need the
+    applicant's affirmation; a signed declaration linked as a file needs none."""
+    make_version(agency, code=CODE, components=[
+        {"code": "to_khai", "name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "required": True, "eform": True},
+        {"code": "cccd", "name": "Bản chụp Căn cước công dân", "required": False}])
+    form = api.get(f"{BASE}/eForms/{eform_id(CODE, 1)}", headers=portal.headers).json()
+    assert {"code": "to_khai", "name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp", "required": True,
+            "eform": True} in form["documents"]
+
+    undeclared = is_problem(submit(api, portal, []), 422)
+    assert undeclared["field"] == "body.declared" and "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp" in undeclared["detail"]
+    assert not Dossier.objects.exists()
+
+    declared = api.post(f"{BASE}/services/{SERVICE}/applications",
+                        {"applicantId": "036072004321", "formData": {"data": {"purpose": "Xin việc làm"}},
+                         "documentUrls": [], "declared": True}, headers=portal.headers)
+    assert declared.status_code == 200, declared.content
+    dossier = Dossier.objects.get(uid=declared.json()["fileId"])
+    assert dossier.transitions.get(form="ack").details == {"declared": True}
+
+    signed_upload = submit(api, portal, [upload(client, portal).json()["url"]])
+    assert signed_upload.status_code == 200, signed_upload.content
+
+
 def test_an_applicant_below_the_procedures_assurance_level_is_refused(api, client, version, hung, portal):
     User.objects.filter(pk=hung.pk).update(assurance_level=AssuranceLevel.BASIC)
     response = submit(api, portal, [upload(client, portal).json()["url"]])

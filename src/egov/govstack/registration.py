@@ -10,8 +10,10 @@ token, or named by a trusted Information Mediator; or a person signed in. Client
 credentials, 403 without the right, 409 on a move the rules forbid, page sizes capped at 100.
 
 Extensions beyond the spec, all optional: ``agencyCode`` in a submission (the receiving agency when a citizen
-submits), ``code`` and ``appointmentDate`` of an application, ``uiSchema`` and ``documents`` of an eForm,
-``documentId`` of an upload, and ``firstResult``/``maxResult`` on the service list.
+submits), ``declared`` in a submission (the applicant affirmed their answers true: needed where the e-form stands for
+the signed declaration, marked ``eform`` among the eForm's documents), ``code`` and ``appointmentDate`` of an
+application, ``uiSchema`` and ``documents`` of an eForm, ``documentId`` of an upload, and
+``firstResult``/``maxResult`` on the service list.
 """
 from __future__ import annotations
 
@@ -105,6 +107,9 @@ class ApplicationSubmit(Schema):
     documentUrls: list[str] = Field(default_factory=list, description="URLs returned by POST /documents.")
     agencyCode: str | None = Field(None, max_length=13, description="egov extension: the receiving agency; a client "
                                                                     "system always files to its own agency.")
+    declared: bool = Field(False, description="egov extension: the applicant affirmed that their answers are true. "
+                                              "Needed when the eForm marks a document `eform` (the answers stand for "
+                                              "that signed declaration) and no file is linked for it.")
 
 
 class StatusModel(Schema):
@@ -336,7 +341,8 @@ def eform(request, eFormId: str):
     version = services.version_for_eform(eFormId)
     latest = version.procedure.versions.order_by("-version").values_list("version", flat=True).first()
     return {**_eform_item(version, latest), "schema": version.form_schema, "uiSchema": version.ui_schema or {},
-            "documents": [{"code": c["code"], "name": c.get("name", c["code"]), "required": c.get("required", True)}
+            "documents": [{"code": c["code"], "name": c.get("name", c["code"]), "required": c.get("required", True),
+                           **({"eform": True} if c.get("eform") else {})}
                           for c in version.components]}
 
 
@@ -350,7 +356,8 @@ def submit(request, serviceId: str, body: ApplicationSubmit):
     named by ``applicantId``, who must hold an egov account at the procedure's assurance level."""
     form = body.formData or FormData()
     submission = services.Submission(applicant_id=body.applicantId, form_data=form.data, eform_id=form.eFormId or "",
-                                     document_urls=body.documentUrls, agency_code=body.agencyCode or "")
+                                     document_urls=body.documentUrls, agency_code=body.agencyCode or "",
+                                     declared=body.declared)
     dossier = services.submit_application(caller=request.caller, service=serviceId, submission=submission)
     return _application_out(request, dossier, with_content=True)
 

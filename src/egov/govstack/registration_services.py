@@ -299,6 +299,7 @@ class Submission:
     eform_id: str = ""
     document_urls: list[str] = field(default_factory=list)
     agency_code: str = ""
+    declared: bool = False  # the applicant affirmed their answers true (the e-form's declaration needs it)
 
 
 def _receiving_agency(caller: Caller, version, agency_code: str):
@@ -359,9 +360,17 @@ def submit_application(*, caller: Caller, service: str, submission: Submission, 
             files.append((document.component, ContentFile(handle.read(), name=document.component)))
     if not isinstance(submission.form_data, dict):
         raise Invalid(_("formData.data is an object: the e-form's answers by field."), field="body.formData.data")
+    if not submission.declared and version.declaration_from_answers({d.component for d in staged}) is not None:
+        # Tờ khai điện tử: the answers stand for the signed declaration only when the applicant affirms them, as the
+        # portal's review page asks; a system filing for them passes on that affirmation.
+        raise Invalid(_("The answers stand for the declaration “%(name)s”: set declared to true once the applicant "
+                        "has affirmed that they are true, or link the signed declaration.")
+                      % {"name": version.eform_component.get("name", version.eform_component["code"])},
+                      field="body.declared")
     try:
         dossier = dossiers.submit_online(applicant_user=applicant, procedure_version=version, agency=agency,
-                                         form_data=submission.form_data, files=files, at=at)
+                                         form_data=submission.form_data, files=files, at=at,
+                                         declared=submission.declared)
     except dossiers.InvalidInput as exc:
         raise _invalid_from(exc, prefix="body.") from None
     except AssuranceTooLow as exc:
