@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from django.conf import settings
+from django.utils import translation
 
 from egov.procedures import queries, services
 from egov.procedures.catalogue import LIFE_EVENTS, CatalogueErrors, parse_catalogue
@@ -354,7 +356,7 @@ def test_the_procedure_page_gives_each_agencys_address_and_phone_when_known(clie
     ward = Agency.objects.get(code="000.00.61.H29")
     Agency.objects.filter(pk=ward.pk).update(address="135 Nam Kỳ Khởi Nghĩa, phường Sài Gòn", phone="028 3829 1234")
     html = client.get("/procedures/1.001193/").content.decode()
-    assert "Address: 135 Nam Kỳ Khởi Nghĩa, phường Sài Gòn" in html
+    assert 'Address: <span lang="vi">135 Nam Kỳ Khởi Nghĩa, phường Sài Gòn</span>' in html
     assert '<a href="tel:02838291234">028 3829 1234</a>' in html
 
 
@@ -374,3 +376,25 @@ def test_a_procedure_not_online_has_no_apply_button(client, catalogue):
 
 def test_an_unknown_procedure_is_a_404(client, catalogue):
     assert client.get("/procedures/9.999999/").status_code == 404
+
+
+# --- Catalogue text on a page in English ----------------------------------------------------------------------------
+
+def test_on_an_english_page_procedure_names_and_sectors_are_marked_as_vietnamese(client, catalogue):
+    """Procedures are published in Vietnamese only: a screen reader reads them with Vietnamese pronunciation."""
+    html = client.get("/procedures/", {"q": "dang ky khai sinh"}).content.decode()
+    assert '<h3 lang="vi"><a href="/procedures/1.001193/">Đăng ký khai sinh</a></h3>' in html
+    assert '<span lang="vi">Hộ tịch</span>' in html
+
+    detail = client.get("/procedures/1.001193/").content.decode()
+    assert '<h1><span lang="vi">Đăng ký khai sinh</span></h1>' in detail
+    assert "Procedures are published in Vietnamese" in detail
+
+
+def test_on_a_vietnamese_page_catalogue_text_needs_no_mark(client, catalogue):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    with translation.override("vi"):
+        html = client.get("/procedures/", {"q": "dang ky khai sinh"}).content.decode()
+        detail = client.get("/procedures/1.001193/").content.decode()
+    assert '<html lang="vi"' in html and 'lang="vi"><a' not in html and '<span lang="vi">' not in html
+    assert "<h1>Đăng ký khai sinh</h1>" in detail and '<span lang="vi">' not in detail

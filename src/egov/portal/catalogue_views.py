@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from egov.accounts.models import AssuranceLevel
 from egov.kernel import money
+from egov.portal.templatetags.catalogue_text import CATALOGUE_LANGUAGE, page_in_catalogue_language
 from egov.procedures import queries
 from egov.procedures.catalogue import CODE
 from egov.procedures.models import LifeEvent, OnlineLevel
@@ -117,22 +118,24 @@ def _results_html(hits: list[queries.SearchHit]) -> str:
     of the search page's time. Every value is escaped."""
     url = reverse("portal:procedure_detail", kwargs={"code": "0.000000"}).replace("0.000000", "{code}")
     code_label, not_in_force, free = _("Code"), _("Not yet in force"), _("Free")
+    lang = "" if page_in_catalogue_language() else f' lang="{CATALOGUE_LANGUAGE}"'  # names are Vietnamese text
     online = {value: str(label) for value, label in OnlineLevel.choices}
     durations, fees = {}, {}  # a page repeats a few durations and fees: each is translated and formatted once
     items = []
     for hit in hits:
-        facts = [f"{code_label} {hit.code}", hit.sector]
+        facts = [html.escape(f"{code_label} {hit.code}"), f"<span{lang}>{html.escape(hit.sector)}</span>"
+                 if lang else html.escape(hit.sector)]
         if hit.online_level is None:
-            facts.append(not_in_force)
+            facts.append(html.escape(not_in_force))
         else:
             if hit.duration_days not in durations:
                 durations[hit.duration_days] = working_days(hit.duration_days)
             if hit.total_fee not in fees:
                 fees[hit.total_fee] = vnd(hit.total_fee) if hit.total_fee else free
-            facts += [online.get(hit.online_level, hit.online_level), durations[hit.duration_days],
-                      fees[hit.total_fee]]
-        items.append(f'<li><h3><a href="{html.escape(url.format(code=hit.code))}">{html.escape(hit.name)}</a></h3>'
-                     f"<p>{html.escape(' · '.join(facts))}</p></li>")
+            facts += [html.escape(online.get(hit.online_level, hit.online_level)),
+                      html.escape(durations[hit.duration_days]), html.escape(fees[hit.total_fee])]
+        items.append(f'<li><h3{lang}><a href="{html.escape(url.format(code=hit.code))}">{html.escape(hit.name)}</a>'
+                     f"</h3><p>{' · '.join(facts)}</p></li>")
     return mark_safe("\n".join(items))  # noqa: S308 - every value is escaped above
 
 
