@@ -3,9 +3,10 @@
 Fixtures:
 - ``page``: a fresh browser context and page (Vietnamese browser locale, like most visitors).
 - ``visit(page, path, status=200, wait_for=None)``: navigate, wait for a selector if given, check the HTTP status,
-  run axe (WCAG 2.2 A/AA tags, no rule disabled)
+  run axe (WCAG 2.2 A/AA tags, no rule disabled), check that the page does not scroll sideways at 320 px (reflow)
   and record the route, for the route coverage test in ``test_zz_route_coverage.py``.
-- ``check_page(page)``: run axe on the page as it is now (after a form post or a click) and record its route.
+- ``check_page(page)``: run axe and the reflow check on the page as it is now (after a form post or a click) and
+  record its route.
 """
 import os
 from pathlib import Path
@@ -137,6 +138,37 @@ def axe():
     return Axe()  # axe.min.js bundled in the package: no network
 
 
+# WCAG 1.4.10 Reflow: at 320 CSS pixels wide (a phone, or 1280 at 400 % zoom) a page never scrolls sideways; data
+# tables, charts and code scroll inside their own region instead.
+REFLOW_WIDTH = 320
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    if (element.closest(".table-scroll, .chart-scroll, pre")) continue;
+    const box = element.getBoundingClientRect();
+    if (box.width && box.right > width + 1) {
+      found.push(`${element.tagName.toLowerCase()}${element.id ? "#" + element.id : ""}` +
+                 `${element.className && typeof element.className === "string" ? "." + element.className.trim()
+                    .split(/\\s+/).join(".") : ""} (right edge at ${Math.round(box.right)} px)`);
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, found: found.slice(-5)};
+}"""
+
+
+def assert_reflows(page):
+    size = page.viewport_size
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 640})
+    try:
+        measured = page.evaluate(OVERFLOWING)
+    finally:
+        page.set_viewport_size(size)
+    assert measured["scrollWidth"] <= measured["width"] + 1, (
+        f"{page.url} scrolls sideways at {REFLOW_WIDTH} px: {measured['scrollWidth']} px wide; widest elements: "
+        f"{measured['found']}")
+
+
 @pytest.fixture
 def check_page(axe):
     def check(page):
@@ -144,6 +176,7 @@ def check_page(axe):
                                          "resultTypes": ["violations"]})
         violations = results.response["violations"]
         assert not violations, f"axe found accessibility violations on {page.url}:\n{format_violations(violations)}"
+        assert_reflows(page)
         VISITED_ROUTES.add(route_of(page.url))
 
     return check
