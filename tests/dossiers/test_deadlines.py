@@ -90,8 +90,8 @@ def test_a_late_step_inside_a_dossier_finished_early(officers, version):
     services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process", at=vn("2026-03-05 10:00"))
     services.attach_result(dossier.pk, officer=officers["specialist"], file=None, at=vn("2026-03-05 10:05"))
     services.complete_step(dossier.pk, officer=officers["head"], task_id="review", at=vn("2026-03-05 14:00"))
-    dossier = services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve",
-                                     at=vn("2026-03-06 09:00"))
+    dossier = services.approve_and_sign(dossier.pk, officer=officers["leader"], task_id="approve",
+                                        at=vn("2026-03-06 09:00"))
     steps = {s.task_id: s for s in dossier.steps.all()}
     assert steps["review"].due_at == vn("2026-03-06 10:00")
     assert steps["approve"].due_at == vn("2026-03-06 14:00")

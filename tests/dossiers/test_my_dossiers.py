@@ -150,20 +150,25 @@ def test_online_delivery_is_offered_only_where_the_procedure_is_full_process_onl
     assert not Dossier.objects.exists()
 
 
-def test_a_result_replaced_before_delivery_is_never_shown_to_the_applicant(client, citizen, officers, agency, version,
-                                                                           media):
+def test_a_draft_result_current_or_replaced_is_never_shown_to_the_applicant(client, citizen, officers, agency,
+                                                                           version, media):
     dossier = online(citizen, version, agency)
     services.receive(dossier.pk, officer=officers["desk"])
     services.transfer(dossier.pk, officer=officers["desk"])
     services.attach_result(dossier.pk, officer=officers["specialist"])
-    services.attach_result(dossier.pk, officer=officers["specialist"])     # a corrected one, the process goes on
-    replaced = dossier.attachments.get(component_code=Attachment.REPLACED_RESULT)
+    services.attach_result(dossier.pk, officer=officers["specialist"])     # a corrected draft, the process goes on
+    replaced = dossier.attachments.get(component_code=Attachment.REPLACED_DRAFT)
+    draft = services.current_draft(dossier)
     signed_in(client, citizen)
-    assert f"/files/{replaced.pk}/" not in client.get(f"/dossiers/{dossier.code}/").content.decode()
-    assert client.get(f"/dossiers/{dossier.code}/files/{replaced.pk}/").status_code == 404
-    # The agency keeps it on its record.
-    assert signed_in(type(client)(), officers["desk"]).get(
-        f"/backoffice/dossiers/{dossier.code}/files/{replaced.pk}/").status_code == 200
+    page = client.get(f"/dossiers/{dossier.code}/").content.decode()
+    for hidden in (replaced, draft):
+        assert f"/files/{hidden.pk}/" not in page
+        assert client.get(f"/dossiers/{dossier.code}/files/{hidden.pk}/").status_code == 404
+    assert "Draft result" not in page and "result_drafted" not in page
+    # The agency keeps both on its record.
+    desk = signed_in(type(client)(), officers["desk"])
+    for kept in (replaced, draft):
+        assert desk.get(f"/backoffice/dossiers/{dossier.code}/files/{kept.pk}/").status_code == 200
 
 
 def test_the_result_is_downloadable_once_delivered_and_the_service_is_rated_once(client, citizen, officers, agency,

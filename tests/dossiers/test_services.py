@@ -134,9 +134,11 @@ def test_the_whole_road_to_delivery(officers, version):
     services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process")
     services.complete_step(dossier.pk, officer=officers["head"], task_id="review")
     dossier = services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve")
-    assert dossier.status == Status.PROCESSING  # the process has ended, the result is not attached yet
-    assert "attach-result" in queries.actions_for(officers["leader"], dossier)
-    services.attach_result(dossier.pk, officer=officers["leader"], file=None)
+    assert dossier.status == Status.PROCESSING  # the process has ended, the result is not signed yet
+    actions = queries.actions_for(officers["leader"], dossier)
+    assert "sign-result" in actions and "attach-result" not in actions  # no more drafts: the approver signs
+    assert "sign-result" not in queries.actions_for(officers["specialist"], dossier)
+    services.sign_result(dossier.pk, officer=officers["leader"])
     dossier = services.deliver(dossier.pk, officer=officers["desk"], method="desk")
     assert dossier.status == Status.DELIVERED
     assert [t.to_status for t in dossier.transitions.exclude(from_status=models_same())] == [2, 4, 9, 10]
@@ -187,9 +189,10 @@ def test_withdrawal_refused_goes_back_and_confirmed_stops(citizen, officers, ver
 def test_a_dossier_with_its_result_ready_cannot_be_stopped(officers, version):
     dossier = walk_in(officers, version)
     services.transfer(dossier.pk, officer=officers["desk"])
-    services.attach_result(dossier.pk, officer=officers["specialist"], file=None)
+    services.attach_result(dossier.pk, officer=officers["specialist"], file=None)  # a draft
     for officer, task in (("specialist", "process"), ("head", "review"), ("leader", "approve")):
         services.complete_step(dossier.pk, officer=officers[officer], task_id=task)
+    services.sign_result(dossier.pk, officer=officers["leader"])
     with pytest.raises(services.TransitionRefused, match="cannot move"):
         services.stop(dossier.pk, officer=officers["leader"], reason="Hết thẩm quyền")
     assert Dossier.objects.get(pk=dossier.pk).status == Status.RESULT_READY

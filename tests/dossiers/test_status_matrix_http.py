@@ -63,11 +63,11 @@ def dossier_in(source: str, *, citizen, officers, version, agency) -> Dossier:
         elif source == "8":
             services.stop(pk, officer=officers["leader"], reason="Người yêu cầu không đủ điều kiện")
         elif source in ("4last", "9", "10"):
-            services.attach_result(pk, officer=officers["specialist"], file=None)
+            services.save_draft_result(pk, officer=officers["specialist"], file=None)
             services.complete_step(pk, officer=officers["specialist"], task_id="process")
             services.complete_step(pk, officer=officers["head"], task_id="review")
             if source in ("9", "10"):
-                services.complete_step(pk, officer=officers["leader"], task_id="approve")
+                services.approve_and_sign(pk, officer=officers["leader"], task_id="approve")
             if source == "10":
                 services.deliver(pk, officer=officers["desk"], method="desk")
     return Dossier.objects.get(pk=pk)
@@ -90,9 +90,10 @@ def request_for(source: str, target: int, actor: str, dossier: Dossier) -> tuple
             return back + "refuse-withdrawal/", {"refuse-withdrawal-reason": "Đã gần xong"}
         return back + "transfer/", {}
     if target == 9:
-        if source == "4":
-            return back + "complete-step/", {"complete-step-task_id": "approve", "complete-step-decision": "approve"}
-        return back + "attach-result/", {}
+        if source == "4":  # the last step approved and the result signed at once, by the approver
+            return back + "complete-step/", {"complete-step-task_id": "approve",
+                                             "complete-step-decision": "approve-sign"}
+        return back + "sign-result/", {}
     if target == 8:
         if source == "7":
             return back + "confirm-withdrawal/", {}

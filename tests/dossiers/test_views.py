@@ -200,9 +200,11 @@ def test_the_whole_journey_through_the_dossier_page(client, officers, version, m
     assert response.status_code == 302, response.content.decode()
     assert post_action(head, dossier, "complete-step", {"complete-step-task_id": "review",
                                                         "complete-step-decision": "approve"}).status_code == 302
-    assert post_action(leader, dossier, "attach-result", {}).status_code == 302  # generated from the template
+    assert post_action(specialist, dossier, "attach-result", {}).status_code == 302  # a draft from the template
+    page = leader.get(f"/backoffice/dossiers/{dossier.code}/").content.decode()
+    assert 'value="approve-sign"' in page and "Approve and sign the result" in page  # the last step: one action
     assert post_action(leader, dossier, "complete-step", {"complete-step-task_id": "approve",
-                                                          "complete-step-decision": "approve"}).status_code == 302
+                                                          "complete-step-decision": "approve-sign"}).status_code == 302
     dossier.refresh_from_db()
     assert dossier.status == Status.RESULT_READY
     assert post_action(desk, dossier, "deliver", {"deliver-method": "desk"}).status_code == 302
@@ -212,8 +214,8 @@ def test_the_whole_journey_through_the_dossier_page(client, officers, version, m
     page = desk.get(f"/backoffice/dossiers/{dossier.code}/").content.decode()
     assert "Nothing for you to do on this dossier now." in page
     # The history names each document issued, and who acted, family name first (Vietnamese order).
-    for document in ("Form 01: receipt and appointment slip", "Form 06: process-control slip", "Result",
-                     "Delivery of the result"):
+    for document in ("Form 01: receipt and appointment slip", "Form 06: process-control slip",
+                     "Draft result (unsigned)", "Result", "Delivery of the result"):
         assert f"<td>{document}</td>" in page, document
     assert "<td>Nguyễn Văn An</td>" in page and "<td>06</td>" not in page
     for form in ("01", "02", "06"):

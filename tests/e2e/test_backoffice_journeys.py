@@ -1,8 +1,9 @@
 """The one-stop back office in Chromium (Vietnamese browser), with axe on every page.
 
 (a) A desk officer receives a walk-in dossier at the desk (after one mistake in the form), transfers it; a specialist
-asks for a supplement, which the desk records on the applicant's behalf; the specialist, the head of unit and the
-leader complete their steps, the leader issues the result generated from the template; the desk delivers it. Forms
+asks for a supplement, which the desk records on the applicant's behalf; the specialist saves a draft result generated
+from the template, the specialist and the head of unit complete their steps, the leader approves the last one and
+signs the result in one action; the desk delivers it. Forms
 01, 02 and 06 are downloaded and read (pypdf): each carries the dossier code and the applicant's name. The inbox and
 the tracking book are visited on the way.
 (b) An applicant who applied online opens their dossier's page and asks to withdraw it.
@@ -163,9 +164,13 @@ def test_a_walk_in_dossier_from_the_desk_to_delivery(page, visit, check_page, of
                                                       s.locator("textarea").fill("Công dân nộp tại quầy")))
     sign_out(page)
 
-    # The specialist and the head of unit complete their steps.
+    # The specialist drafts the result from the template (unsigned, no result code), and the specialist and the head
+    # of unit complete their steps.
     sign_in_officer(page, visit, check_page, specialist)
     visit(page, f"/backoffice/dossiers/{dossier.code}/")
+    assert page.locator("#action-sign-result").count() == 0
+    do_action(page, check_page, "attach-result")
+    assert dossier.attachments.filter(kind="draft").count() == 1 and not dossier.issued_results.exists()
     do_action(page, check_page, "complete-step",
               lambda s: s.locator("select[name='complete-step-next_assignee']").select_option(str(head.pk)))
     sign_out(page)
@@ -174,13 +179,13 @@ def test_a_walk_in_dossier_from_the_desk_to_delivery(page, visit, check_page, of
     do_action(page, check_page, "complete-step")
     sign_out(page)
 
-    # The leader issues the result from the template and approves.
+    # The leader approves the last step and signs the result in one action (offered first on the last step).
     sign_in_officer(page, visit, check_page, leader)
     visit(page, f"/backoffice/dossiers/{dossier.code}/")
-    do_action(page, check_page, "attach-result")
+    assert page.locator("input[name='complete-step-decision'][value='approve-sign']").is_checked()
     do_action(page, check_page, "complete-step")
     dossier.refresh_from_db()
-    assert dossier.status == Status.RESULT_READY
+    assert dossier.status == Status.RESULT_READY and dossier.issued_results.count() == 1
     sign_out(page)
 
     # The desk delivers it; the process-control slip shows every step.

@@ -127,11 +127,15 @@ def test_a_new_citizen_pays_online_receives_the_signed_result_and_verifies_it(op
         receipt.click()
     assert open(receipt_download.value.path(), "rb").read().startswith(b"%PDF")
 
-    # The agency processes and signs the result; chosen online at the review, it is delivered at once; the citizen
+    # The agency processes: the specialist drafts the result (the citizen does not see the draft), the leader's
+    # approval of the last step signs it; chosen online at the review, it is delivered at once; the citizen
     # downloads it.
-    for officer, task in ((specialist, "process"), (head, "review"), (leader, "approve")):
+    draft = services.save_draft_result(dossier.pk, officer=specialist)
+    visit(page, f"/dossiers/{dossier.code}/")
+    assert page.locator(f"a[href='/dossiers/{dossier.code}/files/{draft.pk}/']").count() == 0
+    for officer, task in ((specialist, "process"), (head, "review")):
         services.complete_step(dossier.pk, officer=officer, task_id=task)
-    services.attach_result(dossier.pk, officer=leader, file=None)
+    services.approve_and_sign(dossier.pk, officer=leader, task_id="approve")
     assert Dossier.objects.get(pk=dossier.pk).status == Status.DELIVERED
     visit(page, f"/dossiers/{dossier.code}/")
     result = Attachment.objects.get(dossier=dossier, kind=Attachment.Kind.RESULT)

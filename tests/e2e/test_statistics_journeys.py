@@ -27,9 +27,10 @@ def test_anyone_reads_filters_and_downloads_the_statistics(page, visit, check_pa
                                       applicant={"full_name": "Trần Văn Bình", "id_number": "079090001234"},
                                       subject=None, form_data={"purpose": "Xin việc"}, files=[])
     services.transfer(walk_in.pk, officer=desk)
-    services.attach_result(walk_in.pk, officer=specialist, file=None)
-    for officer, task in ((specialist, "process"), (head, "review"), (leader, "approve")):
+    services.attach_result(walk_in.pk, officer=specialist, file=None)  # the draft
+    for officer, task in ((specialist, "process"), (head, "review")):
         services.complete_step(walk_in.pk, officer=officer, task_id=task)
+    services.approve_and_sign(walk_in.pk, officer=leader, task_id="approve")
     online = services.submit_online(applicant_user=citizen, procedure_version=office["version"],
                                     agency=office["agency"], form_data={"purpose": "Du học"},
                                     files=[("to_khai", SimpleUploadedFile("a.pdf", PDF))])

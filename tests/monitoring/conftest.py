@@ -35,12 +35,13 @@ class Desk:
         return services.transfer(dossier.pk, officer=self.officers["desk"], at=vn(at))
 
     def finish(self, dossier, at):
-        """Attach the result and complete the three steps at ``at`` (a datetime or text): result ready (4 → 9)."""
+        """Draft the result, complete the three steps at ``at`` (a datetime or text), the last one approving and
+        signing the result: result ready (4 → 9)."""
         at = vn(at) if isinstance(at, str) else at
         services.attach_result(dossier.pk, officer=self.officers["specialist"], file=None, at=at)
         services.complete_step(dossier.pk, officer=self.officers["specialist"], task_id="process", at=at)
         services.complete_step(dossier.pk, officer=self.officers["head"], task_id="review", at=at)
-        return services.complete_step(dossier.pk, officer=self.officers["leader"], task_id="approve", at=at)
+        return services.approve_and_sign(dossier.pk, officer=self.officers["leader"], task_id="approve", at=at)
 
     def deliver(self, dossier, at):
         return services.deliver(dossier.pk, officer=self.officers["desk"], method="desk", at=vn(at))

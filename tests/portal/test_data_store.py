@@ -52,7 +52,7 @@ def deliver(dossier, officers, at):
     services.attach_result(dossier.pk, officer=officers["specialist"], file=None, at=vn("2026-03-03 09:00"))
     services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process", at=vn("2026-03-03 09:00"))
     services.complete_step(dossier.pk, officer=officers["head"], task_id="review", at=vn("2026-03-03 09:00"))
-    services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve", at=vn("2026-03-03 09:00"))
+    services.approve_and_sign(dossier.pk, officer=officers["leader"], task_id="approve", at=vn("2026-03-03 09:00"))
     return services.deliver(dossier.pk, officer=officers["desk"], method="online", at=vn(at))
 
 
@@ -183,8 +183,9 @@ def test_the_result_of_a_desk_dossier_reaches_the_applicants_account(mother, bui
                                       at=vn("2026-03-02 09:00"))
     services.transfer(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 10:30"))
     services.attach_result(dossier.pk, officer=officers["specialist"], file=None, at=vn("2026-03-03 09:00"))
-    for officer, task in (("specialist", "process"), ("head", "review"), ("leader", "approve")):
+    for officer, task in (("specialist", "process"), ("head", "review")):
         services.complete_step(dossier.pk, officer=officers[officer], task_id=task, at=vn("2026-03-03 09:00"))
+    services.approve_and_sign(dossier.pk, officer=officers["leader"], task_id="approve", at=vn("2026-03-03 09:00"))
     services.deliver(dossier.pk, officer=officers["desk"], method="desk", at=vn("2026-03-05 10:00"))
     apply_services.keep_delivered()
     result = StoredDocument.objects.get(owner=mother, kind="result")

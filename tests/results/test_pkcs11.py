@@ -189,7 +189,7 @@ def test_the_officer_is_told_why_the_result_cannot_be_signed_and_nothing_is_issu
     setattr(settings, setting, value)
     dossier = processed(officers, version)
     signed_in(client, officers["leader"])
-    response = client.post(f"/backoffice/dossiers/{dossier.code}/attach-result/", {})
+    response = client.post(f"/backoffice/dossiers/{dossier.code}/sign-result/", {})
     assert response.status_code == 409
     assert "The result cannot be signed now" in response.content.decode()
     assert not IssuedResult.objects.exists()
@@ -229,14 +229,14 @@ def test_a_token_that_dies_after_loading_refuses_the_result_and_the_next_attempt
 
     first, second = processed(officers, version), processed(officers, version)
     signed_in(client, officers["leader"])
-    assert client.post(f"/backoffice/dossiers/{first.code}/attach-result/", {}).status_code == 302
+    assert client.post(f"/backoffice/dossiers/{first.code}/sign-result/", {}).status_code == 302
     opened = []
     original = pkcs11.open_pkcs11_session
     monkeypatch.setattr(pkcs11, "open_pkcs11_session", lambda *a, **k: opened.append(1) or original(*a, **k))
     kill()
     events, attachments = Event.objects.count(), second.attachments.count()
 
-    response = client.post(f"/backoffice/dossiers/{second.code}/attach-result/", {})
+    response = client.post(f"/backoffice/dossiers/{second.code}/sign-result/", {})
     assert response.status_code == 409
     page = response.content.decode()
     assert "The result cannot be signed now" in page and "the PKCS#11 token &#x27;egov-agencies&#x27; failed (" in page
@@ -245,7 +245,7 @@ def test_a_token_that_dies_after_loading_refuses_the_result_and_the_next_attempt
     assert not IssuedResult.objects.filter(dossier=second).exists() and Event.objects.count() == events
     assert opened == []  # the failure itself does not log in again: only the next attempt does
 
-    assert client.post(f"/backoffice/dossiers/{second.code}/attach-result/", {}).status_code == 302
+    assert client.post(f"/backoffice/dossiers/{second.code}/sign-result/", {}).status_code == 302
     assert opened == [1]  # one new session, logged in with the configured PIN
     second.refresh_from_db()
     assert second.status == 9

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 
-from egov.dossiers.models import Dossier, Status, Transition
+from egov.dossiers import rules
+from egov.dossiers.models import Attachment, Dossier, Status, Transition
 from egov.kernel.db import column_converter
 from egov.procedures.models import ProcedureVersion
 
@@ -102,9 +103,9 @@ def _describe(transition: Transition) -> str:
 
 def timeline(dossier: Dossier) -> list[TimelineEntry]:
     """Every change of the dossier in plain words, oldest first, with the reasons and missing items given to the
-    applicant."""
+    applicant; the agency's working papers (a draft result) are not theirs to see."""
     entries = []
-    for transition in dossier.transitions.order_by("at", "id"):
+    for transition in dossier.transitions.exclude(form__in=rules.OFFICE_ONLY_DOCUMENTS).order_by("at", "id"):
         details = transition.details or {}
         changed = transition.from_status != transition.to_status
         note = transition.note if (changed and transition.to_status in NOTE_STATUSES) \
@@ -131,3 +132,13 @@ def open_supplement_request(dossier: Dossier) -> TimelineEntry | None:
         return None
     return TimelineEntry(at=last.at, what=_describe(last), status=Status(last.to_status).label, note=last.note,
                          missing=list((last.details or {}).get("missing") or []))
+
+
+def visible_attachments(dossier: Dossier):
+    """The files of the dossier its applicant may see and download (their pages, their API): what was filed and
+    supplied, and the result once delivered. Never a draft result (the agency's working paper), nor a result replaced
+    before delivery (it was never delivered and may be wrong)."""
+    kinds = [Attachment.Kind.COMPONENT, Attachment.Kind.SUPPLEMENT]
+    if dossier.status == Status.DELIVERED:
+        kinds.append(Attachment.Kind.RESULT)
+    return dossier.attachments.filter(kind__in=kinds).exclude(component_code=Attachment.REPLACED_RESULT)

@@ -638,17 +638,24 @@ def tracking_book_csv(rows: list[BookRow]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+DRAFT_MARK = "DỰ THẢO"
+DRAFT_NOTE = "(Dự thảo kết quả: chưa ký số, chưa có mã kết quả, chưa có giá trị pháp lý)"
+
+
 def result_document(issuer: Issuer, dossier: DossierFacts, *, title: str, body: str, issued_at: dt.datetime,
-                    signer_name: str, signer_title: str, verification: str = "") -> bytes:
+                    signer_name: str, signer_title: str, verification: str = "", draft: bool = False) -> bytes:
     """A simple result (kết quả giải quyết, e.g. "GIẤY CHỨNG NHẬN ...") from a procedure's result template text;
     blank lines in the body separate paragraphs. ``verification`` (the result code and where to verify it) is
-    printed under the signatures."""
+    printed under the signatures. ``draft``: a preview for the agency (dự thảo), marked so above the title."""
     require_aware(issued_at=issued_at)
     if not title.strip():
         raise DocumentError("title cannot be empty.")
     pdf = _new(issued_at, dossier)
     _header(pdf, issuer, form_no="", number=f"{dossier.code}/KQ", day=_local_day(issued_at))
-    _title(pdf, title.upper())
+    if draft:
+        pdf.set_font(FONT, "B", TITLE_PT + 1)
+        pdf.cell(0, 7, DRAFT_MARK, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _title(pdf, title.upper(), DRAFT_NOTE if draft else "")
     for paragraph in _text(body).replace("\r\n", "\n").split("\n\n"):
         if paragraph.strip():
             _paragraph(pdf, paragraph.strip())

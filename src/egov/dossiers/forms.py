@@ -614,9 +614,13 @@ class SupplyForm(ActionForm):
         return {"files": [("supplement", f) for f in self.cleaned_data["files"]], "note": self.cleaned_data["note"]}
 
 
+APPROVE_AND_SIGN = "approve-sign"
+
+
 class CompleteStepForm(ActionForm):
     """One processing step done: approve (forward) or return, with a note, and who takes the next step (an officer
-    of the agency in the next step's role)."""
+    of the agency in the next step's role). On the last step, when a draft result or the procedure's template is
+    there to sign, the approver may approve and sign the result at once (``services.approve_and_sign``)."""
     prefix_name = "complete-step"
     task_id = forms.ChoiceField(label=_("Step"))
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, initial="approve",
@@ -651,9 +655,41 @@ class CompleteStepForm(ActionForm):
                 % {"role": Role(role).label if role in Role.values else role}
         else:
             del self.fields["next_assignee"]  # the last step, or nobody to choose
+        self._offer_signing(steps)
+
+    def _offer_signing(self, steps) -> None:
+        """The last step: "approve and sign the result" first (the result is signed when the last step approves),
+        where there is something to sign; a posted choice of it is always understood (the service says why not)."""
+        from egov.dossiers import services
+
+        dossier = self.dossier
+        if dossier is None:
+            return
+        last = len(steps) == 1 and services.approval_ends_processing(dossier, steps[0].task_id)
+        if last and services.can_sign_without_upload(dossier):
+            self.fields["decision"].choices = [(APPROVE_AND_SIGN, _("Approve and sign the result")),
+                                               ("approve", _("Approve; sign the result later")),
+                                               ("return", _("Return for rework"))]
+            self.fields["decision"].initial = APPROVE_AND_SIGN
+        elif last:
+            self.fields["decision"].choices = [("approve", _("Approve; sign the result later")),
+                                               ("return", _("Return for rework"))]
+            self.fields["decision"].help_text = _("There is no draft result and the procedure has no result template: "
+                                                  "after approving, upload the result to sign it.")
+        elif self.is_bound:
+            self.fields["decision"].choices = [*self.fields["decision"].choices,
+                                               (APPROVE_AND_SIGN, _("Approve and sign the result"))]
+
+    def service(self) -> str:
+        return "approve_and_sign" if self.cleaned_data.get("decision") == APPROVE_AND_SIGN else "complete_step"
+
+    def done_label(self):
+        return _("Approve and sign the result") if self.cleaned_data.get("decision") == APPROVE_AND_SIGN else None
 
     def arguments(self):
         data = self.cleaned_data
+        if data["decision"] == APPROVE_AND_SIGN:
+            return {"task_id": data["task_id"], "note": data["note"]}
         return {"task_id": data["task_id"], "decision": data["decision"], "note": data["note"],
                 "next_assignee": self.officers.get(data.get("next_assignee"))}
 
@@ -710,9 +746,25 @@ class WithdrawForm(ReasonForm):
 
 
 class AttachResultForm(ActionForm):
+    """Dự thảo kết quả: the draft result, saved while processing steps remain open (unsigned, no result code)."""
     prefix_name = "attach-result"
-    file = forms.FileField(label=_("The signed result"), required=False,
-                           help_text=_("A PDF or a scan. Leave empty to generate it from the procedure's template."))
+    file = forms.FileField(label=_("Draft result"), required=False,
+                           help_text=_("A PDF or a scan. Leave empty to generate a preview from the procedure's "
+                                       "template. The draft is not signed and has no result code; the applicant does "
+                                       "not see it. It is signed when the last step is approved."))
+    service_fields = {"file": "file"}
+
+    def arguments(self):
+        return {"file": self.cleaned_data.get("file")}
+
+
+class SignResultForm(ActionForm):
+    """Ký số: once the last step is approved, the approver signs and issues the result."""
+    prefix_name = "sign-result"
+    file = forms.FileField(label=_("Result to sign"), required=False,
+                           help_text=_("Leave empty to sign the latest draft result as it is (a generated draft is "
+                                       "rendered again from the procedure's template now). Or upload a PDF or a scan "
+                                       "to sign instead."))
     service_fields = {"file": "file"}
 
     def arguments(self):

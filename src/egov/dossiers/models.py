@@ -217,18 +217,27 @@ def attachment_path(instance, filename):
 
 
 class Attachment(models.Model):
-    """A file of the dossier: a component, a scan from the post, a supplement, the result. Stored through the storage
-    API under a random name. The uploader's file name is not kept (names like "CCCD_Nguyen_Van_A.pdf" are personal
-    data): ``name`` is made from the component and the sniffed type."""
+    """A file of the dossier: a component, a scan from the post, a supplement, a draft result, the result. Stored
+    through the storage API under a random name. The uploader's file name is not kept (names like
+    "CCCD_Nguyen_Van_A.pdf" are personal data): ``name`` is made from the component and the sniffed type."""
 
     class Kind(models.TextChoices):
         COMPONENT = "component", _("Dossier component")
         SUPPLEMENT = "supplement", _("Supplement")
+        # Dự thảo kết quả: prepared while processing steps remain open; unsigned, without a result code, for the
+        # agency's officers only (the applicant never sees or downloads one).
+        DRAFT = "draft", _("Draft result")
         RESULT = "result", _("Result")
 
     # A result replaced before delivery (a corrected one was attached) stays in the dossier as a supplement with this
     # code, for the agency's record; the applicant never sees it: it was never delivered and may be wrong.
     REPLACED_RESULT = "replaced-result"
+    # A draft's ``component_code``: uploaded by an officer (signed as it is) or rendered from the procedure's template
+    # (rendered again when the result is signed, after the approval's effects); a draft a newer one replaced keeps
+    # REPLACED_DRAFT, for the agency's record, as a replaced result does.
+    DRAFT_UPLOADED = "result"
+    DRAFT_GENERATED = "generated"
+    REPLACED_DRAFT = "replaced-draft"
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(max_length=16, choices=Kind.choices)

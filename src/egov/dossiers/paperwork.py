@@ -174,9 +174,12 @@ class _Blank(dict):
         return "…"
 
 
-def generated_result(dossier: Dossier, *, officer, at: dt.datetime, verification: str = "") -> bytes:
+def generated_result(dossier: Dossier, *, officer, at: dt.datetime, verification: str = "",
+                     draft: bool = False) -> bytes:
     """A result generated from the procedure version's template: ``{placeholders}`` take the e-form's answers, the
-    dossier code and the applicant's and subject's names; unknown ones print as an ellipsis."""
+    dossier code and the applicant's and subject's names; unknown ones print as an ellipsis. ``draft``: the preview
+    an officer saves while steps remain open (dự thảo), marked as such, with the role of the procedure's last step
+    (who will sign it) and no name under it; the signed result is rendered again at signing, with the signer."""
     content = dossier.content()
     values = _Blank({k: v for k, v in (content.get("form") or {}).items() if isinstance(v, (str, int, float))})
     values.update(content.get("registry") or {})
@@ -188,7 +191,19 @@ def generated_result(dossier: Dossier, *, officer, at: dt.datetime, verification
         body = string.Formatter().vformat(template, (), values)
     except (ValueError, IndexError, AttributeError):  # a template with a stray brace prints as written
         body = template
+    if draft:
+        signer_name, signer_title = "", _last_step_role_label(dossier) or officer.get_role_display()
+    else:
+        signer_name, signer_title = officer.get_full_name() or officer.username, officer.get_role_display()
     return documents.result_document(issuer(dossier.receiving_agency), facts(dossier, content),
                                      title=dossier.procedure_version.result_type.upper(), body=body, issued_at=at,
-                                     signer_name=officer.get_full_name() or officer.username,
-                                     signer_title=officer.get_role_display(), verification=verification)
+                                     signer_name=signer_name, signer_title=signer_title, verification=verification,
+                                     draft=draft)
+
+
+def _last_step_role_label(dossier: Dossier) -> str:
+    from egov.accounts.models import Role
+
+    steps = dossier.procedure_version.steps or []
+    role = steps[-1].get("role", "") if steps and isinstance(steps[-1], dict) else ""
+    return str(Role(role).label) if role in Role.values else ""

@@ -285,8 +285,12 @@ def actions_for(officer, dossier: Dossier) -> list[str]:
         steps = open_steps(dossier)
         if any(s.role == role and (s.assignee_id in (None, officer.pk)) for s in steps):
             actions.append("complete-step")
-        if role in rules.PROCESSORS:
-            actions.append("attach-result")
+        if services.processing_finished(dossier):
+            # The last step is approved: the result is signed by that step's role (no more drafts).
+            if role == (services.approver_role(dossier) or role) and role in rules.PROCESSORS:
+                actions.append("sign-result")
+        elif role in rules.PROCESSORS:
+            actions.append("attach-result")  # a draft result while steps remain open
     if dossier.status == Status.WITHDRAWAL_REQUESTED and role in rules.REFUSE_WITHDRAWAL_ACTORS:
         actions.append("refuse-withdrawal")
     if (dossier.status in rules.APOLOGY_STATUSES and role in rules.APOLOGY_ACTORS and dossier.rescheduled_at is None

@@ -1,6 +1,10 @@
 """Signed electronic results (kết quả điện tử): every result PDF the platform issues carries a result code and the
 issuing agency's PAdES signature. ``sign_result`` stamps and signs (no transaction: call it before locking);
-``record`` keeps code → dossier, attachment, agency in the caller's transaction."""
+``record`` keeps code → dossier, attachment, agency in the caller's transaction.
+
+Before the last processing step is approved there is only a draft (dự thảo kết quả): ``draft_preview`` renders one
+from the procedure's template and ``check_draft`` checks an uploaded one can be signed later; neither takes a code
+nor a signature."""
 from __future__ import annotations
 
 import datetime as dt
@@ -64,6 +68,32 @@ def image_pdf(image: bytes, verification: str) -> bytes:
     pdf.set_font(documents.FONT, "", 8)
     pdf.multi_cell(180, 4, verification)
     return bytes(pdf.output())
+
+
+def draft_preview(dossier: Dossier, *, officer, at: dt.datetime) -> bytes:
+    """A draft result rendered from the procedure's template as the dossier stands now: marked as a draft, with no
+    result code, no verification line and no signature."""
+    from egov.dossiers import paperwork
+
+    return paperwork.generated_result(dossier, officer=officer, at=at, draft=True)
+
+
+def check_draft(content: bytes, mime: str) -> None:
+    """An uploaded draft is checked as a result to sign is: a PDF that can be opened for signing, or an image that
+    can be laid on a page (``InvalidInput`` on the field ``file`` otherwise), so that the approval does not find out."""
+    from egov.dossiers.services import InvalidInput
+
+    if mime != "application/pdf":
+        image_pdf(content, "")
+        return
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+
+    try:
+        IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError):
+        raise InvalidInput({"file": [_("This PDF cannot be read, so it cannot be signed: export it again from the "
+                                       "original document and upload that.")]}) from None
 
 
 def sign_result(dossier: Dossier, *, content: bytes | None, mime: str, officer, at: dt.datetime) -> SignedResult:

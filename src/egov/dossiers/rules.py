@@ -48,11 +48,16 @@ DOCUMENT_LABELS = {
     "06": gettext_lazy("Form 06: process-control slip"),
     "fees": gettext_lazy("Notice of fees due"),
     "receipt": gettext_lazy("Payment receipt"),
+    "draft": gettext_lazy("Draft result (unsigned)"),
     "result": gettext_lazy("Result"),
     "delivery": gettext_lazy("Delivery of the result"),
     "notice": gettext_lazy("Notice to the applicant"),
     "registry": gettext_lazy("Population registry updated"),
 }
+
+# Recorded in the dossier's history for the agency only: the applicant's timeline leaves them out (a draft result is
+# the agency's working paper until the last step approves it and it is signed).
+OFFICE_ONLY_DOCUMENTS = frozenset({"draft"})
 
 ACTION_LABELS = {
     "submit": gettext_lazy("Submit online"), "intake": gettext_lazy("Receive at the desk"),

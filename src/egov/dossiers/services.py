@@ -11,6 +11,7 @@ by hand, so a pause, a resumption or an apology can never leave it stale.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -920,7 +921,8 @@ def transfer(dossier_id, *, officer, at=None) -> Dossier:
 def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve", note: str = "",
                   next_assignee=None, at=None) -> Dossier:
     """Hoàn thành một bước xử lý: the step's role completes it (approve, or return to an earlier step); its verdict
-    is recorded (form 06). When the process ends and the result is attached, the dossier is ready (4 → 9)."""
+    is recorded (form 06). A return keeps the draft result, which the officer revises. When the last step is
+    approved the result waits to be signed by that step's role (``sign_result``; ``approve_and_sign`` does both)."""
     dossier, role, at = _officer_on(dossier_id, officer, at)
     if dossier.status != Status.PROCESSING:
         raise TransitionRefused(_("Processing steps are completed only while the dossier is being processed (now: "
@@ -951,7 +953,7 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
     _open_ready_steps(dossier, at, cal, next_assignee=next_assignee)
     if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state):
         _apply_registry_effect(dossier, officer)
-        if _has_result(dossier):
+        if _has_result(dossier):  # signed before its approval (the rule before drafts): ready at once
             _finish(dossier, officer=officer, role=role, at=at)
     dossier.save()
     return dossier
@@ -1019,51 +1021,242 @@ def _apply_registry_effect(dossier: Dossier, officer) -> None:
     _event("registry_effect", dossier, officer, {"effect": effect})
 
 
+# --- The result: a draft while steps remain open, signed once the last step is approved --------------------------------
+# Dự thảo kết quả → phê duyệt → ký số: a processing officer prepares the result as a draft (unsigned, without a result
+# code, for the agency only); the last step's approval is the decision; only then is the result signed with the
+# agency's certificate and its result code issued, by an officer of the approving step's role (4 → 9).
+
+
+class SigningFailed(Exception):
+    """The last step was approved but the result could not be signed (the signing token, an unreadable draft):
+    ``reason`` says why. The approval stands; the approver signs again (``sign_result``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _unlocked(dossier_id) -> Dossier:
+    dossier = (Dossier.objects.select_related("procedure_version__procedure", "receiving_agency")
+               .filter(pk=dossier_id).first())
+    if dossier is None:
+        raise Dossier.DoesNotExist(f"no dossier {dossier_id}")
+    return dossier
+
+
+def processing_finished(dossier: Dossier) -> bool:
+    """Whether every processing step is done (the last one approved) while the dossier is still being processed:
+    its result waits to be signed."""
+    if dossier.status != Status.PROCESSING or not dossier.workflow_state:
+        return False
+    try:
+        return workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state)
+    except workflow.WorkflowError:
+        return False
+
+
+def approval_ends_processing(dossier: Dossier, task_id: str) -> bool:
+    """Whether approving the open step ``task_id`` would end the dossier's processing (it is the last step)."""
+    if dossier.status != Status.PROCESSING or not dossier.workflow_state:
+        return False
+    bpmn = dossier.procedure_version.bpmn
+    try:
+        state = workflow.complete_step(bpmn, copy.deepcopy(dossier.workflow_state), task_id, decision="approve")
+        return workflow.is_finished(bpmn, state)
+    except workflow.WorkflowError:
+        return False
+
+
+def approver_role(dossier: Dossier) -> str | None:
+    """The role of the step whose approval ended the processing (the last step completed with "approve"): its
+    officers sign the result."""
+    step = (dossier.steps.filter(completed_at__isnull=False, outcome="approve").order_by("-completed_at", "-id")
+            .first())
+    return step.role if step else None
+
+
+def current_draft(dossier: Dossier) -> Attachment | None:
+    """The dossier's latest draft result (none replaced it), if any."""
+    return (dossier.attachments.filter(kind=Attachment.Kind.DRAFT).exclude(component_code=Attachment.REPLACED_DRAFT)
+            .order_by("-id").first())
+
+
+def can_sign_without_upload(dossier: Dossier) -> bool:
+    """Whether the result can be signed from what the dossier has: a draft, or the procedure's result template."""
+    return current_draft(dossier) is not None or bool(dossier.procedure_version.result_template.strip())
+
+
+def _role_label(role: str | None) -> str:
+    from egov.accounts.models import Role
+
+    return str(Role(role).label) if role in Role.values else (role or "")
+
+
 def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
-    """Kết quả: the result, uploaded or generated from the procedure's template, stamped with its result code and
-    signed by the agency's certificate; when the process has ended the dossier becomes ready (4 → 9).
+    """Kết quả: what attaching the result means now. While processing steps remain open, a draft
+    (``save_draft_result``: no result code, no signature); once the last step is approved, the signed result
+    (``sign_result``), and the dossier is ready (4 → 9)."""
+    if processing_finished(_unlocked(dossier_id)):
+        return sign_result(dossier_id, officer=officer, file=file, at=at)
+    return save_draft_result(dossier_id, officer=officer, file=file, at=at)
+
+
+def _require_processing(dossier: Dossier) -> None:
+    if dossier.status != Status.PROCESSING:
+        raise TransitionRefused(_("A result is attached while the dossier is being processed (now: “%(status)s”).")
+                                % {"status": rules.label(dossier.status)})
+
+
+def _require_draft_allowed(dossier: Dossier, role: str, officer) -> None:
+    _require_agency(officer, dossier)
+    _require_processing(dossier)
+    if role not in rules.PROCESSORS:
+        raise NotAllowed(_("Only the processing unit attaches the result."))
+    if processing_finished(dossier):
+        raise TransitionRefused(_("The last processing step is approved: the result is now signed and issued, not "
+                                  "drafted again."))
+
+
+def _require_signer(dossier: Dossier, role: str, officer) -> None:
+    """Who signs the result, and when: once the last processing step is approved, an officer of the dossier's agency
+    in the role of the step that approved it."""
+    _require_agency(officer, dossier)
+    _require_processing(dossier)
+    if not processing_finished(dossier):
+        still_open = ", ".join(f"“{step.name}”" for step in dossier.steps.filter(completed_at__isnull=True)
+                               .order_by("started_at", "id"))
+        raise TransitionRefused(_("The result is signed and issued only once the last processing step is approved "
+                                  "(still open: %(steps)s). Until then, save a draft result.")
+                                % {"steps": still_open or "—"})
+    signer = approver_role(dossier)
+    if (signer is None and role not in rules.PROCESSORS) or (signer is not None and role != signer):
+        raise NotAllowed(_("The result is signed by an officer of the role that approved the last step "
+                           "(%(role)s).") % {"role": _role_label(signer)})
+
+
+def save_draft_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
+    """Dự thảo kết quả: while processing steps remain open, a processing officer (specialist, head of unit, leader)
+    prepares the result: the uploaded PDF or image, checked as a result to sign is, or a preview rendered from the
+    procedure's template. Unsigned and without a result code; the applicant never sees it. A new draft replaces the
+    previous one, which stays on the agency's record (``Attachment.REPLACED_DRAFT``), as a replaced result does.
+
+    The file is checked, rendered and written before the dossier is locked; the checks run again under the lock,
+    and a file whose storing is refused is deleted."""
+    from egov.dossiers import result_services
+
+    at = _now(at)
+    dossier = _unlocked(dossier_id)
+    _require_draft_allowed(dossier, _officer_role(officer), officer)
+    if file is not None:
+        content, mime = _read_upload("file", file)
+        result_services.check_draft(content, mime)
+        code = Attachment.DRAFT_UPLOADED
+    else:
+        content, mime = result_services.draft_preview(dossier, officer=officer, at=at), "application/pdf"
+        code = Attachment.DRAFT_GENERATED
+    name = f"Dự thảo - {dossier.procedure_version.result_type}"
+    written = _written(dossier, [(code, content, mime)], kind=Attachment.Kind.DRAFT, user=officer,
+                       components=[{"code": code, "name": name}])
+    try:
+        with transaction.atomic():
+            dossier, role, at = _officer_on(dossier_id, officer, at)
+            _require_draft_allowed(dossier, role, officer)
+            drafts = dossier.attachments.filter(kind=Attachment.Kind.DRAFT).exclude(
+                component_code=Attachment.REPLACED_DRAFT)
+            replaced = list(drafts.values_list("pk", flat=True))
+            drafts.update(component_code=Attachment.REPLACED_DRAFT)
+            (attachment,) = written
+            attachment.dossier = dossier
+            attachment.save()
+            _record(dossier, actor=officer, at=at, form="draft", event="result_drafted",
+                    details={"generated": file is None, "attachment": attachment.pk, "replaced": replaced})
+            dossier.save(update_fields=["updated_at"])
+    except BaseException:
+        _delete_written(written)
+        raise
+    return attachment
+
+
+def sign_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
+    """Ký số và ban hành kết quả: once the last processing step is approved, an officer of the approving step's role
+    signs the result: ``file`` when given, else the latest uploaded draft as it is, else (the draft was generated,
+    or there is none) the procedure's template rendered now, after the approval's effect on a registry (a birth
+    registration's certificate carries the child's new personal ID number). It is stamped with its new result code
+    and signed with the agency's certificate; the dossier becomes ready (4 → 9, and → 10 when the applicant chose to
+    receive it online).
 
     Rendering and signing happen before the dossier is locked (a PKCS#11 token may take its time); the checks run
     again under the lock, and a signed file whose storing is refused is simply dropped (its code was never issued)."""
     from egov.dossiers import result_services
 
     at = _now(at)
-    dossier = (Dossier.objects.select_related("procedure_version__procedure", "receiving_agency")
-               .filter(pk=dossier_id).first())
-    if dossier is None:
-        raise Dossier.DoesNotExist(f"no dossier {dossier_id}")
-    _require_result_allowed(dossier, _officer_role(officer), officer)
-    content, mime = _read_upload("file", file) if file is not None else (None, "application/pdf")
+    dossier = _unlocked(dossier_id)
+    _require_signer(dossier, _officer_role(officer), officer)
+    draft = current_draft(dossier)
+    content, mime, source = _signing_source(dossier, draft, file)
     signed = result_services.sign_result(dossier, content=content, mime=mime, officer=officer, at=at)
-    return _attach_signed_result(dossier_id, officer=officer, signed=signed, generated=file is None, at=at)
+    return _attach_signed_result(dossier_id, officer=officer, signed=signed, source=source,
+                                 draft_id=draft.pk if draft is not None else None, at=at)
 
 
-def _require_result_allowed(dossier: Dossier, role: str, officer) -> None:
-    _require_agency(officer, dossier)
-    if dossier.status != Status.PROCESSING:
-        raise TransitionRefused(_("A result is attached while the dossier is being processed (now: “%(status)s”).")
-                                % {"status": rules.label(dossier.status)})
-    if role not in rules.PROCESSORS:
-        raise NotAllowed(_("Only the processing unit attaches the result."))
+def _signing_source(dossier: Dossier, draft: Attachment | None, file) -> tuple[bytes | None, str, str]:
+    """What is signed: (content, type, source); content None means the template rendered now."""
+    if file is not None:
+        content, mime = _read_upload("file", file)
+        return content, mime, "upload"
+    if draft is not None and draft.component_code != Attachment.DRAFT_GENERATED:
+        with draft.file.open("rb") as handle:
+            return handle.read(), draft.content_type, "draft"
+    if draft is not None or dossier.procedure_version.result_template.strip():
+        return None, "application/pdf", "template"
+    raise InvalidInput({"file": [_("There is no draft result and the procedure has no result template: upload the "
+                                   "result to sign it.")]})
 
 
 @transaction.atomic
-def _attach_signed_result(dossier_id, *, officer, signed, generated: bool, at) -> Attachment:
+def _attach_signed_result(dossier_id, *, officer, signed, source: str, draft_id: int | None, at) -> Attachment:
     from egov.dossiers import result_services
 
     dossier, role, at = _officer_on(dossier_id, officer, at)
-    _require_result_allowed(dossier, role, officer)
+    _require_signer(dossier, role, officer)
+    draft = current_draft(dossier)
+    if (draft.pk if draft is not None else None) != draft_id:
+        raise TransitionRefused(_("The draft result changed while the result was being signed: sign it again."))
+    # A result signed before its dossier's approval (the rule before drafts) is kept as a replaced one.
     dossier.attachments.filter(kind=Attachment.Kind.RESULT).update(kind=Attachment.Kind.SUPPLEMENT,
                                                                    component_code=Attachment.REPLACED_RESULT)
     (attachment,) = _store(dossier, [("result", signed.content, "application/pdf")], kind=Attachment.Kind.RESULT,
                            user=officer, components=[{"code": "result", "name": dossier.procedure_version.result_type}])
     result_services.record(dossier, attachment, signed, at=at)
-    _record(dossier, actor=officer, at=at, form="result", details={"generated": generated, "result_code": signed.code},
-            event="result_attached")
-    if workflow.is_finished(dossier.procedure_version.bpmn, dossier.workflow_state):
-        _finish(dossier, officer=officer, role=role, at=at)
+    _record(dossier, actor=officer, at=at, form="result", event="result_attached",
+            details={"generated": source == "template", "source": source, "draft": draft_id,
+                     "result_code": signed.code})
+    _finish(dossier, officer=officer, role=role, at=at)
     dossier.save()
     return attachment
+
+
+def approve_and_sign(dossier_id, *, officer, task_id: str, note: str = "", at=None) -> Dossier:
+    """Phê duyệt và ký số: the approver completes the last processing step and signs the result at once, in two
+    transactions (``complete_step``, then ``sign_result`` with its signing outside the lock). When signing fails,
+    the approval stands and ``SigningFailed`` says why: the approver signs again with ``sign_result``."""
+    dossier = _unlocked(dossier_id)
+    if not approval_ends_processing(dossier, task_id):
+        raise TransitionRefused(_("“Approve and sign the result” is for the last processing step; approve this step, "
+                                  "the result is signed after the last one."))
+    if not can_sign_without_upload(dossier):
+        raise InvalidInput({"decision": [_("There is no draft result and the procedure has no result template: "
+                                           "approve the step, then upload the result to sign it.")]})
+    dossier = complete_step(dossier_id, officer=officer, task_id=task_id, decision="approve", note=note, at=at)
+    if dossier.status != Status.PROCESSING:
+        return dossier  # a result signed before its approval (the rule before drafts): the dossier is ready already
+    try:
+        sign_result(dossier_id, officer=officer, at=at)
+    except TransitionRefused as exc:
+        raise SigningFailed(exc.reason) from exc
+    except (InvalidInput, NotAllowed) as exc:
+        raise SigningFailed(" ".join(getattr(exc, "messages", None) or [str(exc)])) from exc
+    return _unlocked(dossier_id)
 
 
 @transaction.atomic

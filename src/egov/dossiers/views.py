@@ -45,15 +45,17 @@ FLAGS = {"near_deadline": _("Near the deadline"), "overdue": _("Overdue")}
 
 
 class Action:
-    """One button of the dossier page: its form, and the service it calls (``officer=`` unless ``as_user``)."""
+    """One button of the dossier page: its form, and the service it calls (``officer=`` unless ``as_user``; a form
+    may choose another service for what was chosen in it: its ``service()``)."""
 
     def __init__(self, name, label, form_class, service, *, as_user=False, danger=False):
         self.name, self.label, self.form_class, self.service = name, label, form_class, service
         self.as_user, self.danger = as_user, danger
 
-    def call(self, dossier, user, arguments):
+    def call(self, dossier, user, form):
         actor = {"user": user} if self.as_user else {"officer": user}
-        return getattr(services, self.service)(dossier.pk, **actor, **arguments)
+        service = getattr(form, "service", lambda: None)() or self.service
+        return getattr(services, service)(dossier.pk, **actor, **form.arguments())
 
 
 ACTIONS = {action.name: action for action in [
@@ -70,7 +72,8 @@ ACTIONS = {action.name: action for action in [
     Action("confirm-withdrawal", _("Confirm the withdrawal"), forms.ConfirmWithdrawalForm, "confirm_withdrawal"),
     Action("refuse-withdrawal", _("Refuse the withdrawal"), forms.RefuseWithdrawalForm, "refuse_withdrawal"),
     Action("stop", _("Stop processing"), forms.StopForm, "stop", danger=True),
-    Action("attach-result", _("Issue the result"), forms.AttachResultForm, "attach_result"),
+    Action("attach-result", _("Save draft result"), forms.AttachResultForm, "save_draft_result"),
+    Action("sign-result", _("Sign and issue the result"), forms.SignResultForm, "sign_result"),
     Action("deliver", _("Deliver the result"), forms.DeliverForm, "deliver"),
 ]}
 
@@ -306,6 +309,7 @@ def _render_detail(request, dossier, *, bound=None, status=200):
     steps = [{"step": step, "verdict": rules.VERDICT_LABELS.get(step.verdict, "")} for step in clock.steps]
     context.update({"actions": actions, "clock": clock, "steps": steps, "open_steps": queries.open_steps(dossier),
                     "history": queries.history(dossier),
+                    "awaiting_signature": services.processing_finished(dossier),
                     "verdict": rules.VERDICT_LABELS.get(clock.verdict, ""),
                     "bound": bound, "backoffice": True})
     return render(request, "dossiers/detail.html", context, status=status)
@@ -317,8 +321,7 @@ def _dossier_context(dossier) -> dict:
     version = dossier.procedure_version
     answers = [(label, text) for _name, label, text in forms.answer_rows(version, content.get("form") or {})]
     components = {c.get("code"): c.get("name") for c in version.components or []}
-    attachments = [{"attachment": a, "label": components.get(a.component_code) or a.get_kind_display()}
-                   for a in dossier.attachments.all()]
+    attachments = [{"attachment": a, "label": _attachment_label(a, components)} for a in dossier.attachments.all()]
     issued = sorted({t.form for t in dossier.transitions.all() if t.form in FORMS})
     if "06" not in issued and dossier.steps.exists():
         issued.append("06")
@@ -332,6 +335,14 @@ def _dossier_context(dossier) -> dict:
         # Filed as the component it stands for, beside the files: the applicant wrote it, the agency did not issue it.
         "eform_declaration": eform,
     }
+
+
+def _attachment_label(attachment, components: dict) -> str:
+    """What a file is, as the lists name it: its component, else its kind (a replaced draft result says so)."""
+    if attachment.kind == Attachment.Kind.DRAFT:
+        return str(_("Draft result, replaced by a newer one") if attachment.component_code == Attachment.REPLACED_DRAFT
+                   else _("Draft result (unsigned)"))
+    return components.get(attachment.component_code) or attachment.get_kind_display()
 
 
 def _shown_person(person: dict | None) -> dict:
@@ -356,7 +367,14 @@ def action(request, code, action):
     form = spec.form_class(request.POST, request.FILES, dossier=dossier, officer=request.user)
     if form.is_valid():
         try:
-            spec.call(dossier, request.user, form.arguments())
+            spec.call(dossier, request.user, form)
+        except services.SigningFailed as exc:
+            # The step is approved (its own transaction); only the signing failed: say so, and the page offers to
+            # sign again.
+            messages.error(request, gettext("The step is approved, but the result could not be signed: %(reason)s "
+                                            "Sign the result again with “%(action)s” below.")
+                           % {"reason": exc.reason, "action": ACTIONS["sign-result"].label})
+            return redirect("backoffice:detail", code=dossier.code)
         except services.TransitionRefused as exc:
             return _refused(request, dossier, exc.reason)
         except services.NotAllowed as exc:
@@ -364,7 +382,8 @@ def action(request, code, action):
         except services.InvalidInput as exc:
             form.show_service_error(exc)
         else:
-            messages.success(request, gettext("Done: %(action)s.") % {"action": spec.label})
+            done = getattr(form, "done_label", lambda: None)() or spec.label
+            messages.success(request, gettext("Done: %(action)s.") % {"action": done})
             return redirect("backoffice:detail", code=dossier.code)
     dossier.refresh_from_db()
     return _render_detail(request, dossier, bound=form, status=400)
@@ -408,11 +427,8 @@ def attachment(request, code, pk):
     return response
 
 
-def _file_response(dossier, pk, *, kinds=None, hidden_codes=()):
-    found = dossier.attachments.filter(pk=pk).exclude(component_code__in=hidden_codes)
-    if kinds is not None:
-        found = found.filter(kind__in=kinds)
-    item = found.first()
+def _file_response(dossier, pk):
+    item = dossier.attachments.filter(pk=pk).first()
     if item is None:
         raise Http404(gettext("This dossier has no such file."))
     return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True,
@@ -557,9 +573,8 @@ def _render_my_dossier(request, dossier, *, supply_form=None, withdraw_form=None
 
     context = _dossier_context(dossier)
     context["documents"] = [(form, title) for form, title in context["documents"] if form in APPLICANT_FORMS]
-    context["attachments"] = [a for a in context["attachments"]
-                              if (a["attachment"].kind != Attachment.Kind.RESULT or dossier.status == Status.DELIVERED)
-                              and a["attachment"].component_code != Attachment.REPLACED_RESULT]
+    visible = set(applicant_queries.visible_attachments(dossier).values_list("pk", flat=True))
+    context["attachments"] = [a for a in context["attachments"] if a["attachment"].pk in visible]
     clock = queries.clock(dossier)
     rating = Rating.objects.filter(dossier=dossier).first()
     context.update({
@@ -632,7 +647,9 @@ def my_form_pdf(request, dossier, form):
 @applicant_required
 @require_GET
 def my_attachment(request, dossier, pk):
-    kinds = [Attachment.Kind.COMPONENT, Attachment.Kind.SUPPLEMENT]
-    if dossier.status == Status.DELIVERED:
-        kinds.append(Attachment.Kind.RESULT)
-    return _file_response(dossier, pk, kinds=kinds, hidden_codes=(Attachment.REPLACED_RESULT,))
+    """A file of the applicant's dossier that is theirs to see (``applicant_queries.visible_attachments``): a draft
+    result, a replaced one, or the result before delivery is 404, as if it did not exist."""
+    item = applicant_queries.visible_attachments(dossier).filter(pk=pk).first()
+    if item is None:
+        raise Http404(gettext("This dossier has no such file."))
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name)

@@ -259,7 +259,7 @@ def _application_out(request, dossier, *, with_content: bool) -> dict:
     subject = getattr(dossier.applicant, "oidc_subject", None) if dossier.applicant_id else None
     urls = [request.build_absolute_uri(f"{request.path_info.split('/govstack/registration/')[0]}"
                                        f"/govstack/registration/applications/{dossier.uid}/documents/{a.pk}")
-            for a in dossier.attachments.order_by("id")] if with_content else []
+            for a in queries.documents_of(request.caller, dossier).order_by("id")] if with_content else []
     return {"fileId": str(dossier.uid), "registered": dossier.submitted_at,
             "serviceId": services.service_id(version.procedure.code), "serviceName": version.name,
             "status": queries.status_of(dossier.status), "ended": dossier.status in queries.ENDED_STATUSES,

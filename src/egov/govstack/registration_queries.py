@@ -221,9 +221,19 @@ def open_steps_of(dossier_ids: list[int]) -> dict[int, dict]:
 OPEN_STEP_COLUMNS = ("dossier_id", "name", "role", "assignee__username", "assignee__first_name", "assignee__last_name")
 
 
+def documents_of(caller: Caller, dossier):
+    """The documents of an application the caller may read: all of them for its agency (officers, client systems);
+    for the applicant those their own dossier page shows (never a draft result, nor the result before delivery)."""
+    if caller.kind == "citizen":
+        from egov.dossiers.applicant_queries import visible_attachments
+
+        return visible_attachments(dossier)
+    return dossier.attachments.all()
+
+
 def attachment(caller: Caller, file_id: str, attachment_id: int):
     dossier = application(caller, file_id)
-    found = dossier.attachments.filter(pk=attachment_id).first()
+    found = documents_of(caller, dossier).filter(pk=attachment_id).first()
     if found is None:
         raise NotFound(_("No such document in this application."))
     return dossier, found
