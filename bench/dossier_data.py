@@ -199,12 +199,14 @@ def ensure_references() -> dict:
 
     from egov.accounts.models import AssuranceLevel, Role, User
     from egov.procedures.models import ProcedureVersion
+    from egov.kernel.text import fold
     from egov.registries.models import Agency
 
     with transaction.atomic():
         provinces = {p: Agency.objects.filter(code=f"000.00.00.{p}").first() for p in ("H29", "H01")}
         existing = dict(Agency.objects.filter(code__in=agency_codes()).values_list("code", "id"))
         Agency.objects.bulk_create([Agency(code=code, name=f"Bộ phận một cửa thử nghiệm {k + 1}",
+                                           folded_name=fold(f"Bộ phận một cửa thử nghiệm {k + 1}"),
                                            parent=provinces[code[-3:]])
                                     for k, code in enumerate(agency_codes()) if code not in existing])
         agencies = dict(Agency.objects.filter(code__in=agency_codes()).values_list("code", "id"))

@@ -79,13 +79,13 @@ def test_overdue_and_near_flags_on_the_agency_list(agency, officers, calendar_20
 # --- Submitting ------------------------------------------------------------------------------------------------------
 
 def test_anonymous_feedback_needs_a_contact_and_keeps_what_was_typed(client, agency, calendar_2026):
-    response = client.post("/feedback/", {"topic": "regulation", "agency": agency.pk, "subject": "Đất đai",
-                                          "text": "Quá chậm"})
+    chosen = {"agency": agency.code, "agency_name": agency.name}  # as the picker posts them
+    response = client.post("/feedback/", {"topic": "regulation", **chosen, "subject": "Đất đai", "text": "Quá chậm"})
     page = response.content.decode()
     assert response.status_code == 400
     assert "Enter your name, so that the agency can answer you." in page
     assert "Give an email address or a phone number" in page and "Quá chậm" in page
-    response = client.post("/feedback/", {"topic": "regulation", "agency": agency.pk, "subject": "Đất đai",
+    response = client.post("/feedback/", {"topic": "regulation", **chosen, "subject": "Đất đai",
                                           "text": "Quá chậm", "full_name": "Lê Thị Hoa", "phone": "0903123456"})
     assert response.status_code == 302 and "/feedback/sent/PAKN-" in response["Location"]
     feedback = Feedback.objects.get()

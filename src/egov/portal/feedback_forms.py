@@ -1,16 +1,66 @@
 """Forms of the feedback pages and of the public dossier look-up: they parse; the services decide, and their
 ``InvalidInput`` comes back beside the fields (``ServiceErrorsMixin``)."""
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from egov.dossiers.forms import ServiceErrorsMixin
+from egov.kernel.text import fold
 from egov.portal.feedback_models import FeedbackTopic
 from egov.portal.feedback_services import id_number_digits
-from egov.registries.models import Agency
+from egov.registries import queries as registry_queries
 
 
 # What may be typed for a personal ID number: its 12 digits with a separator between each, and some room.
 ID_NUMBER_TYPED = 30
+AGENCY_TYPED = 255  # the longest agency name
+
+
+class AgencyPicker(forms.Widget):
+    """The concerned agency, named by typing part of its name (diacritics optional), never chosen from a list of the
+    country's tens of thousands. Three inputs: ``<name>_name``, the text typed; ``<name>``, the organisation code of
+    the agency whose name the text box shows (set when one was recognised, or chosen from the suggestions); and,
+    after a name that several agencies match, ``<name>_choice``, radio buttons for those agencies. With JavaScript
+    (``portal/agency-picker.js``) the text box is a combobox suggesting agencies as one types
+    (``portal:feedback_agencies``); without, the form's own submission finds them (``AgencyField``). The form keeps
+    its rounds' outcome here for the page: the agency recognised, or the agencies to choose from."""
+
+    template_name = "portal/feedback/agency_picker.html"
+    picked = None        # the agency recognised: its name goes in the text box, its code in the hidden input
+    matches = ()         # the agencies a name matched, to choose from
+    more = False         # whether more agencies match than are listed
+
+    def value_from_datadict(self, data, files, name):
+        return {"name": str(data.get(f"{name}_name") or ""), "code": str(data.get(name) or ""),
+                "choice": str(data.get(f"{name}_choice") or "")}
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(key in data for key in (name, f"{name}_name", f"{name}_choice"))
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        typed = value if isinstance(value, dict) else {}
+        context["picker"] = {
+            "text": self.picked.name if self.picked else typed.get("name", ""),
+            "code": self.picked.code if self.picked else "",
+            "matches": self.matches, "more": self.more, "maxlength": AGENCY_TYPED,
+            "url": reverse("portal:feedback_agencies")}
+        return context
+
+
+class AgencyField(forms.Field):
+    """Parses what the picker posted into (chosen code, code shown, text typed); ``FeedbackForm.clean_agency``
+    decides which agency it names."""
+
+    widget = AgencyPicker
+
+    def to_python(self, value):
+        value = value if isinstance(value, dict) else {}
+        return {"choice": value.get("choice", "").strip(), "code": value.get("code", "").strip(),
+                "name": " ".join(value.get("name", "").split())[:AGENCY_TYPED]}
+
+    def validate(self, value):
+        pass  # whether an agency is needed is the service's to say (not for feedback about a dossier)
 
 
 class FeedbackForm(ServiceErrorsMixin, forms.Form):
@@ -25,9 +75,9 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
                                 error_messages={"max_length": _("This is too long for a personal ID number of 12 "
                                                                 "digits.")})
-    agency = forms.ModelChoiceField(label=_("Concerned agency"), required=False, queryset=Agency.objects.none(),
-                                    empty_label=_("None in particular"),
-                                    help_text=_("If it is about a regulation or procedure: the agency concerned."))
+    agency = AgencyField(label=_("Concerned agency"), required=False,
+                         help_text=_("If it is about a regulation or procedure: type part of the agency's name, "
+                                     "with or without diacritics, e.g. “tu phap nghe an”."))
     subject = forms.CharField(label=_("Regulation or procedure"), required=False, max_length=300,
                               help_text=_("If it is about a regulation or procedure: its name."))
     text = forms.CharField(label=_("Your feedback or complaint"), max_length=5000,
@@ -45,7 +95,6 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = Agency.objects.order_by("name")
         if getattr(user, "is_authenticated", False):
             self.fields["id_number"].help_text = _("Not needed for your own dossiers. About someone else's dossier: "
                                                    "the 12 digits of its applicant's citizen ID card.")
@@ -56,6 +105,41 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
                                                    "citizen ID card, which show that you may write about it.")
             self.fields["full_name"].help_text = _("Needed so that the agency can answer you.")
             self.fields["email"].help_text = _("An email address or a phone number is needed.")
+
+    def clean_agency(self):
+        """Which agency the citizen named. A code chosen among the listed agencies, or the code of the agency whose
+        name the text box still shows, is taken (one query); a code no active agency has is refused. Otherwise the
+        text typed is looked up by name: one agency named exactly that, or only one whose name holds every word, is
+        taken; several are listed to choose from (at most AGENCY_SEARCH_LIMIT); none is said. About a dossier, the
+        agency is the dossier's: what was typed is not looked up."""
+        typed = self.cleaned_data["agency"]
+        picker = self.fields["agency"].widget
+        for key in ("choice", "code"):
+            if not typed[key]:
+                continue
+            agency = registry_queries.active_agency(typed[key])
+            if agency is None:
+                raise forms.ValidationError(_("This is not an agency of the list: type part of its name and choose "
+                                              "it again."), code="invalid_choice")
+            if key == "choice" or fold(typed["name"]) == fold(agency.name):
+                picker.picked = agency
+                return agency
+            # The text box no longer shows that agency's name: the citizen typed another.
+        if not typed["name"] or self.cleaned_data.get("topic") == FeedbackTopic.DOSSIER:
+            return None
+        found = registry_queries.search_agencies(typed["name"])
+        if found.exact == 1 or (len(found.agencies) == 1 and not found.more):
+            picker.picked = found.agencies[0]
+            return found.agencies[0]
+        if not found.agencies:
+            if found.more:
+                raise forms.ValidationError(_("Too many agencies have these words in their name: type more of it."),
+                                            code="too_many")
+            raise forms.ValidationError(_("No agency's name contains “%(text)s”. Check the spelling, or type fewer "
+                                          "words of the name.") % {"text": typed["name"]}, code="not_found")
+        picker.matches, picker.more = found.agencies, found.more
+        raise forms.ValidationError(_("Several agencies match “%(text)s”: choose yours from the list below, or type "
+                                      "more of its name.") % {"text": typed["name"]}, code="several")
 
     def arguments(self) -> dict:
         return dict(self.cleaned_data)

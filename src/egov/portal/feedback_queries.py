@@ -91,3 +91,33 @@ def published(query: str = "", *, after_id: int | None = None, limit: int = 20) 
     page = list(rows.order_by("-id")[: limit + 1])
     next_after = page[limit - 1].id if len(page) > limit else None
     return Page(rows=[Row(f, None, "") for f in page[:limit]], next_after_id=next_after)
+
+
+# --- The concerned agency, by name (the feedback form's suggestions) ------------------------------------------------
+
+# Suggestions asked from one client address per minute, counted in the shared store: a person typing asks a few a
+# second at most (the picker waits for a pause in the typing); an office behind one address shares the budget.
+AGENCY_SEARCHES_PER_MINUTE = 240
+
+
+class TooManySearches(Exception):
+    """The client address asked for its suggestions for now (HTTP 429); ``retry_after`` in seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def agencies_named(text: str, *, client: str, limit: int):
+    """``registries.queries.search_agencies`` for a public caller: one hit counted for its address first (past
+    AGENCY_SEARCHES_PER_MINUTE: ``TooManySearches``). Nothing counted or read for text without a word."""
+    from egov.kernel import ratelimit
+    from egov.registries import queries as registry_queries
+
+    if not registry_queries.agency_query_words(text):
+        return registry_queries.AgencyMatches([], 0, False)
+    decision = ratelimit.hit(f"agency-search:{client or '-'}"[:100], limit=AGENCY_SEARCHES_PER_MINUTE,
+                             window_seconds=60)
+    if not decision.allowed:
+        raise TooManySearches(decision.retry_after)
+    return registry_queries.search_agencies(text, limit)

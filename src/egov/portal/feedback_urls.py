@@ -6,6 +6,7 @@ from egov.portal import feedback_views as views
 urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
     path("feedback/", views.feedback_home, name="feedback"),
+    path("feedback/agencies.json", views.feedback_agencies, name="feedback_agencies"),
     path("feedback/sent/<str:reference>/", views.feedback_sent, name="feedback_sent"),
     path("feedback/reply/<str:token>/", views.feedback_reply_by_link, name="feedback_reply_by_link"),
     path("feedback/answers/", views.feedback_answers, name="feedback_answers"),

@@ -2,7 +2,8 @@
 
 Citizens (``/feedback/``): send feedback signed in or anonymously with a contact; follow their own and reply when asked
 for more (without an account: through the link sent to their contact, ``/feedback/reply/<token>/``); read and search
-the published answers (``/feedback/answers/``, no sign-in).
+the published answers (``/feedback/answers/``, no sign-in). The concerned agency is named by typing part of its name
+(``feedback_forms.AgencyPicker``), suggested as one types from ``/feedback/agencies.json``.
 Officers (``/backoffice/feedback/``): their agency's feedback with deadline flags; one item with the actions allowed
 now (accept, refuse, ask for more, record an answer the author gave another way, answer, publish), each a POST. A
 citizen gets 403; another agency's item is 404.
@@ -11,10 +12,11 @@ Look-up (``/lookup/``, no sign-in): dossier code + applicant's personal ID numbe
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +30,7 @@ from egov.portal import feedback_forms as forms
 from egov.portal import feedback_queries as queries
 from egov.portal import feedback_services as services
 from egov.portal.feedback_models import FeedbackStatus
+from egov.registries import queries as registry_queries
 
 BY = {"author": _("You"), "agency": _("The agency")}
 
@@ -71,6 +74,43 @@ def feedback_home(request):
     else:
         form, status = forms.FeedbackForm(user=request.user), 200
     return render(request, "portal/feedback/form.html", {"form": form}, status=status)
+
+
+AGENCY_QUERY_MAX = 255  # characters: the longest agency name
+
+
+@require_GET
+def feedback_agencies(request):
+    """``GET /feedback/agencies.json?q=<part of the name>&limit=<1-20>``: the agency picker's suggestions, active
+    agencies whose name holds every word typed, diacritics optional, best first: ``{"agencies": [{"code", "name",
+    "parent"}], "more": <whether more match>}``. Agency names are public: no sign-in, and browsers may keep an answer
+    a few minutes; counted per client address (429 past the limit). Empty text gives no agencies; text longer than
+    any name, or a limit that is no number, is a 400 problem."""
+    from egov.api import problem
+
+    text = request.GET.get("q", "")
+    if len(text) > AGENCY_QUERY_MAX:
+        return problem(400, gettext("The text is too long"),
+                       gettext("Type at most %(count)s characters of the agency's name.") % {"count": AGENCY_QUERY_MAX})
+    raw_limit = request.GET.get("limit", "").strip()
+    if raw_limit and not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 4):
+        return problem(400, gettext("The limit is not a number"),
+                       gettext("Give the limit as a whole number from 1 to %(max)s.")
+                       % {"max": registry_queries.AGENCY_SEARCH_LIMIT})
+    limit = min(max(int(raw_limit or registry_queries.AGENCY_SEARCH_LIMIT), 1), registry_queries.AGENCY_SEARCH_LIMIT)
+    try:
+        found = queries.agencies_named(text, client=client_address(request) or "", limit=limit)
+    except queries.TooManySearches as exc:
+        response = problem(429, gettext("Too many searches"),
+                           gettext("Too many searches have come from your connection. Try again in a minute."))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    response = JsonResponse({
+        "agencies": [{"code": agency.code, "name": agency.name, "parent": agency.parent.name if agency.parent else ""}
+                     for agency in found.agencies],
+        "more": found.more}, json_dumps_params={"ensure_ascii": False})
+    patch_cache_control(response, public=True, max_age=300)
+    return response
 
 
 @require_GET

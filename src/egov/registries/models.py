@@ -117,6 +117,8 @@ class Agency(models.Model):
                                  "e.g. 028 3829 1234 or +84 28 3829 1234."))],
                              help_text=_("The reception desk's number, e.g. 028 3829 1234."))
     is_active = models.BooleanField(_("active"), default=True)
+    # fold(name), kept by save(): citizens find an agency by typing part of its name without diacritics.
+    folded_name = models.CharField(max_length=255, db_index=True, editable=False, default="")
 
     class Meta:
         verbose_name = _("agency")
@@ -125,6 +127,13 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs):
+        self.folded_name = fold(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "folded_name"}
+        super().save(*args, **kwargs)
 
     @property
     def level(self) -> int:

@@ -1,5 +1,6 @@
 """Reads of the base registries."""
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,9 @@ Unit = AdministrativeUnit
 CURRENT = Unit.Generation.CURRENT
 LEGACY = Unit.Generation.LEGACY
 MAX_LIMIT = 100
+
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_AGENCY_CODE_CHARACTERS = re.compile(r"[0-9A-Z.]{1,13}")  # what an organisation code may hold (rules.parse_code)
 
 _LEVEL_ORDER = Case(When(level=Unit.Level.PROVINCE, then=Value(0)), When(level=Unit.Level.DISTRICT, then=Value(1)),
                     default=Value(2), output_field=IntegerField())
@@ -324,3 +328,59 @@ def enterprises_represented_by(person_id: int | None) -> list:
         return []
     return list(Enterprise.objects.select_related("head_office_unit__parent")
                 .filter(legal_representative_id=person_id).order_by("code"))
+
+
+# --- Agencies by name -----------------------------------------------------------------------------------------------
+
+AGENCY_SEARCH_LIMIT = 20
+AGENCY_QUERY_MAX_CHARS = 100   # of the folded query: no agency's name needs more to be told apart
+AGENCY_QUERY_MAX_WORDS = 8
+
+
+@dataclass(frozen=True)
+class AgencyMatches:
+    agencies: list             # active agencies, parent loaded, best first: at most the limit asked for
+    exact: int                 # how many of them are named exactly what was typed (folded); they come first
+    more: bool                 # more agencies match than are listed
+
+
+def search_agencies(q: str, limit: int = AGENCY_SEARCH_LIMIT) -> AgencyMatches:
+    """Active agencies by name, ignoring case, diacritics and đ: "so tu phap nghe an" finds "Sở Tư pháp tỉnh Nghệ
+    An". Every word must occur in the name (``Agency.folded_name``). Best first: the name is exactly what was typed,
+    then names that start with it, then names where it starts a word, then names that hold it, then those that hold
+    each word apart; shorter names first within each. One query, as ``search_units``."""
+    words = agency_query_words(q)
+    if not words:
+        return AgencyMatches([], 0, False)
+    limit = max(1, min(int(limit), AGENCY_SEARCH_LIMIT))
+    phrase = " ".join(words)
+    rows = Agency.objects.filter(is_active=True)
+    for word in words:
+        rows = rows.filter(folded_name__contains=word)
+    rank = Case(
+        When(folded_name=phrase, then=Value(0)),
+        When(folded_name__startswith=phrase, then=Value(1)),
+        When(folded_name__contains=" " + phrase, then=Value(2)),
+        When(folded_name__contains=phrase, then=Value(3)),
+        default=Value(4), output_field=IntegerField())
+    found = list(rows.annotate(rank=rank, name_length=Length("folded_name")).select_related("parent")
+                 .order_by("rank", "name_length", "code")[:limit + 1])
+    # A name changed by update() (no save(), so its folded copy is stale) is never shown under words it lost.
+    agencies = [agency for agency in found if all(word in fold(agency.name) for word in words)]
+    exact = sum(1 for agency in agencies[:limit] if fold(agency.name) == phrase)
+    return AgencyMatches(agencies[:limit], exact, len(found) > limit)
+
+
+def agency_query_words(q: str) -> list[str]:
+    """The folded words a search for ``q`` looks for ([] when there are none): control characters count as spaces,
+    and the query is cut to a length no name needs."""
+    text = _CONTROL_OR_SPACE.sub(" ", q or "")
+    return fold(text)[:AGENCY_QUERY_MAX_CHARS].split()[:AGENCY_QUERY_MAX_WORDS]
+
+
+def active_agency(code: str):
+    """The active agency with this organisation code (with its parent), or None, also for text that is no code."""
+    code = (code or "").strip().upper()
+    if not _AGENCY_CODE_CHARACTERS.fullmatch(code):
+        return None
+    return Agency.objects.select_related("parent").filter(code=code, is_active=True).first()
