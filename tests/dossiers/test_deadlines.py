@@ -2,7 +2,7 @@
 13:00–17:00; Tết 2026 closes 14–22 February). The test procedure takes 5 working days: process 3, review 1, approve 1."""
 import pytest
 
-from egov.dossiers import services
+from egov.dossiers import queries, services
 from egov.dossiers.models import Status
 from tests.dossiers.conftest import APPLICANT, make_version, pdf_file, vn
 
@@ -32,6 +32,15 @@ def test_same_day_procedure_received_after_three_pm_counts_from_the_next_morning
     dossier = walk_in(officers, same_day, vn("2026-03-02 15:10"))
     assert dossier.received_at == vn("2026-03-03 07:30")
     assert dossier.appointment_at == vn("2026-03-03 11:30")
+
+
+def test_received_at_lunch_the_clock_says_when_it_arrived_and_counts_from_the_afternoon(officers, version):
+    dossier = walk_in(officers, version, vn("2026-03-02 12:10"))
+    assert dossier.received_at == vn("2026-03-02 13:00")
+    clock = queries.clock(dossier, now=vn("2026-03-02 12:15"))
+    assert clock.arrived_at == vn("2026-03-02 12:10") and clock.received_at == vn("2026-03-02 13:00")
+    in_office_hours = walk_in(officers, version, vn("2026-03-02 08:00"))
+    assert queries.clock(in_office_hours).arrived_at is None
 
 
 def test_received_in_office_hours_starts_at_once(officers, version):

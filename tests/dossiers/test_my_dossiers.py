@@ -95,6 +95,16 @@ def test_the_applicant_sees_the_timeline_and_the_clock_with_its_pause_reason(cli
     assert "The clock is running" in page and "The agency needs more from you" not in page
 
 
+def test_a_dossier_received_at_lunch_shows_when_it_arrived_beside_the_receipt_instant(client, citizen, officers,
+                                                                                      agency, version, media):
+    dossier = online(citizen, version, agency, at=vn("2026-03-02 11:50"))
+    services.receive(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 12:10"))
+    signed_in(client, citizen)
+    page = client.get(f"/dossiers/{dossier.code}/").content.decode()
+    assert "02/03/2026 13:00" in page
+    assert "Received at 02/03/2026 12:10, outside office hours: the clock counts from the next working time." in page
+
+
 def test_another_citizen_gets_404_on_every_page_of_my_dossier(client, citizen, other_citizen, officers, agency,
                                                               version, media):
     dossier = processed(walk_in(officers, version), officers)

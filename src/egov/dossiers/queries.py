@@ -231,6 +231,9 @@ class DossierClock:
     verdict: str = ""           # of the whole dossier once it has ended
     remaining_hours: float | None = None   # working hours left (negative: overdue by), None when not running
     overdue: bool = False
+    # When the dossier was actually received, if the clock counts from later (it arrived outside office hours, at
+    # lunch, on a day off, or after 15:00 for a same-day procedure): the timeline shows this earlier time.
+    arrived_at: dt.datetime | None = None
 
     @property
     def remaining_days(self) -> tuple[int, float] | None:
@@ -262,7 +265,13 @@ def clock(dossier: Dossier, *, now: dt.datetime | None = None) -> DossierClock:
         else:
             remaining = -cal.working_hours_between(dossier.appointment_at, now, agency).total_seconds() / 3600
             overdue = not paused
-    return DossierClock(received_at=dossier.received_at, appointment_at=dossier.appointment_at,
+    arrived_at = None
+    if dossier.received_at is not None:
+        arrived_at = (Transition.objects.filter(dossier=dossier, to_status=Status.RECEIVED).order_by("at", "id")
+                      .values_list("at", flat=True).first())
+        if arrived_at is not None and dossier.received_at - arrived_at < dt.timedelta(minutes=1):
+            arrived_at = None  # received in office hours: the clock starts then
+    return DossierClock(received_at=dossier.received_at, appointment_at=dossier.appointment_at, arrived_at=arrived_at,
                         original_appointment_at=dossier.original_appointment_at,
                         rescheduled=dossier.rescheduled_at is not None, paused=paused, pauses=pauses, steps=steps,
                         verdict=verdict, remaining_hours=remaining, overdue=overdue)
