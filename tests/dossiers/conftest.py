@@ -135,6 +135,29 @@ def version(agency, calendar_2026):  # noqa: F811
     return make_version(agency)
 
 
+def birth_registration_at_desk(officers, agency, *, result_template: str):
+    """A birth registration (its approval registers the child in the population registry) filed at the desk of
+    ``agency`` (made to serve Thành phố Hồ Chí Minh) on 2 March 2026 and transferred to the processing unit."""
+    from egov.dossiers import services
+    from egov.registries.models import AdministrativeUnit
+
+    agency.administrative_unit = AdministrativeUnit.objects.create(generation="2025", level="province", code="79",
+                                                                   name="Thành phố Hồ Chí Minh")
+    agency.save()
+    version = make_version(agency, code="1.001193", registry_effect="population.birth", components=[],
+                           result_template=result_template)
+    version.form_schema = {"type": "object", "properties": {"child_full_name": {"type": "string"},
+                                                            "child_sex": {"enum": ["nam", "nu"]},
+                                                            "child_birth_date": {"type": "string"}}}
+    version.save()
+    dossier = services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
+                                      applicant=APPLICANT, subject=None, files=[], at=vn("2026-03-02 08:00"),
+                                      form_data={"child_full_name": "Đỗ Minh An", "child_sex": "nu",
+                                                 "child_birth_date": "2026-02-20"})
+    services.transfer(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 08:10"))
+    return dossier
+
+
 def pdf_file(name="to-khai.pdf", content=PDF):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 

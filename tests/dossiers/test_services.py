@@ -7,7 +7,7 @@ from django.db import connection
 from egov.dossiers import queries, services
 from egov.dossiers.models import Attachment, Dossier, Status, Transition
 from egov.kernel.ledger_models import Event
-from tests.dossiers.conftest import APPLICANT, make_version, pdf_file, vn
+from tests.dossiers.conftest import APPLICANT, birth_registration_at_desk, make_version, pdf_file, vn
 
 pytestmark = pytest.mark.django_db
 
@@ -245,22 +245,8 @@ def test_parallel_submissions_get_codes_without_gaps_or_duplicates(agency, calen
 
 
 def test_approving_a_birth_registration_registers_the_child_in_the_population_registry(officers, agency, calendar_2026):
-    from egov.registries.models import AdministrativeUnit
-
-    agency.administrative_unit = AdministrativeUnit.objects.create(generation="2025", level="province", code="79",
-                                                                   name="Thành phố Hồ Chí Minh")
-    agency.save()
-    version = make_version(agency, code="1.001193", registry_effect="population.birth", components=[],
-                           result_template="Số định danh cá nhân: {child_pin}. Nơi đăng ký: {agency_name}.")
-    version.form_schema = {"type": "object", "properties": {"child_full_name": {"type": "string"},
-                                                            "child_sex": {"enum": ["nam", "nu"]},
-                                                            "child_birth_date": {"type": "string"}}}
-    version.save()
-    dossier = services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
-                                      applicant=APPLICANT, subject=None, files=[], at=vn("2026-03-02 08:00"),
-                                      form_data={"child_full_name": "Đỗ Minh An", "child_sex": "nu",
-                                                 "child_birth_date": "2026-02-20"})
-    services.transfer(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 08:10"))
+    dossier = birth_registration_at_desk(
+        officers, agency, result_template="Số định danh cá nhân: {child_pin}. Nơi đăng ký: {agency_name}.")
     for officer, task in (("specialist", "process"), ("head", "review"), ("leader", "approve")):
         dossier = services.complete_step(dossier.pk, officer=officers[officer], task_id=task, at=vn("2026-03-02 09:00"))
     child = dossier.subject_person

@@ -14,7 +14,8 @@ from egov.dossiers.models import Attachment, Dossier, Status
 from egov.dossiers.result_models import IssuedResult
 from egov.kernel import pades, pki
 from egov.kernel.models import Event
-from tests.dossiers.conftest import APPLICANT, foreign_desk, make_version, pdf_file, signed_in  # noqa: F401
+from tests.dossiers.conftest import (  # noqa: F401
+    APPLICANT, birth_registration_at_desk, foreign_desk, make_version, pdf_file, signed_in)
 from tests.kernel.conftest import vn
 from tests.results.conftest import real_pdf, upload
 
@@ -230,22 +231,8 @@ def test_without_a_draft_the_template_is_rendered_at_signing_and_without_either_
 
 def test_a_birth_certificate_drafted_before_the_approval_carries_the_childs_new_number_when_signed(
         officers, agency, calendar_2026):
-    from egov.registries.models import AdministrativeUnit
-
-    agency.administrative_unit = AdministrativeUnit.objects.create(generation="2025", level="province", code="79",
-                                                                   name="Thành phố Hồ Chí Minh")
-    agency.save()
-    version = make_version(agency, code="1.001193", registry_effect="population.birth", components=[],
-                           result_template="Họ tên: {child_full_name}. Số định danh cá nhân: {child_pin}.")
-    version.form_schema = {"type": "object", "properties": {"child_full_name": {"type": "string"},
-                                                            "child_sex": {"enum": ["nam", "nu"]},
-                                                            "child_birth_date": {"type": "string"}}}
-    version.save()
-    dossier = services.intake_at_desk(officer=officers["desk"], procedure_version=version, channel=1,
-                                      applicant=APPLICANT, subject=None, files=[], at=vn("2026-03-02 08:00"),
-                                      form_data={"child_full_name": "Đỗ Minh An", "child_sex": "nu",
-                                                 "child_birth_date": "2026-02-20"})
-    services.transfer(dossier.pk, officer=officers["desk"], at=vn("2026-03-02 08:10"))
+    dossier = birth_registration_at_desk(
+        officers, agency, result_template="Họ tên: {child_full_name}. Số định danh cá nhân: {child_pin}.")
     draft = services.save_draft_result(dossier.pk, officer=officers["specialist"], at=vn("2026-03-02 08:30"))
     assert "Số định danh cá nhân: …" in text_of(read(draft))  # no number before the approval registers the child
     services.complete_step(dossier.pk, officer=officers["specialist"], task_id="process", at=vn("2026-03-02 09:00"))

@@ -745,30 +745,30 @@ class WithdrawForm(ReasonForm):
     prefix_name = "withdraw"
 
 
-class AttachResultForm(ActionForm):
+class _ResultFileForm(ActionForm):
+    """A result's file, optional (without one, the procedure's template is rendered)."""
+    service_fields = {"file": "file"}
+
+    def arguments(self):
+        return {"file": self.cleaned_data.get("file")}
+
+
+class AttachResultForm(_ResultFileForm):
     """Dự thảo kết quả: the draft result, saved while processing steps remain open (unsigned, no result code)."""
     prefix_name = "attach-result"
     file = forms.FileField(label=_("Draft result"), required=False,
                            help_text=_("A PDF or a scan. Leave empty to generate a preview from the procedure's "
                                        "template. The draft is not signed and has no result code; the applicant does "
                                        "not see it. It is signed when the last step is approved."))
-    service_fields = {"file": "file"}
-
-    def arguments(self):
-        return {"file": self.cleaned_data.get("file")}
 
 
-class SignResultForm(ActionForm):
+class SignResultForm(_ResultFileForm):
     """Ký số: once the last step is approved, the approver signs and issues the result."""
     prefix_name = "sign-result"
     file = forms.FileField(label=_("Result to sign"), required=False,
                            help_text=_("Leave empty to sign the latest draft result as it is (a generated draft is "
                                        "rendered again from the procedure's template now). Or upload a PDF or a scan "
                                        "to sign instead."))
-    service_fields = {"file": "file"}
-
-    def arguments(self):
-        return {"file": self.cleaned_data.get("file")}
 
 
 class DeliverForm(ActionForm):
