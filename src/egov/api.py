@@ -9,11 +9,14 @@ from typing import ClassVar, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
 from django.utils.translation import gettext
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger, _csrf_needed
 
+from egov.exchange.api_auth import problem_responses
 from egov.exchange.auth import Unauthenticated
 from egov.exchange.services import InvalidClient
 from egov.registries.services import RateLimited, RegistryError
@@ -70,16 +73,20 @@ def _field(loc) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# APIs whose spec gives invalid input another status than 422 (GovStack Messaging: 405).
+INVALID_INPUT_STATUS = {"/api/govstack/messaging/": 405}
+
+
+def invalid_input_status(request) -> int:
+    """The status of invalid input (fields that fail validation, a body that is not JSON) on this API."""
+    return next((code for prefix, code in INVALID_INPUT_STATUS.items() if request.path.startswith(prefix)), 422)
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = [{"field": _field(error.get("loc", ())), "message": error.get("msg", ""), "type": error.get("type", "")}
               for error in exc.errors]
-    status = next((code for prefix, code in INVALID_INPUT_STATUS.items() if request.path.startswith(prefix)), 422)
-    return problem(status, "Invalid input", "One or more fields are invalid.", errors=errors)
-
-
-# APIs whose spec gives invalid input another status than 422 (GovStack Messaging: 405).
-INVALID_INPUT_STATUS = {"/api/govstack/messaging/": 405}
+    return problem(invalid_input_status(request), "Invalid input", "One or more fields are invalid.", errors=errors)
 
 
 @api.exception_handler(AuthenticationError)
@@ -112,14 +119,28 @@ def on_not_found(request, exc: Http404):
 def on_http_error(request, exc: HttpError):
     if exc.status_code == 400 and isinstance(exc.__cause__, (ValueError, RecursionError)):
         # ninja could not parse the body (not JSON, not UTF-8, or nested deeper than the JSON parser recurses):
-        # invalid input like any other, never a bare 400/500.
-        return problem(422, "Invalid input", "The request body is not valid JSON.",
+        # invalid input like any other of this API (422, or its spec's status), never a bare 400/500.
+        return problem(invalid_input_status(request), "Invalid input", "The request body is not valid JSON.",
                        errors=[{"field": "body", "message": "The request body is not valid JSON.", "type": "json_invalid"}])
-    return problem(exc.status_code, str(exc) or "Error", str(exc))
+    return problem(exc.status_code, _TITLES.get(exc.status_code, "Error"), str(exc))
 
 
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input",
-           429: "Too many requests"}
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_multipart(request, exc: MultiPartParserError):
+    """A multipart body Django cannot read (no boundary, a broken part): the client's mistake, a 400 problem that
+    says what to send, logged as one line (Django would log it with its traceback, as if the server had failed)."""
+    message = gettext("The request body cannot be read as multipart/form-data: send it with its boundary "
+                      "(Content-Type: multipart/form-data; boundary=…), as an HTTP client does for a file upload.")
+    response = problem(400, "Bad request", message, errors=[{"field": "body", "message": message,
+                                                             "type": "multipart_invalid"}])
+    log_response("Bad request (unreadable multipart body: %s): %s", exc, request.path, response=response,
+                 request=request)
+    return response
+
+
+_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
+           405: "Method not allowed", 409: "Conflict", 413: "Content too large", 415: "Unsupported media type",
+           422: "Invalid input", 429: "Too many requests"}
 
 
 @api.exception_handler(RegistryError)
@@ -180,7 +201,9 @@ def _unit_out(unit) -> dict:
 
 
 @api.get("/v1/administrative-units", response=AdministrativeUnitPage, tags=["registries"],
-         summary="Administrative units (đơn vị hành chính)")
+         summary="Administrative units (đơn vị hành chính)",
+         openapi_extra={"responses": problem_responses(400, 422, texts={
+             400: "`after` with `q`: a search returns one ranked page, it is not paged."})})
 def administrative_units(
     request,
     q: str = Query("", max_length=100, description="Words of the name; diacritics and đ are ignored ('da nang')."),
@@ -196,7 +219,10 @@ def administrative_units(
     limit = min(limit, 100)
     if q.strip():
         if after:
-            raise HttpError(400, "`after` pages the code-ordered list; a search (q) returns one ranked page.")
+            message = gettext("“after” pages the list in code order; a search (q) returns one page of the best "
+                              "matches: leave out “after”.")
+            return problem(400, "Bad request", message, field="query.after",
+                           errors=[{"field": "query.after", "message": message, "type": "search_not_paged"}])
         return {"items": [_unit_out(u) for u in queries.search_units(q, generation=generation, limit=limit, level=level)],
                 "next_after": None}
     units = queries.list_units(generation=generation, level=level, after=after, limit=limit + 1)

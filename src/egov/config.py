@@ -230,16 +230,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class UnreadableBodyInOneLine(logging.Filter):
+    """A request body Django cannot parse (``MultiPartParserError``: a multipart body without its boundary, a broken
+    part) is the client's mistake, answered 400; Django logs it on django.request with the traceback, as if the server
+    had failed. It is kept as one line, with the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            from django.http.multipartparser import MultiPartParserError
+
+            if isinstance(exc, MultiPartParserError):
+                record.msg, record.args = f"{record.getMessage()} ({exc})", None
+                record.exc_info = record.exc_text = None
+        return True
+
+
 def logging_config(level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "egov.config.JsonFormatter"}},
+        "filters": {"unreadable_body": {"()": "egov.config.UnreadableBodyInOneLine"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["console"], "level": level},
         # Libraries that narrate every step at INFO: SpiffWorkflow (each task state), fontTools (each PDF's font subset).
         "loggers": {"django.db.backends": {"level": "WARNING"}, "spiff": {"level": "WARNING"},
-                    "fontTools": {"level": "WARNING"}},
+                    "fontTools": {"level": "WARNING"}, "django.request": {"filters": ["unreadable_body"]}},
     }
 
 

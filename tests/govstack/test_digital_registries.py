@@ -136,6 +136,19 @@ def test_read_without_a_match_is_404_no_record_found(api, shops, reader):
     assert is_problem(response, 404)["detail"] == "no record found"
 
 
+def test_reads_404_is_the_problem_the_document_describes(api, client, shops, reader):
+    """As every egov error: application/problem+json (not a bare {"detail": …} as application/json), whether no
+    record matches or there is no such registry."""
+    from tests.api.contract import assert_documented, openapi
+
+    document, template = openapi(client), "/api/govstack/digital-registries/data/{registryName}/{versionNumber}/read"
+    query = {"query": {"content": {"tax_code": "0399999999"}}}
+    for path in (f"{SHOPS}/read", f"{BASE}/no-such/1.0/read"):
+        response = api.post(path, query, headers=reader.headers)
+        assert response.status_code == 404
+        assert assert_documented(document, "post", template, response)["title"] == "Not found"
+
+
 def test_exists_answers_true_or_false(api, shops, hotich):
     create(api, hotich)
     yes = api.post(f"{SHOPS}/exists", {"query": {"content": {"tax_code": "0312345678"}}}, headers=hotich.headers)
@@ -510,10 +523,17 @@ def test_only_the_person_sees_their_data_usage(api, client, population, an, binh
 
 
 def test_data_usage_needs_a_12_digit_number_and_a_known_registry(api, client, population, citizen_an):
+    from tests.api.contract import assert_documented, openapi
+
     client.force_login(citizen_an)
-    assert is_problem(api.get(USAGE, {"userId": "EE378129277266", "databaseId": "population"}), 400)["field"] == "userId"
-    is_problem(api.get(USAGE, {"userId": "079090001234", "databaseId": "no-such"}), 404)
-    assert api.get(USAGE, {"userId": "079090001234"}).status_code == 422
+    document = openapi(client)
+    answers = [api.get(USAGE, {"userId": "EE378129277266", "databaseId": "population"}),
+               api.get(USAGE, {"userId": "079090001234", "databaseId": "no-such"}),
+               api.get(USAGE, {"userId": "079090001234"}), api.get(USAGE, {"userId": "0" * 41, "databaseId": "x"})]
+    assert [answer.status_code for answer in answers] == [400, 404, 422, 422]
+    assert is_problem(answers[0], 400)["field"] == "userId"
+    for answer in answers:
+        assert_documented(document, "get", USAGE, answer)
 
 
 # --- OpenAPI ----------------------------------------------------------------------------------------------------------

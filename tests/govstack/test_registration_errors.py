@@ -1,9 +1,13 @@
 """GovStack Registration API: input at the edges is a 422 naming the field, never a 500 nor silently another value:
 statistics dates beyond what the platform counts, page sizes of 0, negative, huge or not a number, bodies of the
-wrong shape (field locations as the client wrote them) and JSON nested too deep to parse."""
+wrong shape (field locations as the client wrote them) and JSON nested too deep to parse; a document id that is no
+number is an unknown document (404); an upload that is not readable multipart is a 400. Each answer is one the
+OpenAPI document lists, in the shape it documents."""
 import pytest
 
-from tests.govstack.test_registration import BASE, SERVICE, is_problem, portal, version  # noqa: F401  (fixtures)
+from tests.api.contract import assert_documented, openapi
+from tests.govstack.test_registration import (BASE, SERVICE, hung, is_problem, portal, submit,  # noqa: F401  (fixtures)
+                                              upload, version)
 from tests.kernel.conftest import calendar_2026  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +90,49 @@ def test_json_nested_too_deep_is_422_not_valid_json(api, portal, version):  # no
     body = is_problem(response, 422)
     assert body["detail"] == "The request body is not valid JSON."
     assert body["errors"] == [{"field": "body", "message": "The request body is not valid JSON.", "type": "json_invalid"}]
+
+
+# --- What the OpenAPI document says ---------------------------------------------------------------------------------
+
+def test_the_statistics_answer_the_schema_the_document_gives_them(api, client, portal):  # noqa: F811
+    """Its own schema, not the public statistics' (both were once named StatisticsOut: one took the other's place)."""
+    response = api.get(STATISTICS, {"timeframe": "day"}, headers=portal.headers)
+    assert response.status_code == 200, response.content
+    periods = assert_documented(openapi(client), "get", f"{BASE}/data/statistics", response)
+    assert periods and set(periods[0]) == {"processed", "approved", "sentBack", "rejected", "references"}
+
+
+@pytest.mark.parametrize("document_id", ["abc", "1.5", "-1", "9" * 30, " 1"])
+def test_a_document_id_that_is_no_number_is_an_unknown_document(api, client, version, hung, portal,  # noqa: F811
+                                                                document_id):
+    url = upload(client, portal).json()["url"]
+    file_id = submit(api, portal, [url]).json()["fileId"]
+    [document_url] = api.get(f"{BASE}/applications/{file_id}", headers=portal.headers).json()["applicationData"][
+        "documentUrls"]
+    known = document_url.split("/documents/")[1]
+    assert client.get(f"{BASE}/applications/{file_id}/documents/{known}", headers=portal.headers).status_code == 200
+    template = f"{BASE}/applications/{{fileId}}/documents/{{documentId}}"
+    for unknown in (document_id, str(int(known) + 1000)):
+        response = client.get(f"{BASE}/applications/{file_id}/documents/{unknown}", headers=portal.headers)
+        assert is_problem(response, 404)["detail"] == "No such document in this application."
+        assert_documented(openapi(client), "get", template, response)
+
+
+def test_an_update_with_a_body_of_the_wrong_shape_is_a_documented_422(api, client, version, hung, portal):  # noqa: F811
+    file_id = submit(api, portal, [upload(client, portal).json()["url"]]).json()["fileId"]
+    response = api.put(f"{BASE}/applications/{file_id}", {"applicantId": None}, headers=portal.headers)
+    assert is_problem(response, 422)["errors"][0]["field"] == "body.applicantId"
+    assert_documented(openapi(client), "put", f"{BASE}/applications/{{fileId}}", response)
+
+
+def test_an_upload_without_a_multipart_boundary_is_a_documented_400_logged_in_one_line(client, portal,  # noqa: F811
+                                                                                       caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = client.post(f"{BASE}/documents", b"--x\r\n", content_type="multipart/form-data",
+                               headers=portal.headers)
+    body = is_problem(response, 400)
+    assert_documented(openapi(client), "post", f"{BASE}/documents", response)
+    assert body["title"] == "Bad request" and "multipart/form-data" in body["detail"]
+    assert body["errors"][0]["field"] == "body"
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info is None and "Invalid boundary in multipart" in record.getMessage()

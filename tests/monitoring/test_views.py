@@ -91,9 +91,39 @@ def test_the_api_names_a_bad_filter_in_problem_json(client, db):
     assert client.get("/api/v1/statistics?channel=4").status_code == 422
 
 
+def test_the_api_filters_by_the_channel_given_in_the_query_string(client, figures_2026):
+    """A query string carries text: channel=2 is the online channel (it was once refused: "Input should be 1, 2 or
+    3"); anything but 1, 2 or 3 is a 422 naming query.channel."""
+    url = "/api/v1/statistics?year=2026&month=3&agency=000.00.12.H29&channel="
+    received = {}
+    for channel in ("1", "2", "3"):
+        response = client.get(url + channel)
+        assert response.status_code == 200, response.content
+        assert response.json()["channel"] == int(channel)
+        received[channel] = response.json()["received"]
+    assert (received["1"]["new"], received["2"]["new"], received["3"]["new"]) == (1, 1, 0)
+    assert received["2"]["online"] == 1 and received["1"]["online"] == 0
+    for bad in ("0", "4", "two", "1.0", "", "9" * 5000):
+        response = client.get(url + bad)
+        assert response.status_code == 422, bad
+        assert [error["field"] for error in response.json()["errors"]] == ["query.channel"]
+
+
 def test_the_api_is_in_the_openapi_document(client, db):
     schema = client.get("/api/openapi.json").json()
     assert "get" in schema["paths"]["/api/v1/statistics"]
+    [channel] = [p for p in schema["paths"]["/api/v1/statistics"]["get"]["parameters"] if p["name"] == "channel"]
+    assert {"enum": [1, 2, 3], "type": "integer"} in channel["schema"]["anyOf"]
+
+
+def test_the_api_answers_the_schema_the_document_gives_it(client, figures_2026):
+    """Its own schema, not the Registration API's statistics (both were once named StatisticsOut: one took the
+    other's place in the document)."""
+    from tests.api.contract import assert_documented, openapi
+
+    document = openapi(client)
+    for query in ("year=2026&month=3", "year=2026&channel=2", "month=13"):
+        assert_documented(document, "get", "/api/v1/statistics", client.get(f"/api/v1/statistics?{query}"))
 
 
 def test_the_menu_links_to_the_statistics(client, db):

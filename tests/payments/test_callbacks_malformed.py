@@ -52,3 +52,26 @@ def test_the_largest_amount_the_column_holds_is_accepted(client):
     response = post_signed(client, payload(amount=2**63 - 1))
     assert response.status_code == 200, response.content
     assert PaymentNotification.objects.get(transaction_id="GW-1").amount == 2**63 - 1
+
+
+def test_every_answer_is_one_the_openapi_document_lists_in_its_shape(client):
+    """200 (accepted, then duplicate), 400 malformed, 401 unsigned or forged, 404 unknown provider, 413 too large:
+    each documented, the errors as problems."""
+    from tests.api.contract import assert_documented, openapi
+
+    document, template = openapi(client), "/api/v1/payments/callbacks/{provider}"
+    answers = {
+        "accepted": post_signed(client, payload()),
+        "duplicate": post_signed(client, payload()),
+        "malformed": post_signed(client, payload(amount="lots")),
+        "unsigned": client.post(URL, payload(), content_type="application/json"),
+        "unknown provider": client.post("/api/v1/payments/callbacks/nobody", payload(),
+                                        content_type="application/json"),
+        "too large": post_signed(client, b" " * (rules.MAX_BODY_BYTES + 1)),
+    }
+    assert {reason: answer.status_code for reason, answer in answers.items()} == {
+        "accepted": 200, "duplicate": 200, "malformed": 400, "unsigned": 401, "unknown provider": 404,
+        "too large": 413}
+    for answer in answers.values():
+        assert_documented(document, "post", template, answer)
+    assert [answers[reason].json()["status"] for reason in ("accepted", "duplicate")] == ["accepted", "duplicate"]

@@ -106,6 +106,37 @@ def test_the_api_refuses_a_non_pdf_with_a_problem(live_server):
     assert missing.status_code == 422
 
 
+def test_the_api_answers_a_body_without_multipart_boundary_with_a_documented_400_logged_in_one_line(live_server,
+                                                                                                     caplog):
+    """A client's mistake: a problem that says what to send, listed in the OpenAPI document, and one line in the
+    server's log (no traceback, as if the server had failed)."""
+    from tests.api.contract import assert_documented
+
+    with caplog.at_level("WARNING", logger="django.request"):
+        answer = requests.post(f"{live_server.url}/api/v1/results/verify", data=b"--x\r\n",
+                               headers={"Content-Type": "multipart/form-data"}, timeout=30)
+    assert answer.status_code == 400 and answer.headers["Content-Type"] == "application/problem+json"
+    document = requests.get(f"{live_server.url}/api/openapi.json", timeout=30).json()
+    body = assert_documented(document, "post", "/api/v1/results/verify", answer)
+    assert body["title"] == "Bad request" and "boundary" in body["detail"]
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert len(records) == 1 and records[0].exc_info is None
+    assert records[0].getMessage() == ("Bad request (unreadable multipart body: Invalid boundary in multipart: "
+                                       "None): /api/v1/results/verify")
+
+
+def test_the_api_documents_its_errors_as_problems(live_server):
+    from tests.api.contract import assert_documented
+
+    document = requests.get(f"{live_server.url}/api/openapi.json", timeout=30).json()
+    for answer in (requests.post(f"{live_server.url}/api/v1/results/verify",
+                                 files={"file": ("r.pdf", b"hello", "application/pdf")}, timeout=30),
+                   requests.get(f"{live_server.url}/api/v1/results/nope", timeout=30)):
+        assert answer.status_code == 422
+        assert_documented(document, answer.request.method, "/api/v1/results/verify" if answer.request.method == "POST"
+                          else "/api/v1/results/{code}", answer)
+
+
 def test_the_api_verifies_a_code_and_answers_404_for_an_unknown_one(result):
     base, code, _ = result
     body = requests.get(f"{base}/api/v1/results/{code}", timeout=30).json()

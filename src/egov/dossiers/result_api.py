@@ -7,6 +7,7 @@ from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 
 from egov.dossiers import result_forms, result_queries
+from egov.exchange.api_auth import problem_responses
 from egov.kernel.client_address import client_address
 
 router = Router(tags=["results"])
@@ -58,8 +59,10 @@ def _limited(request):
 
 
 @router.post("/verify", response=VerificationOut, summary="Verify a result PDF (xác thực kết quả)",
-             openapi_extra={"responses": {422: {"description": "Not a PDF, empty or too large"},
-                                          429: {"description": "Too many verifications from this address"}}})
+             openapi_extra={"responses": problem_responses(400, 422, 429, texts={
+                 400: "The body is not readable multipart/form-data (e.g. no boundary).",
+                 422: "Not a PDF, empty or too large",
+                 429: "Too many verifications from this address"})})
 def verify_file(request, file: UploadedFile = PDF_FILE):
     """The file's signature is checked (intact, covering the whole file, chaining to a trusted CA, not revoked) and
     compared with the result this platform issued under the code its signature carries."""
@@ -79,9 +82,9 @@ def verify_file(request, file: UploadedFile = PDF_FILE):
 
 
 @router.get("/{code}", response=VerificationOut, summary="Verify a result by its code",
-            openapi_extra={"responses": {404: {"description": "No result has this code"},
-                                         422: {"description": "Not a result code"},
-                                         429: {"description": "Too many verifications from this address"}}})
+            openapi_extra={"responses": problem_responses(404, 422, 429, texts={
+                404: "No result has this code", 422: "Not a result code",
+                429: "Too many verifications from this address"})})
 def verify_code(request, code: str):
     """The stored result is checked again (signature, revocation, stored bytes unchanged). Shows the agency, the
     procedure and the dates; never the applicant."""

@@ -43,6 +43,7 @@ _PROBLEM_TEXTS = {
     403: "Authenticated, but without the right (or the declared purpose) for this.",
     404: "No such registry, record or person.",
     409: "Conflict with the current state.",
+    413: "The request body is too large.",
     415: "Unsupported format.",
     422: "Invalid input: `errors` (and `field`, `rule`) name what is wrong.",
     429: "Too many requests: wait the seconds in `Retry-After`.",
@@ -59,9 +60,11 @@ _PROBLEM_SCHEMA = {
 }
 
 
-def problem_responses(*statuses: int) -> dict:
-    """OpenAPI ``responses`` entries for errors, each an RFC 9457 problem (``application/problem+json``)."""
-    return {str(status): {"description": _PROBLEM_TEXTS.get(status, "Error."),
+def problem_responses(*statuses: int, texts: dict[int, str] | None = None) -> dict:
+    """OpenAPI ``responses`` entries for errors, each an RFC 9457 problem (``application/problem+json``); ``texts``
+    says what a status means for this operation where the general description would not."""
+    texts = texts or {}
+    return {str(status): {"description": texts.get(status) or _PROBLEM_TEXTS.get(status, "Error."),
                           "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
             for status in statuses}
 

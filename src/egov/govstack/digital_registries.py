@@ -97,10 +97,6 @@ class ValueOut(Schema):
     value: Any = None
 
 
-class NotFoundOut(Schema):
-    detail: Literal["no record found"]
-
-
 class PersonalDataUsage(Schema):
     id: str = Field(..., description="Log record (ledger event) id; pass as `before` for older entries.")
     readerId: str | None = Field(None, description="The reading client system's identifier, when a system read.")
@@ -174,7 +170,7 @@ def _usage_out(entry) -> dict:
 
 @router.get("/data/myPersonalDataUsage", response=list[PersonalDataUsage], exclude_none=True,
             operation_id="myPersonalDataUsage", tags=["MyPersonalDataUsage API"], summary="Who used my personal data",
-            openapi_extra=_extra(400, 401, 403, 404))
+            openapi_extra=_extra(400, 401, 403, 404, 422))
 def my_personal_data_usage(
     request,
     userId: str = Query(..., max_length=40, description="Your personal identification number (12 digits)."),
@@ -236,12 +232,12 @@ def exists(request, registryName: str, versionNumber: str, body: QueryBody):
                        "message": _("Object found from database") if found else _("No record matches the query.")}}
 
 
-@router.post(f"{DATA}/read", response={200: ContentOut, 404: NotFoundOut}, operation_id="registryDataRead", summary="read",
-             openapi_extra=_extra(401, 403, 422))
+@router.post(f"{DATA}/read", response=ContentOut, operation_id="registryDataRead", summary="read",
+             openapi_extra=_extra(401, 403, 404, 422))
 def read(request, registryName: str, versionNumber: str, body: QueryBody,
          purpose: str | None = Header(None, alias="X-Purpose", description=PURPOSE_PARAMETER_TEXT)):
-    """The first record matching the query. Reads of personal data are logged with their purpose; a citizen
-    signed in may read their own population record."""
+    """The first record matching the query (404, a problem like every egov error, when none does). Reads of
+    personal data are logged with their purpose; a citizen signed in may read their own population record."""
     registry = services.get_registry(registryName, versionNumber)
     content = services.read_record(registry, body.query.content, caller=request.caller, purpose=_header_text(purpose))
     if content is None:

@@ -10,9 +10,9 @@ sent by the delivery loop (``egov notify``) with retries.
 Callers: client systems only, with the API key in the spec's ``apiKey`` header, in ``api_key`` as existing clients
 send it (``egov serve`` keeps that one underscore header, docs/adr/0006-underscore-headers.md), or as for every egov
 API (``Authorization``, or named by a trusted Information Mediator). Rights ``messaging.send`` and
-``messaging.report`` (403 without). The spec's status for invalid input is 405; its body, like every egov error, is a
-problem+json naming the field. Extensions: ``notSent`` and ``errors`` (position and reason of each refused recipient)
-in the batch answer; ``updated`` in the delivery report's answer.
+``messaging.report`` (403 without). The spec's status for invalid input is 405 (a body that is not JSON too); its
+body, like every egov error, is a problem+json naming the field. Extensions: ``notSent`` and ``errors`` (position and
+reason of each refused recipient) in the batch answer; ``updated`` in the delivery report's answer.
 """
 from __future__ import annotations
 

@@ -220,7 +220,7 @@ class StatisticsReferences(Schema):
     timeframeYear: bool
 
 
-class StatisticsOut(Schema):
+class RegistrationStatistics(Schema):
     processed: int
     approved: int
     sentBack: int
@@ -363,7 +363,7 @@ def submit(request, serviceId: str, body: ApplicationSubmit):
 
 
 @router.post("/documents", response=UploadResponse, operation_id="uploadFile", summary="Upload a required document",
-             openapi_extra=_extra(401, 403, 422))
+             openapi_extra=_extra(400, 401, 403, 422))
 @_problems
 def upload(request, file: list[UploadedFile] = UPLOAD_FIELD,
            additionalMetadata: str | None = Query(None, max_length=200,
@@ -427,7 +427,8 @@ def application_detail(request, fileId: str):
 @router.get("/applications/{fileId}/documents/{documentId}", response={200: None}, operation_id="downloadDocument",
             summary="Download a document of an application", openapi_extra=_extra(401, 403, 404))
 @_problems
-def application_document(request, fileId: str, documentId: int):
+def application_document(request, fileId: str, documentId: str):
+    """A document of the application, by the id at the end of its URL in ``documentUrls`` (404 for any other)."""
     dossier, found = queries.attachment(request.caller, fileId, documentId)
     services.log_application_read(request.caller, dossier, purpose="document")
     return FileResponse(found.file.open("rb"), content_type=found.content_type, as_attachment=True,
@@ -435,7 +436,8 @@ def application_document(request, fileId: str, documentId: int):
 
 
 @router.put("/applications/{fileId}", response=ApplicationOut, operation_id="updateApplicationFileForm",
-            summary="Update service application file with operator's form data", openapi_extra=_extra(401, 403, 404, 409))
+            summary="Update service application file with operator's form data",
+            openapi_extra=_extra(401, 403, 404, 409, 422))
 @_problems
 def application_update(request, fileId: str, body: ApplicationSubmit):
     """Not served: a submitted dossier keeps the answers it was filed with (Decree 118/2025); an operator asks for a
@@ -499,7 +501,7 @@ def task_complete(request, taskId: str, body: CompleteBody,
 
 # --- Statistics --------------------------------------------------------------------------------------------------
 
-@router.get("/data/statistics", response=list[StatisticsOut], operation_id="Statistics", tags=["Statistics API"],
+@router.get("/data/statistics", response=list[RegistrationStatistics], operation_id="Statistics", tags=["Statistics API"],
             summary="Service statistics", openapi_extra=_extra(401, 403, 422))
 @_problems
 def statistics(request, startDate: dt.date | None = None, endDate: dt.date | None = None,

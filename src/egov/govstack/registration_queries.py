@@ -8,6 +8,7 @@ Anything else answers 404, as if it did not exist. Lists serve the spec's offset
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import connections, router
@@ -231,9 +232,13 @@ def documents_of(caller: Caller, dossier):
     return dossier.attachments.all()
 
 
-def attachment(caller: Caller, file_id: str, attachment_id: int):
+def attachment(caller: Caller, file_id: str, attachment_id: str):
+    """A document of an application by its id as the URL gives it: anything but a whole number of at most 18 digits
+    (within the database's integer) is no document, like an unknown id."""
     dossier = application(caller, file_id)
-    found = documents_of(caller, dossier).filter(pk=attachment_id).first()
+    found = None
+    if re.fullmatch(r"[0-9]{1,18}", attachment_id):
+        found = documents_of(caller, dossier).filter(pk=int(attachment_id)).first()
     if found is None:
         raise NotFound(_("No such document in this application."))
     return dossier, found

@@ -1,13 +1,29 @@
 """Public statistics API (no credentials: aggregate counts, no personal data), mounted at ``/api/v1/statistics``.
 Thin: parse the filter, read the figures, render."""
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja.errors import ValidationError
+from pydantic import BeforeValidator
 
+from egov.exchange.api_auth import problem_responses
 from egov.monitoring import queries
 
 router = Router(tags=["statistics"])
+
+
+def _whole_number(value):
+    """A query string carries text: "2" is the channel 2 (a Literal of ints never matches the text "2"). Anything
+    else is left as it came, for the Literal to refuse by name."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
+        return int(value)
+    return value
+
+
+# Documented as the enum [1, 2, 3] of integers; given in the query string as "1", "2" or "3".
+Channel = Annotated[Literal[1, 2, 3], BeforeValidator(_whole_number)]
+CHANNEL = Query(None, description="1 in person, 2 online, 3 public postal service.")
 
 
 class Received(Schema):
@@ -48,7 +64,7 @@ class Digitisation(Schema):
                                                     "percentages.results_digitised_share.")
 
 
-class StatisticsOut(Schema):
+class ServiceStatistics(Schema):
     year: int
     month: int | None
     agency: str | None
@@ -68,7 +84,8 @@ class StatisticsOut(Schema):
                                                                   "the whole is zero.")
 
 
-@router.get("", response=StatisticsOut, summary="Service statistics (thống kê giải quyết thủ tục hành chính)")
+@router.get("", response=ServiceStatistics, summary="Service statistics (thống kê giải quyết thủ tục hành chính)",
+            openapi_extra={"responses": problem_responses(422)})
 def statistics(
     request,
     year: int | None = Query(None, ge=2000, le=2100, description="Default: this year."),
@@ -78,7 +95,7 @@ def statistics(
     province: str = Query("", max_length=3, description="Level-1 part of organisation codes, e.g. H29.",
                           examples=["H29"]),
     procedure: str = Query("", max_length=40, description="Procedure code.", examples=["1.000656"]),
-    channel: Literal[1, 2, 3] | None = Query(None, description="1 in person, 2 online, 3 public postal service."),
+    channel: Channel | None = CHANNEL,
 ):
     """Figures of one filter and period: received (new, carried over), processed (early, on time, late), pending
     (within the deadline, overdue), delivered, withdrawn, stopped, refused, online share, satisfaction, and the reuse
