@@ -135,7 +135,10 @@ def test_after_the_approval_only_the_approving_role_of_the_agency_signs(officers
 
     dossier = transferred(officers, version)
     up_to_the_last_step(dossier, officers)
-    services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve")
+    approved = services.complete_step(dossier.pk, officer=officers["leader"], task_id="approve")
+    # Waiting for its signature, the dossier is the approver's: their "Only mine" list holds it.
+    assert approved.assignee == officers["leader"] and approved.status == Status.PROCESSING
+    assert [row.code for row in queries.inbox(officers["leader"], mine=True).rows] == [dossier.code]
     for officer in ("specialist", "head", "desk"):
         with pytest.raises(services.NotAllowed, match="role that approved the last step \\(Agency leader\\)"):
             services.sign_result(dossier.pk, officer=officers[officer])

@@ -955,6 +955,9 @@ def complete_step(dossier_id, *, officer, task_id: str, decision: str = "approve
         _apply_registry_effect(dossier, officer)
         if _has_result(dossier):  # signed before its approval (the rule before drafts): ready at once
             _finish(dossier, officer=officer, role=role, at=at)
+        else:
+            # Waiting for its signature: the approver's ("Only mine" lists it) until the result is signed.
+            dossier.assignee = officer
     dossier.save()
     return dossier
 
