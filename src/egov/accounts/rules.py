@@ -21,6 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.models import AssuranceLevel, Role
 
+def role_label(role: str | None) -> str:
+    """A role's name in the reader's language (``Role``'s label); a value no role has as it is, None as ""."""
+    return str(Role(role).label) if role in Role.values else (role or "")
+
+
 OFFICER_ROLES = frozenset({
     Role.DESK_OFFICER, Role.SPECIALIST, Role.HEAD_OF_UNIT, Role.AGENCY_LEADER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN,
 })

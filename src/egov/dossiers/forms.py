@@ -16,7 +16,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from egov.accounts.models import Role, User
+from egov.accounts.models import User
+from egov.accounts.rules import role_label
 from egov.dossiers import rules
 from egov.dossiers.models import Channel
 from egov.kernel.text import megabytes, vietnamese_key
@@ -615,6 +616,8 @@ class SupplyForm(ActionForm):
 
 
 APPROVE_AND_SIGN = "approve-sign"
+APPROVE_AND_SIGN_LABEL = _("Approve and sign the result")
+SIGN_LATER_LABEL = _("Approve; sign the result later")
 
 
 class CompleteStepForm(ActionForm):
@@ -652,7 +655,7 @@ class CompleteStepForm(ActionForm):
             self.fields["next_assignee"].choices = [("", _("Any officer of that role"))] + [
                 (u.pk, officer_name(u)) for u in self.officers.values()]
             self.fields["next_assignee"].help_text = _("Officers of your agency in the next step's role: %(role)s.") \
-                % {"role": Role(role).label if role in Role.values else role}
+                % {"role": role_label(role)}
         else:
             del self.fields["next_assignee"]  # the last step, or nobody to choose
         self._offer_signing(steps)
@@ -667,24 +670,21 @@ class CompleteStepForm(ActionForm):
             return
         last = len(steps) == 1 and services.approval_ends_processing(dossier, steps[0].task_id)
         if last and services.can_sign_without_upload(dossier):
-            self.fields["decision"].choices = [(APPROVE_AND_SIGN, _("Approve and sign the result")),
-                                               ("approve", _("Approve; sign the result later")),
+            self.fields["decision"].choices = [(APPROVE_AND_SIGN, APPROVE_AND_SIGN_LABEL), ("approve", SIGN_LATER_LABEL),
                                                ("return", _("Return for rework"))]
             self.fields["decision"].initial = APPROVE_AND_SIGN
         elif last:
-            self.fields["decision"].choices = [("approve", _("Approve; sign the result later")),
-                                               ("return", _("Return for rework"))]
+            self.fields["decision"].choices = [("approve", SIGN_LATER_LABEL), ("return", _("Return for rework"))]
             self.fields["decision"].help_text = _("There is no draft result and the procedure has no result template: "
                                                   "after approving, upload the result to sign it.")
         elif self.is_bound:
-            self.fields["decision"].choices = [*self.fields["decision"].choices,
-                                               (APPROVE_AND_SIGN, _("Approve and sign the result"))]
+            self.fields["decision"].choices = [*self.fields["decision"].choices, (APPROVE_AND_SIGN, APPROVE_AND_SIGN_LABEL)]
 
     def service(self) -> str:
         return "approve_and_sign" if self.cleaned_data.get("decision") == APPROVE_AND_SIGN else "complete_step"
 
     def done_label(self):
-        return _("Approve and sign the result") if self.cleaned_data.get("decision") == APPROVE_AND_SIGN else None
+        return APPROVE_AND_SIGN_LABEL if self.cleaned_data.get("decision") == APPROVE_AND_SIGN else None
 
     def arguments(self):
         data = self.cleaned_data

@@ -203,7 +203,8 @@ def generated_result(dossier: Dossier, *, officer, at: dt.datetime, verification
 
 def _last_step_role_label(dossier: Dossier) -> str:
     from egov.accounts.models import Role
+    from egov.accounts.rules import role_label
 
     steps = dossier.procedure_version.steps or []
     role = steps[-1].get("role", "") if steps and isinstance(steps[-1], dict) else ""
-    return str(Role(role).label) if role in Role.values else ""
+    return role_label(role) if role in Role.values else ""

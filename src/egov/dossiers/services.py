@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from egov.accounts.rules import role_label
 from egov.dossiers import rules, workflow
 from egov.dossiers.models import (AgencyStatusCount, Attachment, Channel, Dossier, DossierCodeSequence, Pause, Status,
                                   ResultDelivery, Step, Transition)
@@ -1089,12 +1090,6 @@ def can_sign_without_upload(dossier: Dossier) -> bool:
     return current_draft(dossier) is not None or bool(dossier.procedure_version.result_template.strip())
 
 
-def _role_label(role: str | None) -> str:
-    from egov.accounts.models import Role
-
-    return str(Role(role).label) if role in Role.values else (role or "")
-
-
 def attach_result(dossier_id, *, officer, file=None, at=None) -> Attachment:
     """Kết quả: what attaching the result means now. While processing steps remain open, a draft
     (``save_draft_result``: no result code, no signature); once the last step is approved, the signed result
@@ -1134,7 +1129,7 @@ def _require_signer(dossier: Dossier, role: str, officer) -> None:
     signer = approver_role(dossier)
     if (signer is None and role not in rules.PROCESSORS) or (signer is not None and role != signer):
         raise NotAllowed(_("The result is signed by an officer of the role that approved the last step "
-                           "(%(role)s).") % {"role": _role_label(signer)})
+                           "(%(role)s).") % {"role": role_label(signer)})
 
 
 def save_draft_result(dossier_id, *, officer, file=None, at=None) -> Attachment:

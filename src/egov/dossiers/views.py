@@ -422,13 +422,14 @@ def attachment(request, code, pk):
         dossier = _dossier_for_officer(request, code)
     except services.NotAllowed as exc:
         return denied(request, str(exc))
-    response = _file_response(dossier, pk)
+    response = _file_response(dossier.attachments.all(), pk)
     services.log_read(dossier, reader=request.user, purpose="file")
     return response
 
 
-def _file_response(dossier, pk):
-    item = dossier.attachments.filter(pk=pk).first()
+def _file_response(files, pk):
+    """The file ``pk`` among ``files`` (what the reader may see), or 404."""
+    item = files.filter(pk=pk).first()
     if item is None:
         raise Http404(gettext("This dossier has no such file."))
     return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True,
@@ -649,7 +650,4 @@ def my_form_pdf(request, dossier, form):
 def my_attachment(request, dossier, pk):
     """A file of the applicant's dossier that is theirs to see (``applicant_queries.visible_attachments``): a draft
     result, a replaced one, or the result before delivery is 404, as if it did not exist."""
-    item = applicant_queries.visible_attachments(dossier).filter(pk=pk).first()
-    if item is None:
-        raise Http404(gettext("This dossier has no such file."))
-    return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name)
+    return _file_response(applicant_queries.visible_attachments(dossier), pk)

@@ -8,7 +8,6 @@ Anything else answers 404, as if it did not exist. Lists serve the spec's offset
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from django.db import connections, router
@@ -21,6 +20,7 @@ from egov.govstack.registration_services import (RIGHT_READ, RIGHT_TASKS, Invali
 from egov.kernel.access import Caller
 from egov.kernel.caching import kept
 from egov.kernel.db import column_converter
+from egov.kernel.paging import row_id
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -233,12 +233,11 @@ def documents_of(caller: Caller, dossier):
 
 
 def attachment(caller: Caller, file_id: str, attachment_id: str):
-    """A document of an application by its id as the URL gives it: anything but a whole number of at most 18 digits
-    (within the database's integer) is no document, like an unknown id."""
+    """A document of an application by its id as the URL gives it: anything but a row id (``kernel.paging.row_id``)
+    is no document, like an unknown id."""
     dossier = application(caller, file_id)
-    found = None
-    if re.fullmatch(r"[0-9]{1,18}", attachment_id):
-        found = documents_of(caller, dossier).filter(pk=int(attachment_id)).first()
+    document_id = row_id(attachment_id)
+    found = documents_of(caller, dossier).filter(pk=document_id).first() if document_id is not None else None
     if found is None:
         raise NotFound(_("No such document in this application."))
     return dossier, found

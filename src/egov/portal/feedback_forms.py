@@ -59,9 +59,6 @@ class AgencyField(forms.Field):
         return {"choice": value.get("choice", "").strip(), "code": value.get("code", "").strip(),
                 "name": " ".join(value.get("name", "").split())[:AGENCY_TYPED]}
 
-    def validate(self, value):
-        pass  # whether an agency is needed is the service's to say (not for feedback about a dossier)
-
 
 class FeedbackForm(ServiceErrorsMixin, forms.Form):
     topic = forms.ChoiceField(label=_("What is your feedback about?"), choices=FeedbackTopic.choices,
@@ -132,9 +129,6 @@ class FeedbackForm(ServiceErrorsMixin, forms.Form):
             picker.picked = found.agencies[0]
             return found.agencies[0]
         if not found.agencies:
-            if found.more:
-                raise forms.ValidationError(_("Too many agencies have these words in their name: type more of it."),
-                                            code="too_many")
             raise forms.ValidationError(_("No agency's name contains “%(text)s”. Check the spelling, or type fewer "
                                           "words of the name.") % {"text": typed["name"]}, code="not_found")
         picker.matches, picker.more = found.agencies, found.more
