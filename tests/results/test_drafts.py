@@ -273,6 +273,20 @@ def test_the_buttons_say_draft_before_the_decision_and_sign_after_it(officers, v
     assert Dossier.objects.get(pk=dossier.pk).status == Status.RESULT_READY
 
 
+def test_the_history_tells_the_signing_from_the_result_being_ready(officers, version):
+    dossier = transferred(officers, version)
+    services.save_draft_result(dossier.pk, officer=officers["specialist"], file=upload(real_pdf("Draft")))
+    up_to_the_last_step(dossier, officers)
+    services.approve_and_sign(dossier.pk, officer=officers["leader"], task_id="approve")
+    code = IssuedResult.objects.get().code
+    history = [(t.from_status, t.to_status, t.form_label) for t in queries.history(dossier)]
+    assert (Status.PROCESSING, Status.PROCESSING, f"Result signed, code {code}") in history
+    assert (Status.PROCESSING, Status.RESULT_READY, "Result") in history
+    assert [label for _source, _target, label in history].count("Result") == 1
+    page = signed_in(Client(), officers["leader"]).get(f"/backoffice/dossiers/{dossier.code}/").content.decode()
+    assert f"Result signed, code {code}" in page
+
+
 def test_signing_refused_over_http_is_a_clear_answer_never_a_500(officers, version):
     dossier = transferred(officers, version)
     specialist, head, leader = (signed_in(Client(), officers[r]) for r in ("specialist", "head", "leader"))

@@ -166,6 +166,11 @@ class Transition(models.Model):
         """The document issued, as the history shows it (its code only when the rules do not name it)."""
         from egov.dossiers.rules import DOCUMENT_LABELS
 
+        if self.form == "result" and self.from_status == self.to_status:
+            # The signing, recorded before the move to 9 that also issues "the result": the two rows of the history
+            # say what each did, the first with the code the signed result bears.
+            code = (self.details or {}).get("result_code")
+            return str(_("Result signed, code %(code)s") % {"code": code} if code else _("Result signed"))
         return str(DOCUMENT_LABELS.get(self.form, self.form))
 
 
