@@ -41,7 +41,7 @@ def office(transactional_db, settings, tmp_path):
                {"id": "review", "name": "Kiểm tra kết quả thẩm định", "role": "head_of_unit", "working_days": 1},
                {"id": "approve", "name": "Phê duyệt", "role": "agency_leader", "working_days": 1}],
         fees=[], components=[{"code": "to_khai", "name": "Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp",
-                               "required": True}],
+                               "required": True, "eform": True}],
         form_schema=FORM_SCHEMA, online_level=OnlineLevel.FULL, min_assurance_level=1,
         result_type="Phiếu lý lịch tư pháp số 1",
         result_template="Phiếu lý lịch tư pháp cấp cho {applicant_name}, mục đích: {purpose}. Hồ sơ {code}.",
@@ -103,6 +103,12 @@ def pdf_text(page, url: str) -> str:
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
 
 
+def pdf_file_text(path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(path).pages)
+
+
 def test_a_walk_in_dossier_from_the_desk_to_delivery(page, visit, check_page, office, tmp_path):
     from egov.dossiers.models import Dossier, Status
 
@@ -135,7 +141,15 @@ def test_a_walk_in_dossier_from_the_desk_to_delivery(page, visit, check_page, of
     assert page.input_value("#id_form_purpose") == "Xin việc làm"
     assert page.locator("#choose-again").is_visible()
     page.fill("#id_applicant_id_number", "036072004321")
-    page.set_input_files("#id_file_to_khai", str(scan))
+    # The applicant came without a signed declaration: the desk prints it from the answers typed, for them to sign;
+    # a download, so the form stays as it is, and nothing is received yet.
+    with page.expect_download() as printed:
+        page.click("main form button[name=print_declaration]")
+    declaration = pdf_file_text(printed.value.path())
+    assert "NGƯỜI KHAI" in declaration and APPLICANT_NAME in declaration and "Xin việc làm" in declaration
+    assert page.input_value("#id_applicant_id_number") == "036072004321"
+    assert page.input_value("#id_form_purpose") == "Xin việc làm" and Dossier.objects.count() == 0
+    page.set_input_files("#id_file_to_khai", str(scan))  # the signed declaration, scanned
     submit(page, "main form button[type=submit]")
     check_page(page)
     dossier = Dossier.objects.get()

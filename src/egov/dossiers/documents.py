@@ -438,17 +438,7 @@ def eform_declaration(issuer: Issuer, dossier: DossierFacts, *, title: str, answ
     require_aware(submitted_at=submitted_at)
     _require_items("answers", answers)
     pdf = _new(submitted_at, dossier)
-    pdf.set_font(FONT, "B", SMALL_PT + 2)
-    pdf.cell(0, 6, MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.cell(0, 6, SUB_MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _rule_under(pdf, pdf.l_margin, pdf.width, pdf.get_string_width(SUB_MOTTO))
-    pdf.ln(4)
-    _title(pdf, _text(title).upper(), "(Tờ khai điện tử, nộp trực tuyến)")
-    _field(pdf, "Kính gửi", issuer.name)
-    _applicant_fields(pdf, dossier)
-    _paragraph(pdf, "Nội dung khai:", style="B")
-    _table(pdf, ("Thông tin", "Nội dung khai"), (2, 3), answers, size=SMALL_PT + 1, text_align="LEFT")
-    pdf.ln(2)
+    _declaration_head(pdf, issuer, dossier, title=title, subtitle="(Tờ khai điện tử, nộp trực tuyến)", answers=answers)
     _field(pdf, "Thời điểm nộp", vn_instant(submitted_at))
     if declared:
         _paragraph(pdf, "Người khai đã cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm "
@@ -456,6 +446,46 @@ def eform_declaration(issuer: Issuer, dossier: DossierFacts, *, title: str, answ
                         "định danh điện tử khi nộp hồ sơ).", style="I")
     _lookup(pdf, dossier.code)
     return _pdf(pdf)
+
+
+def declaration_to_sign(issuer: Issuer, dossier: DossierFacts, *, title: str, answers: list[tuple[str, str]],
+                        printed_at: dt.datetime) -> bytes:
+    """Tờ khai lập tại Bộ phận Một cửa: the declaration of an applicant who came to the desk without it, printed from
+    the answers the officer typed as they gave them, for the applicant to read, correct by hand if need be and sign.
+    The signed paper is the dossier's component, scanned with the others; until then it has no dossier code."""
+    require_aware(printed_at=printed_at)
+    _require_items("answers", answers)
+    pdf = _new(printed_at, dossier if dossier.code else None)
+    _declaration_head(pdf, issuer, dossier, title=title,
+                      subtitle="(Lập tại Bộ phận Một cửa theo nội dung người nộp hồ sơ khai)", answers=answers)
+    _paragraph(pdf, "Tôi xin cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật "
+                    "về lời cam đoan của mình.")
+    day = _local_day(printed_at)
+    pdf.set_font(FONT, "I", BODY_PT)
+    pdf.ln(2)
+    pdf.cell(0, LINE_H, _text(f"{issuer.place or '……'}, ngày {day:%d} tháng {day:%m} năm {day:%Y}"), align="R",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _signatures(pdf, Signer("Người khai", dossier.applicant_name, hint="(Ký, ghi rõ họ tên)"))
+    if dossier.code:
+        _lookup(pdf, dossier.code)
+    return _pdf(pdf)
+
+
+def _declaration_head(pdf: _Page, issuer: Issuer, dossier: DossierFacts, *, title: str, subtitle: str,
+                      answers: list[tuple[str, str]]) -> None:
+    """A citizen's declaration: the national motto (no agency heads it: the applicant writes it), its title, the
+    agency it is addressed to, who declares and the answers."""
+    pdf.set_font(FONT, "B", SMALL_PT + 2)
+    pdf.cell(0, 6, MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 6, SUB_MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _rule_under(pdf, pdf.l_margin, pdf.width, pdf.get_string_width(SUB_MOTTO))
+    pdf.ln(4)
+    _title(pdf, _text(title).upper(), subtitle)
+    _field(pdf, "Kính gửi", issuer.name)
+    _applicant_fields(pdf, dossier)
+    _paragraph(pdf, "Nội dung khai:", style="B")
+    _table(pdf, ("Thông tin", "Nội dung khai"), (2, 3), answers, size=SMALL_PT + 1, text_align="LEFT")
+    pdf.ln(2)
 
 
 def _lookup(pdf: _Page, code: str) -> None:

@@ -227,6 +227,7 @@ def commune_name(code: str) -> str:
 
 
 SHOW_COMMUNES = "show_communes"  # the picker's button without JavaScript: show the chosen province's communes
+PRINT_DECLARATION = "print_declaration"  # the intake's second button: the declaration to sign, from the answers
 
 
 class CommunePicker(forms.Select):
@@ -491,6 +492,17 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
 
     def file_fields(self):
         return [self[name] for name in self.file_field_names]
+
+    @property
+    def offers_declaration_to_sign(self) -> bool:
+        """The desk may print the declaration from the answers typed (the procedure has one its e-form stands for)."""
+        return bool(self.form_field_names) and self.procedure_version.eform_component is not None
+
+    def scans_come_later(self) -> None:
+        """Printing the declaration to sign comes before the scans (the signed declaration is one of them): the
+        components are not asked for then."""
+        for name in self.file_field_names:
+            self.fields[name].required = False
 
     def files_to_choose_again(self) -> list[str]:
         """Browsers never send a chosen file back to the page: name the files that were chosen and must be chosen

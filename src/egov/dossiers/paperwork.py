@@ -131,6 +131,27 @@ def _declaration(dossier: Dossier, who: documents.Issuer) -> bytes | None:
                                        declared=bool(acknowledged and acknowledged.details.get("declared")))
 
 
+def declaration_to_sign(agency, version, *, channel: int, applicant: dict, subject: dict | None, form_data: dict,
+                        at: dt.datetime) -> bytes | None:
+    """The declaration of an applicant at the desk, printed from the answers typed for them, before the dossier is
+    received (it has no code yet); None when the procedure has no declaration its e-form stands for, or nothing was
+    answered."""
+    from egov.dossiers.forms import answer_rows
+
+    component = version.eform_component
+    answers = [(label, text) for _name, label, text in answer_rows(version, form_data)]
+    if component is None or not answers:
+        return None
+    about = documents.DossierFacts(
+        code="", procedure_code=version.procedure.code, procedure_name=version.name,
+        channel=CHANNEL_VI.get(channel, ""), applicant_name=applicant.get("full_name", ""),
+        applicant_id_number=applicant.get("id_number", ""), applicant_address=applicant.get("address", ""),
+        applicant_phone=applicant.get("phone", ""), applicant_email=applicant.get("email", ""),
+        subject_name=(subject or {}).get("full_name", ""))
+    return documents.declaration_to_sign(issuer(agency), about, title=component.get("name") or component["code"],
+                                         answers=answers, printed_at=at)
+
+
 def step_rows(dossier: Dossier) -> list[documents.StepRow]:
     """Form 06: the desk's reception and hand-over, then every processing step as it ran."""
     rows = []

@@ -660,6 +660,37 @@ def intake_at_desk(*, officer, procedure_version, channel: int, applicant: dict,
     return dossier
 
 
+def declaration_to_sign(*, officer, procedure_version, channel: int, applicant: dict, subject: dict | None,
+                        form_data: dict, at=None) -> Download:
+    """Tờ khai in sẵn: an applicant who came to the desk without their declaration gives its answers by word; the
+    officer types them in the intake form and prints this, the applicant reads and signs it, and the officer scans
+    the signed paper with the other components before receiving the dossier (``intake_at_desk``). Checked as the
+    intake checks the same fields, by an officer who may receive; nothing is stored (the form keeps what was typed)."""
+    at = _now(at)
+    role = _officer_role(officer)
+    version = procedure_version
+    rules.require_transition(rules.NEW, Status.RECEIVED, actor_role=role, on=to_vn(at).date())
+    errors = _errors_of(lambda: _check_version_at(version, officer.agency, at),
+                        lambda: _person_details(applicant, "applicant"),
+                        lambda: _person_details(subject, "subject"),
+                        lambda: check_form_data(version.form_schema, form_data, version.ui_schema))
+    if version.eform_component is None:
+        errors.setdefault("procedure", []).append(_(
+            "This procedure has no declaration made from its form to print: the applicant fills in and signs the "
+            "procedure's own form."))
+    if errors:
+        raise InvalidInput(errors)
+    from egov.dossiers import paperwork
+
+    content = paperwork.declaration_to_sign(officer.agency, version, channel=channel,
+                                            applicant=_person_details(applicant, "applicant"),
+                                            subject=_person_details(subject, "subject"), form_data=form_data, at=at)
+    if content is None:
+        raise InvalidInput({"form": [_("Type the applicant's answers in the declaration form first: there is "
+                                            "nothing to print yet.")]})
+    return Download(content=content, filename=f"to-khai-{version.procedure.code}.pdf")
+
+
 def _check_online(version) -> None:
     if not version.offered_online:
         raise InvalidInput({"procedure": [_("This procedure cannot be applied for online; go to the agency's desk.")]})
