@@ -369,3 +369,46 @@ def test_naive_datetimes_are_refused_naming_the_field(document):
     with pytest.raises(ValueError, match=rf"{NAIVE_FIELDS[document].replace('[', r'\[').replace(']', r'\]')} "
                                          r"is a naive datetime"):
         NAIVE_CALLS[document]()
+
+
+# --- Read by assistive technology -----------------------------------------------------------------------------------
+
+DOCUMENTS = {
+    "form 01": (lambda: receipt(), "Giấy tiếp nhận hồ sơ và hẹn trả kết quả - Mã hồ sơ 000.00.14.H29-260305-0001"),
+    "form 03": (lambda: documents.form_03_refusal(ISSUER, DOSSIER, issued_at=vn("2026-03-05 09:00"), reasons=["x"],
+                                                  officer_name=OFFICER),
+                "Phiếu từ chối tiếp nhận giải quyết hồ sơ - Mã hồ sơ 000.00.14.H29-260305-0001"),
+    "form 07": (lambda: documents.form_07_tracking_book(ISSUER, [], period_from=dt.date(2026, 3, 1),
+                                                        period_to=dt.date(2026, 3, 31)),
+                "Sổ theo dõi hồ sơ từ ngày 01/03/2026 đến ngày 31/03/2026"),
+    "declaration": (lambda: documents.eform_declaration(
+        ISSUER, DOSSIER, title="Tờ khai đăng ký khai sinh (Mẫu TP/HT-2020-KS.1)", answers=[("Họ tên", "Đỗ Minh Anh")],
+        submitted_at=vn("2026-03-05 08:30"), declared=True),
+        "Tờ khai đăng ký khai sinh (Mẫu TP/HT-2020-KS.1) - Mã hồ sơ 000.00.14.H29-260305-0001"),
+    "draft result": (lambda: documents.result_document(
+        ISSUER, DOSSIER, title="Giấy khai sinh", body="B", issued_at=vn("2026-03-06 10:00"), signer_name="S",
+        signer_title="Chủ tịch", draft=True), "Dự thảo: Giấy khai sinh - Mã hồ sơ 000.00.14.H29-260305-0001"),
+}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_document_is_in_vietnamese_and_named_by_its_title_for_screen_readers(document):
+    make, title = DOCUMENTS[document]
+    reader = PdfReader(io.BytesIO(make()))
+    assert reader.trailer["/Root"]["/Lang"] == "vi"
+    assert reader.metadata.title == title
+    assert bool(reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"])
+
+
+def test_a_declaration_printed_at_the_desk_is_signed_by_hand_and_has_no_code_until_received():
+    before = DossierFacts(**{**DOSSIER.__dict__, "code": ""})
+    printed = documents.declaration_to_sign(ISSUER, before, title="Tờ khai đăng ký khai sinh",
+                                            answers=[("Họ, chữ đệm và tên người được khai sinh", "Đỗ Minh Anh")],
+                                            printed_at=vn("2026-03-05 08:30"))
+    text = pdf_text(printed)
+    assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text and "Lập tại Bộ phận Một cửa" in text
+    assert "Kính gửi: Ủy ban nhân dân Phường Sài Gòn" in text and "Đỗ Minh Anh" in text
+    assert "TP. Hồ Chí Minh, ngày 05 tháng 03 năm 2026" in text
+    assert "NGƯỜI KHAI" in text and "(Ký, ghi rõ họ tên)" in text and "Đỗ Văn Hùng" in text
+    assert "Mã hồ sơ" not in text and "Tra cứu" not in text  # no code, so no look-up QR code either
+    assert PdfReader(io.BytesIO(printed)).metadata.title == "Tờ khai đăng ký khai sinh"

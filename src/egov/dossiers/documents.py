@@ -22,7 +22,7 @@ from pathlib import Path
 
 import font_source_sans_pro
 import segno
-from fpdf import FPDF
+from fpdf import FPDF, ViewerPreferences
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
@@ -210,7 +210,12 @@ class _Page(FPDF):
         self.set_creation_date(created.astimezone(dt.UTC))
         self.set_creator("egov")
         self.set_producer("egov")
+        # Read aloud in Vietnamese, and named by its title rather than its file name (WCAG 3.1.1 and 2.4.2 in PDF:
+        # techniques PDF16 and PDF18); ``_title`` sets the title.
+        self.set_lang("vi")
+        self.viewer_preferences = ViewerPreferences(display_doc_title=True)
         self.footer_text = footer_text
+        self.dossier_code = ""  # the dossier the document is about, if any (``_new``)
         self.add_page()
         self.set_font(FONT, size=BODY_PT)
 
@@ -279,7 +284,12 @@ def _rule_under(pdf: _Page, x: float, width: float, length: float) -> None:
     pdf.set_y(y + 1.5)
 
 
-def _title(pdf: _Page, title: str, *subtitles: str) -> None:
+def _title(pdf: _Page, title: str, *subtitles: str, name: str = "") -> None:
+    """The document's title, printed; the first one is also its title for readers (``name``, else the title in
+    sentence case: capitals are spelled out by some screen readers), with the dossier's code."""
+    if not pdf.title:
+        name = " ".join((name or title.capitalize()).split())
+        pdf.set_title(f"{name} - Mã hồ sơ {pdf.dossier_code}" if pdf.dossier_code else name)
     pdf.set_font(FONT, "B", TITLE_PT + 1)
     pdf.multi_cell(0, 7, _text(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", BODY_PT)
@@ -386,7 +396,9 @@ def _qr_png(data: str) -> io.BytesIO:
 
 
 def _new(created: dt.datetime, dossier: DossierFacts | None = None, *, landscape: bool = False) -> _Page:
-    return _Page(created=created, landscape=landscape, footer_text=f"Mã hồ sơ {dossier.code}" if dossier else "")
+    pdf = _Page(created=created, landscape=landscape, footer_text=f"Mã hồ sơ {dossier.code}" if dossier else "")
+    pdf.dossier_code = dossier.code if dossier else ""
+    return pdf
 
 
 def _require_items(name: str, values: Sequence) -> None:
@@ -480,7 +492,7 @@ def _declaration_head(pdf: _Page, issuer: Issuer, dossier: DossierFacts, *, titl
     pdf.cell(0, 6, SUB_MOTTO, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _rule_under(pdf, pdf.l_margin, pdf.width, pdf.get_string_width(SUB_MOTTO))
     pdf.ln(4)
-    _title(pdf, _text(title).upper(), subtitle)
+    _title(pdf, _text(title).upper(), subtitle, name=_text(title))
     _field(pdf, "Kính gửi", issuer.name)
     _applicant_fields(pdf, dossier)
     _paragraph(pdf, "Nội dung khai:", style="B")
@@ -632,7 +644,8 @@ def form_07_tracking_book(issuer: Issuer, rows: list[BookRow], *, period_from: d
     pdf = _Page(created=dt.datetime.combine(period_to, dt.time(), VN_TZ), landscape=True,
                 footer_text=f"Sổ theo dõi hồ sơ {vn_date(period_from)} - {vn_date(period_to)}")
     _header(pdf, issuer, form_no="07")
-    _title(pdf, "SỔ THEO DÕI HỒ SƠ", f"Từ ngày {vn_date(period_from)} đến ngày {vn_date(period_to)}")
+    period = f"từ ngày {vn_date(period_from)} đến ngày {vn_date(period_to)}"
+    _title(pdf, "SỔ THEO DÕI HỒ SƠ", period.capitalize(), name=f"Sổ theo dõi hồ sơ {period}")
     _table(pdf, BOOK_HEADINGS, BOOK_WIDTHS, cells)
     if not rows:
         _paragraph(pdf, "Không có hồ sơ trong kỳ.", style="I", align="C")
@@ -685,7 +698,7 @@ def result_document(issuer: Issuer, dossier: DossierFacts, *, title: str, body: 
     if draft:
         pdf.set_font(FONT, "B", TITLE_PT + 1)
         pdf.cell(0, 7, DRAFT_MARK, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _title(pdf, title.upper(), DRAFT_NOTE if draft else "")
+    _title(pdf, title.upper(), DRAFT_NOTE if draft else "", name=f"Dự thảo: {title}" if draft else title)
     for paragraph in _text(body).replace("\r\n", "\n").split("\n\n"):
         if paragraph.strip():
             _paragraph(pdf, paragraph.strip())
