@@ -195,6 +195,9 @@ LOGIN_THROTTLE_WINDOW_SECONDS = config.env_int("EGOV_LOGIN_THROTTLE_WINDOW", 900
 # Wider per client address than per account: a commune office shares one NAT address.
 LOGIN_THROTTLE_ADDRESS_FAILURES = config.env_int("EGOV_LOGIN_THROTTLE_ADDRESS_FAILURES", 20)
 OTP_TOTP_ISSUER = "egov"
+# The admin never shows an authenticator's secret (its key, QR code or otpauth:// address): with it, whoever runs
+# the admin could pass any officer's second step. A lost phone is replaced by enrolling a new authenticator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # egov as OpenID Connect provider (django-oauth-toolkit) for agency systems: see egov.accounts.oidc. Each OAuth
 # application belongs to a client system (egov.exchange), registered by the platform administrator.

@@ -238,6 +238,10 @@ def _refuse_plain_applications() -> None:
     admin.site.unregister(application_model)
 
     class LinkedApplicationAdmin(base):
+        # DOT's Application links "View on site" to DOT's own management pages, which egov does not route (only the
+        # OpenID Connect endpoints): the link answered a server error.
+        view_on_site = False
+
         def has_add_permission(self, request):
             return False
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from egov.accounts.models import AssuranceLevel
+from egov.accounts.rules import meets_assurance
 from egov.kernel import money
 from egov.portal.templatetags.catalogue_text import CATALOGUE_LANGUAGE, page_in_catalogue_language
 from egov.procedures import queries
@@ -261,6 +262,10 @@ def procedure_detail(request, code: str):
             "assurance": AssuranceLevel(version.min_assurance_level).label
             if version.min_assurance_level in AssuranceLevel.values else str(version.min_assurance_level),
             "apply_url": APPLY_URL.format(code=procedure.code),
+            # Signed in below the level the procedure needs: the apply flow would refuse them; the page sends them to
+            # verify their identity first (anonymous visitors follow "Apply online" to sign in).
+            "verify_url": reverse("accounts:verify_identity") if request.user.is_authenticated
+            and not meets_assurance(request.user.assurance_level, version.min_assurance_level) else "",
             "agencies": list(version.agencies.all()),
             "on_behalf_online": version.open_to_applying_for_others,
         })
