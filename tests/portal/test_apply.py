@@ -4,6 +4,7 @@ step fails, one dossier per submission key, prefill from the registry, reuse fro
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from egov.accounts.models import AssuranceLevel, Role
@@ -129,6 +130,30 @@ def test_invalid_fields_show_inline_errors_and_keep_everything_entered(client, m
     # Kept in the draft too: coming back later shows them.
     page = client.get(step_url(draft, "form-1")).content.decode()
     assert 'value="31/02/2026"' in page and 'value="Đỗ Minh An"' in page
+
+
+def test_the_eform_questions_from_the_catalogue_are_marked_as_vietnamese_on_an_english_page(client, mother, birth):
+    """The catalogue is published in Vietnamese: on an English page its questions and choices carry lang="vi" (a
+    screen reader reads them with Vietnamese pronunciation); the platform's own words are not marked."""
+    birth.ui_schema = {**BIRTH_UI, "child_full_name": {"label": "Họ, chữ đệm, tên", "help": "Như trên giấy chứng sinh"},
+                       "child_sex": {"label": "Giới tính", "widget": "radio", "choices": {"nam": "Nam", "nu": "Nữ"}}}
+    birth.save()
+    signed_in(client, mother)
+    draft, _ = start(client)
+    page = client.get(step_url(draft, "form-1")).content.decode()
+    assert '<html lang="en"' in page
+    assert '<label for="id_form_child_full_name"><span lang="vi">Họ, chữ đệm, tên</span>' in page
+    assert '<span lang="vi">Như trên giấy chứng sinh</span>' in page
+    assert '<legend><span lang="vi">Giới tính</span></legend>' in page and '<span lang="vi">Nữ</span>' in page
+    assert 'id="id_form_mother_pin_helptext">12 digits.</p>' in page  # the platform's own help, in English
+    assert '<p class="muted" lang="vi">' in page  # the procedure's name above the step
+    fill_all(client, draft)
+    review = client.get(step_url(draft, "review")).content.decode()
+    assert '<dt lang="vi">Họ, chữ đệm, tên</dt>' in review and '<span lang="vi">Declaration</span>:' in review
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    for step in ("form-1", "review"):
+        page = client.get(step_url(draft, step)).content.decode()
+        assert '<html lang="vi"' in page and 'lang="vi">' not in page.split("<body", 1)[1]
 
 
 def test_required_documents_are_asked_for_on_their_step(client, mother, birth):

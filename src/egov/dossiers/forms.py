@@ -20,6 +20,7 @@ from egov.accounts.models import User
 from egov.accounts.rules import role_label
 from egov.dossiers import rules
 from egov.dossiers.models import Channel
+from egov.kernel.templatetags.content_language import CATALOGUE_LANGUAGE
 from egov.kernel.text import megabytes, vietnamese_key
 from egov.procedures.models import ProcedureVersion
 
@@ -371,7 +372,18 @@ def _personal_id_check(sex: str | None):
 def schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field:
     """A form field for one property of the e-form: its type and constraints from the schema, its look from the
     hints (widget ``text``, ``textarea``, ``number``, ``date``, ``select``, ``radio``, ``checkbox``, ``email``,
-    ``tel``, ``pin``, ``commune``)."""
+    ``tel``, ``pin``, ``commune``).
+
+    Its label, its own help and its choices are the catalogue's text, in Vietnamese whatever the page's language:
+    ``content_language`` says so, and the field templates (registries/_field.html, accounts/_radios.html) mark them
+    ``lang`` on a page in another language, for screen readers."""
+    field = _schema_field(name, spec, ui, required)
+    field.content_language = CATALOGUE_LANGUAGE
+    field.help_in_content_language = bool(ui.get("help") or spec.get("description"))
+    return field
+
+
+def _schema_field(name: str, spec: dict, ui: dict, required: bool) -> forms.Field:
     label = _label(name, spec, ui)
     help_text = ui.get("help") or spec.get("description") or ""
     widget_name = ui.get("widget") or ""

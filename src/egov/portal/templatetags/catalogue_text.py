@@ -4,25 +4,22 @@ Procedures, their documents, fees and agencies are published in Vietnamese only 
 page in English shows them as they are, marked ``lang="vi"`` so that a screen reader reads them with Vietnamese
 pronunciation instead of spelling them out as English (WCAG 3.1.2, language of parts)."""
 from django import template
-from django.utils.html import conditional_escape, format_html
-from django.utils.translation import get_language
+from django.utils.html import format_html
+
+from egov.kernel.templatetags.content_language import CATALOGUE_LANGUAGE, in_language, page_in
 
 register = template.Library()
 
-CATALOGUE_LANGUAGE = "vi"
-
 
 def page_in_catalogue_language() -> bool:
-    return (get_language() or CATALOGUE_LANGUAGE).split("-")[0] == CATALOGUE_LANGUAGE
+    return page_in(CATALOGUE_LANGUAGE)
 
 
 @register.filter
 def in_vietnamese(value):
     """``{{ procedure.name|in_vietnamese }}``: the value escaped, in a ``<span lang="vi">`` on a page in another
     language."""
-    if value in (None, "") or page_in_catalogue_language():
-        return conditional_escape(value if value is not None else "")
-    return format_html('<span lang="{}">{}</span>', CATALOGUE_LANGUAGE, value)
+    return in_language(value, CATALOGUE_LANGUAGE)
 
 
 @register.simple_tag
