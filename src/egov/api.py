@@ -7,7 +7,8 @@ Components add their routers here: ``api.add_router("/v1/<component>/", router)`
 import json
 from typing import ClassVar, Literal
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.log import log_response
@@ -64,6 +65,16 @@ class EgovNinjaAPI(NinjaAPI):
                     error["loc"] = ("body", *loc[2:])
                 errors.append(error)
         return ValidationError(errors)
+
+    def get_openapi_schema(self, *args, **kwargs):
+        """Every operation that reads a body answers 413 past the size the platform reads (``on_body_too_large``):
+        each one documents it."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("413", problem_responses(413)["413"])
+        return schema
 
 
 api = EgovNinjaAPI(title="egov API", version="1", urls_namespace="api", docs=LocalSwagger())
@@ -135,6 +146,17 @@ def on_unreadable_multipart(request, exc: MultiPartParserError):
                                                              "type": "multipart_invalid"}])
     log_response("Bad request (unreadable multipart body: %s): %s", exc, request.path, response=response,
                  request=request)
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc: RequestDataTooBig):
+    """A body larger than Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE): a 413 problem that says the limit, logged as
+    one line (Django would answer a bare 400, which no operation documents)."""
+    message = gettext("The request body is larger than %(limit)d bytes, the most this API reads.") % {
+        "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    response = problem(413, "Content too large", message)
+    log_response("Content too large: %s", request.path, response=response, request=request)
     return response
 
 

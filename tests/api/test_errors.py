@@ -2,11 +2,13 @@
 not UTF-8, nested deeper than the parser goes), is a 422 "not valid JSON" with errors[] (405, its spec's status for
 invalid input, on the Messaging API), never a bare 400 or a 500;
 field locations in validation errors are where the field is in the request (``body.full_name``), without the
-handler's parameter name."""
+handler's parameter name; a body larger than the platform reads is a 413 problem that says the limit (it was a bare
+400 that no operation documents), and every operation with a body documents it."""
 import pytest
 
 from egov.exchange.services import register_client
 from egov.kernel.access import SYSTEM
+from tests.api.contract import assert_documented, openapi
 from tests.govstack.conftest import SHOP_SCHEMA, agency  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,22 @@ def test_a_field_is_located_where_it_is_in_the_request(client, headers, path, bo
     assert response.status_code == 422, response.content
     assert field in [error["field"] for error in response.json()["errors"]]
     assert not any(error["field"].startswith("body.body") for error in response.json()["errors"])
+
+
+@pytest.mark.parametrize("path", JSON_APIS)
+def test_a_body_larger_than_the_platform_reads_is_413_saying_the_limit(client, headers, settings, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(client, path, {"padding": "x" * 1000}, headers)
+    assert response.status_code == 413
+    template = path.replace("9677a13d-7c11-5af6-8339-691b89718939", "{serviceId}").replace(
+        "ho-kinh-doanh/1.0", "{registryName}/{versionNumber}")
+    problem = assert_documented(openapi(client), "post", template, response)
+    assert (problem["title"], problem["detail"]) == (
+        "Content too large", "The request body is larger than 1000 bytes, the most this API reads.")
+
+
+def test_every_operation_with_a_body_documents_413(client):
+    operations = [(path, method, operation) for path, methods in openapi(client)["paths"].items()
+                  for method, operation in methods.items() if "requestBody" in operation]
+    assert len(operations) > 15
+    assert [(path, method) for path, method, operation in operations if "413" not in operation["responses"]] == []

@@ -1,6 +1,7 @@
 """Public API to verify results (no credentials: anyone holding a result may check it), mounted at
 ``/api/v1/results``; rate limited per client address like the page. Thin: parse, verify, render."""
 import datetime as dt
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema
@@ -8,10 +9,14 @@ from ninja.files import UploadedFile
 
 from egov.dossiers import result_forms, result_queries
 from egov.exchange.api_auth import problem_responses
+from egov.kernel.api_fields import documented
 from egov.kernel.client_address import client_address
 
 router = Router(tags=["results"])
 PDF_FILE = File(..., description="The result's PDF as received.")
+# What result_rules.normalise reads as a code: 16 characters of Crockford's base32 (O read as 0, I and L as 1) in
+# any case, with spaces and hyphens anywhere (printed: four groups of four, 7K3M-Q9XA-2BCD-EF01).
+RESULT_CODE = documented(pattern=r"^[\s-]*([0-9A-TV-Za-tv-z][\s-]*){16}$")
 
 
 class VerificationOut(Schema):
@@ -85,7 +90,7 @@ def verify_file(request, file: UploadedFile = PDF_FILE):
             openapi_extra={"responses": problem_responses(404, 422, 429, texts={
                 404: "No result has this code", 422: "Not a result code",
                 429: "Too many verifications from this address"})})
-def verify_code(request, code: str):
+def verify_code(request, code: Annotated[str, RESULT_CODE]):
     """The stored result is checked again (signature, revocation, stored bytes unchanged). Shows the agency, the
     procedure and the dates; never the applicant."""
     from egov.api import problem

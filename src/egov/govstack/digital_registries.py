@@ -13,7 +13,7 @@ the same handlers; they are marked deprecated in the schema.
 import json
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import NinjaJSONEncoder
 
 from egov.exchange.api_auth import MEDIATOR_PARAMETER, api_caller, problem_responses
+from egov.kernel.api_fields import PERSONAL_ID_PATTERN, documented
 from egov.registries import services
 
 router = Router(auth=api_caller, tags=["GovStack Digital Registries"])
@@ -37,6 +38,8 @@ QUERY_FIELD_PARAMETER = {
                    "(e.g. query.tax_code=0312345678). Several are combined with AND.",
     "schema": {"type": "string"},
 }
+# Only JSON values are served (…/readValue/full_name.json), the extension in any case.
+VALUE_EXTENSION = documented(pattern="^[jJ][sS][oO][nN]$")
 PURPOSE_PARAMETER_TEXT = ("Why you read (population registry): logged with the read and shown to the person. "
                           "UTF-8 or percent-encoded.")
 
@@ -173,13 +176,14 @@ def _usage_out(entry) -> dict:
             openapi_extra=_extra(400, 401, 403, 404, 422))
 def my_personal_data_usage(
     request,
-    userId: str = Query(..., max_length=40, description="Your personal identification number (12 digits)."),
+    userId: Annotated[str, documented(pattern=PERSONAL_ID_PATTERN)] = Query(
+        ..., max_length=40, description="Your personal identification number (12 digits)."),
     databaseId: str = Query(..., max_length=50, description="The registry's code, e.g. population."),
     before: int | None = Query(None, ge=1, description="Only entries older than this log record id (paging)."),
 ):
     """Nhật ký sử dụng dữ liệu cá nhân: who read your data in one registry, when and why, newest first (at most
     100 entries; pass the last `id` as `before` for older ones). Only you, signed in, for your own number."""
-    if not re.fullmatch(r"[0-9]{12}", userId):
+    if not re.fullmatch(PERSONAL_ID_PATTERN, userId):
         raise services.RegistryError(_("userId is a personal identification number: 12 digits."), field="userId",
                                      rule="format")
     entries = services.personal_data_usage(caller=request.caller, personal_id_number=userId, registry_code=databaseId,
@@ -307,7 +311,8 @@ def delete(request, registryName: str, versionNumber: str, ID: str):
 
 @router.get(f"{DATA}/{{uuid}}/readValue/{{field}}.{{ext}}", response=ValueOut, operation_id="registryDataReadValue",
             summary="readValue", openapi_extra=_extra(400, 401, 403, 404, 422))
-def read_value(request, registryName: str, versionNumber: str, uuid: str, field: str, ext: str,
+def read_value(request, registryName: str, versionNumber: str, uuid: str, field: str,
+               ext: Annotated[str, VALUE_EXTENSION],
                purpose: str | None = Header(None, alias="X-Purpose", description=PURPOSE_PARAMETER_TEXT)):
     """One field of one record: `…/{uuid}/readValue/full_name.json` → `{"value": …}`. Only `.json` is served."""
     return _read_value(request, registryName, versionNumber, uuid, field, ext, purpose)
@@ -315,7 +320,8 @@ def read_value(request, registryName: str, versionNumber: str, uuid: str, field:
 
 @router.get(f"{DATA}/{{uuid}}/read-value/{{field}}.{{ext}}", response=ValueOut, operation_id="registryDataReadValueKebab",
             summary="readValue (old spelling)", deprecated=True, openapi_extra=_extra(400, 401, 403, 404, 422))
-def read_value_kebab(request, registryName: str, versionNumber: str, uuid: str, field: str, ext: str,
+def read_value_kebab(request, registryName: str, versionNumber: str, uuid: str, field: str,
+                     ext: Annotated[str, VALUE_EXTENSION],
                      purpose: str | None = Header(None, alias="X-Purpose", description=PURPOSE_PARAMETER_TEXT)):
     """Same as `readValue`."""
     return _read_value(request, registryName, versionNumber, uuid, field, ext, purpose)

@@ -17,13 +17,14 @@ reason of each refused recipient) in the batch answer; ``updated`` in the delive
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.security.apikey import APIKeyHeader
 
 from egov.exchange.api_auth import MEDIATOR_PARAMETER, problem_responses
+from egov.kernel.api_fields import documented
 from egov.exchange.auth import Unauthenticated, client_caller
 from egov.govstack import messaging_services as services
 from egov.kernel.access import Caller
@@ -152,8 +153,8 @@ class RequestStatus(Schema):
 
 
 class CallbackContent(Schema):
-    meta: str | None = Field(None, max_length=100, examples=["bounced"],
-                             description="The outcome reported: delivered or bounced.")
+    meta: Annotated[str | None, documented(enum=list(services.REPORT_OUTCOMES))] = Field(
+        None, max_length=100, examples=["bounced"], description="The outcome reported: delivered or bounced.")
     content: str | None = Field(None, max_length=1_000_000, json_schema_extra={"format": "base64"},
                                 description='Base64 of {"references": ["<Message-ID>", …]}.')
 
@@ -164,6 +165,7 @@ class CallbackAccepted(Schema):
 
 
 StatusName = Literal["scheduled", "processing", "deferred", "bounced", "notSent", "delivered"]
+RequestUid = Annotated[str, documented(format="uuid")]  # what the send call returned
 REQUEST_UID = Header(..., max_length=100, description="The requestUid the send call returned.")
 STATUSES = Query(..., description="Select status values to fetch data for")
 ACCEPTED = 'Request successfully accepted. Use "requestUid" to track its status.'
@@ -192,7 +194,7 @@ def send_batch(request, body: BatchEmail):
 @router.post("/callback/email", response=CallbackAccepted, operation_id="callbackEmail",
              summary="Delivery report of an email provider", openapi_extra=_extra(401, 403, 404))
 @_problems
-def callback_email(request, body: CallbackContent, requestUid: str = REQUEST_UID):  # noqa: N803
+def callback_email(request, body: CallbackContent, requestUid: RequestUid = REQUEST_UID):  # noqa: N803
     """egov's side of the spec's callback: the provider that delivered a request's emails reports what became of
     them (`meta`: delivered or bounced; `content`: base64 of {"references": [Message-ID, …]}). Needs the right
     `messaging.report`. The client system's own callback is the other direction: egov POSTs to its URI."""
@@ -203,7 +205,7 @@ def callback_email(request, body: CallbackContent, requestUid: str = REQUEST_UID
 @router.get("/status/email", response=RequestStatus, operation_id="getEmailStatus", exclude_none=True,
             summary="Get an overview of sent emails statuses", openapi_extra=_extra(401, 403, 404))
 @_problems
-def status_email(request, requestUid: str = REQUEST_UID, status: list[StatusName] = STATUSES):  # noqa: N803
+def status_email(request, requestUid: RequestUid = REQUEST_UID, status: list[StatusName] = STATUSES):  # noqa: N803
     """Counts of the request's emails in the chosen statuses. Only the client system that sent the request may
     read it (another's requestUid is not found)."""
     return services.status(request.auth, requestUid, list(dict.fromkeys(status)))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import FileResponse
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from ninja import Field, File, Header, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from egov.exchange.api_auth import MEDIATOR_PARAMETER, api_caller, problem_responses
+from egov.kernel.api_fields import IsoDate, IsoDateTime, UUID_PATTERN, documented
 from egov.govstack import registration_queries as queries
 from egov.govstack import registration_services as services
 
@@ -34,6 +35,22 @@ router = Router(auth=api_caller, tags=["GovStack Registration"])
 
 PAGE_TEXT = f"Capped at {queries.MAX_PAGE_SIZE}."
 UPLOAD_FIELD = File(..., description="One PDF, JPEG or PNG file.")
+# The handler takes one file (its own problem otherwise). Said on the File itself: ninja reads a list of files only
+# from a plain list[UploadedFile] annotation, not from an Annotated one.
+UPLOAD_FIELD.json_schema_extra.update(minItems=1, maxItems=1)
+
+# Rules the services check (with their own problem), stated in the document.
+# A personal identification number or the OpenID Connect sub (a UUID); whitespace inside is ignored.
+APPLICANT_ID = documented(pattern=f"^([0-9]{{12}}|{UUID_PATTERN})$")
+APPLICANT_FILTER = documented(pattern=f"^([0-9]{{12}}|{UUID_PATTERN})?$")  # empty: every applicant
+# Sorting: empty is the default (id, descending); the order is asc or desc, in any case.
+APPLICATION_SORT = documented(enum=["", *sorted(queries.APPLICATION_SORTS)])
+TASK_SORT = documented(enum=["", *sorted(queries.TASK_SORTS)])
+SORT_ORDER = documented(pattern="^([aA][sS][cC]|[dD][eE][sS][cC])?$")
+FIRST_RESULT = documented(minimum=0, maximum=queries.MAX_FIRST_RESULT)
+PAGE_SIZE = documented(minimum=1)
+START_DATE = Query(None, description="From 2000-01-01 to 2099-12-31.")
+END_DATE = Query(None, description="From 2000-01-01 to 2099-12-31.")
 
 
 def _extra(*statuses: int) -> dict:
@@ -99,10 +116,10 @@ class FormData(Schema):
 
 class ApplicationSubmit(Schema):
     applicationName: str | None = Field(None, max_length=200)
-    applicantId: str = Field(..., max_length=64, description="The applicant: their personal identification number "
-                                                             "(12 digits) or the OpenID Connect sub egov issued for "
-                                                             "them. They must hold an egov account.")
-    created: dt.datetime | None = None
+    applicantId: Annotated[str, APPLICANT_ID] = Field(
+        ..., max_length=64, description="The applicant: their personal identification number (12 digits) or the "
+                                        "OpenID Connect sub egov issued for them. They must hold an egov account.")
+    created: IsoDateTime | None = None
     formData: FormData | None = None
     documentUrls: list[str] = Field(default_factory=list, description="URLs returned by POST /documents.")
     agencyCode: str | None = Field(None, max_length=13, description="egov extension: the receiving agency; a client "
@@ -394,11 +411,16 @@ def download_staged(request, documentId: str):
             summary="Retrieve all application files", openapi_extra=_extra(401, 403, 404, 422))
 @_problems
 def application_list(request, serviceId: str | None = Query(None, max_length=64),
-                     applicantId: str | None = Query(None, max_length=64),
-                     firstResult: int = Query(0, description="Index of the first result, from 0."),
-                     maxResult: int = Query(queries.DEFAULT_PAGE_SIZE, description=PAGE_TEXT),
-                     sortBy: str | None = Query(None, max_length=40, description="created, registered, dueDate or id."),
-                     sortOrder: str | None = Query(None, max_length=4, description="asc or desc (default).")):
+                     applicantId: Annotated[str | None, APPLICANT_FILTER] = Query(None, max_length=64),
+                     firstResult: Annotated[int, FIRST_RESULT] = Query(0, description="Index of the first result, "
+                                                                                      "from 0."),
+                     maxResult: Annotated[int, PAGE_SIZE] = Query(queries.DEFAULT_PAGE_SIZE, description=PAGE_TEXT),
+                     sortBy: Annotated[str | None, APPLICATION_SORT] = Query(None, max_length=40,
+                                                                             description="created, registered, "
+                                                                                         "dueDate or id."),
+                     sortOrder: Annotated[str | None, SORT_ORDER] = Query(None, max_length=4,
+                                                                          description="asc or desc (default); "
+                                                                                      "with sortBy.")):
     """The applications the caller may see: a client system or an officer those of its agency, a citizen their
     own."""
     first, size = queries.page_bounds(firstResult, maxResult)
@@ -454,9 +476,12 @@ def application_update(request, fileId: str, body: ApplicationSubmit):
 @_problems
 def task_list(request, mainTaskId: str | None = Query(None, max_length=64), fileId: str | None = Query(None, max_length=64),
               assigneeId: str | None = Query(None, max_length=150, description="An officer's username."),
-              firstResult: int = Query(0), maxResult: int = Query(queries.DEFAULT_PAGE_SIZE, description=PAGE_TEXT),
-              sortBy: str | None = Query(None, max_length=40, description="created, dueDate, id or name."),
-              sortOrder: str | None = Query(None, max_length=4)):
+              firstResult: Annotated[int, FIRST_RESULT] = Query(0),
+              maxResult: Annotated[int, PAGE_SIZE] = Query(queries.DEFAULT_PAGE_SIZE, description=PAGE_TEXT),
+              sortBy: Annotated[str | None, TASK_SORT] = Query(None, max_length=40,
+                                                               description="created, dueDate, id or name."),
+              sortOrder: Annotated[str | None, SORT_ORDER] = Query(None, max_length=4,
+                                                                   description="asc or desc (default); with sortBy.")):
     """Open processing steps of the caller's agency."""
     first, size = queries.page_bounds(firstResult, maxResult)
     rows = queries.tasks(request.caller, main_task_id=mainTaskId, file_id=fileId, assignee_id=assigneeId, first=first,
@@ -504,7 +529,7 @@ def task_complete(request, taskId: str, body: CompleteBody,
 @router.get("/data/statistics", response=list[RegistrationStatistics], operation_id="Statistics", tags=["Statistics API"],
             summary="Service statistics", openapi_extra=_extra(401, 403, 422))
 @_problems
-def statistics(request, startDate: dt.date | None = None, endDate: dt.date | None = None,
+def statistics(request, startDate: IsoDate | None = START_DATE, endDate: IsoDate | None = END_DATE,
                registrationName: str = Query("", max_length=200), operator: str = Query("", max_length=150),
                role: str = Query("", max_length=32),
                timeframe: Literal["day", "week", "month", "year"] | None = None):

@@ -1,23 +1,28 @@
 """Population registry API for client systems of other agencies: identity verification (xác thực) and data release
 (eKYC). Mounted at ``/api/v1/population/``. Thin: parse, call one service, render; the services decide every right,
 limit and log."""
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Router, Schema
 
 from egov.exchange.api_auth import MEDIATOR_PARAMETER, api_caller, problem_responses
-from egov.registries import services
+from egov.kernel.api_fields import IsoDate, documented
+from egov.registries import rules, services
 
 router = Router(auth=api_caller, tags=["population"])
 
+# What the services accept (rules.parse_personal_id; spaces inside are ignored): 12 digits, the first three the
+# code of the province where the birth was registered.
+PERSONAL_ID = documented(pattern="^(" + "|".join(sorted(rules.PIN_PROVINCE_CODES)) + ")[0-9]{9}$")
+RELEASABLE = documented(items={"type": "string", "enum": list(services.RELEASABLE_FIELDS)})
+
 
 class VerifyIn(Schema):
-    personal_id_number: str = Field(..., max_length=20, description="Số định danh cá nhân: 12 digits.",
-                                     examples=["079090001234"])
+    personal_id_number: Annotated[str, PERSONAL_ID] = Field(..., max_length=20, examples=["079090001234"],
+                                                            description="Số định danh cá nhân: 12 digits.")
     full_name: str = Field(..., max_length=150, description="Full name as the person gave it (case and spacing "
                                                              "are ignored; diacritics count).", examples=["Nguyễn Văn An"])
-    date_of_birth: date = Field(..., description="ISO date.", examples=["1990-05-17"])
+    date_of_birth: IsoDate = Field(..., description="ISO date.", examples=["1990-05-17"])
 
 
 class VerifyOut(Schema):
@@ -28,13 +33,13 @@ class VerifyOut(Schema):
 
 
 class ReleaseIn(Schema):
-    personal_id_number: str = Field(..., max_length=20, examples=["079090001234"])
-    purpose: str = Field(..., max_length=200, description="Why the data is needed: one of the purposes granted to "
-                                                          "your client system. Shown to the person in their access "
-                                                          "log.")
-    fields: list[str] | None = Field(None, max_length=20, description="The fields wanted (default: every releasable "
-                                                                      "field).",
-                                     examples=[["full_name", "date_of_birth", "permanent_address"]])
+    personal_id_number: Annotated[str, PERSONAL_ID] = Field(..., max_length=20, examples=["079090001234"])
+    purpose: Annotated[str, documented(pattern=r"\S")] = Field(
+        ..., max_length=200, description="Why the data is needed: one of the purposes granted to your client system. "
+                                         "Shown to the person in their access log.")
+    fields: Annotated[list[str] | None, RELEASABLE] = Field(
+        None, max_length=20, description="The fields wanted (default: every releasable field).",
+        examples=[["full_name", "date_of_birth", "permanent_address"]])
 
 
 class ReleaseOut(Schema):
