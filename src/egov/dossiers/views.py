@@ -258,13 +258,19 @@ def intake(request):
         return render(request, "dossiers/intake.html", {
             "form": form, "version": version, "chooser": chooser,
             "choose_again": [form[name].label for name in request.FILES if name in form.fields]})
-    if request.method == "POST" and forms.PRINT_DECLARATION in request.POST:
-        form.scans_come_later()
+    if request.method == "POST":
+        # The second button prints the declaration to sign from the answers typed; the scans come after it.
+        printing = forms.PRINT_DECLARATION in request.POST
+        if printing:
+            form.scans_come_later()
         if form.is_valid():
             arguments = form.service_arguments()
-            del arguments["files"]
             try:
-                download = services.declaration_to_sign(officer=officer, **arguments)
+                if printing:
+                    del arguments["files"]
+                    download = services.declaration_to_sign(officer=officer, **arguments)
+                else:
+                    dossier = services.intake_at_desk(officer=officer, **arguments)
             except services.InvalidInput as exc:
                 form.show_service_error(exc)
             except services.NotAllowed as exc:
@@ -272,24 +278,14 @@ def intake(request):
             except services.TransitionRefused as exc:
                 return _refused(request, None, exc.reason)
             else:
-                # A download, not a page: the browser stays on the intake form, with everything typed and every file
-                # chosen, while the applicant signs.
-                response = HttpResponse(download.content, content_type="application/pdf")
-                response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-                return response
-    elif request.method == "POST":
-        if form.is_valid():
-            try:
-                dossier = services.intake_at_desk(officer=officer, **form.service_arguments())
-            except services.InvalidInput as exc:
-                form.show_service_error(exc)
-            except services.NotAllowed as exc:
-                return denied(request, str(exc))
-            except services.TransitionRefused as exc:
-                return _refused(request, None, exc.reason)
-            else:
+                if printing:
+                    # A download, not a page: the browser stays on the intake form, with everything typed and every
+                    # file chosen, while the applicant signs.
+                    response = HttpResponse(download.content, content_type="application/pdf")
+                    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+                    return response
                 messages.success(request, gettext("Dossier %(code)s is received. Form 01 (receipt and appointment slip) "
-                                             "is ready to print.") % {"code": dossier.code})
+                                                  "is ready to print.") % {"code": dossier.code})
                 return redirect("backoffice:detail", code=dossier.code)
     context = {"form": form, "version": version, "chooser": chooser,
                "choose_again": form.files_to_choose_again() if form.errors else []}
